@@ -1,0 +1,123 @@
+//! Error types shared by the ports and the services.
+
+use serde::Serialize;
+
+/// What every repository port returns on failure. Adapters translate driver errors into
+/// these variants (a unique violation becomes `Conflict`, a lost connection `Unavailable`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// The addressed record does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// A uniqueness or state constraint was violated; the string names the constraint.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    /// The storage backend could not be reached or timed out.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the text is for logs only, never for clients.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// One field that failed validation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldViolation {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Which kind of conflict a request ran into. Each maps to a stable client error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    EmailTaken,
+    ProjectNameTaken,
+    TableExists,
+    RowLimitExceeded,
+}
+
+/// Why a caller could not be authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials were presented.
+    Missing,
+    /// A token or key was presented but is malformed, forged, expired or revoked.
+    InvalidCredentials,
+    /// Email and password do not match a user.
+    WrongPassword,
+}
+
+/// What the use-case services return on failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServiceError {
+    /// The entity does not exist or the caller may not know that it exists.
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("{message}")]
+    Conflict { kind: ConflictKind, message: String },
+    #[error("invalid input: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.reason)).collect::<Vec<_>>().join("; "))]
+    InvalidInput(Vec<FieldViolation>),
+    #[error("authentication failed")]
+    Unauthenticated(AuthFailure),
+    /// Authenticated, but the credential lacks the permission (API key scope, admin role).
+    #[error("forbidden: {reason}")]
+    Forbidden { reason: String },
+    #[error("registration is disabled on this server")]
+    RegistrationDisabled,
+    #[error("the project's database is not enabled")]
+    DatabaseNotEnabled,
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput(vec![FieldViolation::new(field, reason)])
+    }
+
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::NotFound { entity }
+    }
+
+    pub fn conflict(kind: ConflictKind, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Translates a repository failure where `NotFound` means `entity` is missing and a
+    /// `Conflict` means `conflict`.
+    pub fn from_repo(
+        err: RepositoryError,
+        entity: &'static str,
+        conflict: Option<(ConflictKind, &str)>,
+    ) -> Self {
+        match err {
+            RepositoryError::NotFound => Self::NotFound { entity },
+            RepositoryError::Conflict(constraint) => match conflict {
+                Some((kind, message)) => Self::conflict(kind, message),
+                None => Self::Internal(format!("unexpected conflict on {constraint}")),
+            },
+            RepositoryError::Unavailable(msg) => Self::Unavailable(msg),
+            RepositoryError::Internal(msg) => Self::Internal(msg),
+        }
+    }
+}
+
+impl From<RepositoryError> for ServiceError {
+    fn from(err: RepositoryError) -> Self {
+        Self::from_repo(err, "record", None)
+    }
+}

@@ -1,0 +1,24 @@
+//! ZeroDB's domain: entities, validated values, port traits and the use-case services that
+//! hold every business and access rule.
+//!
+//! This crate knows nothing of HTTP, SQL drivers or process set-up. Adapters implement the
+//! port traits (`*Repository`, [`security::PasswordHasher`], [`security::TokenIssuer`]) and
+//! the transport layer calls the services in [`services`].
+
+pub mod access;
+pub mod api_keys;
+pub mod database;
+pub mod error;
+pub mod ids;
+pub mod pagination;
+pub mod principal;
+pub mod projects;
+pub mod security;
+pub mod services;
+pub mod stores;
+pub mod tables;
+pub mod users;
+mod validation;
+
+pub use error::{ConflictKind, FieldViolation, RepositoryError, ServiceError};
+pub use ids::{ApiKeyId, ProjectId, RowId, TableId, UserId};

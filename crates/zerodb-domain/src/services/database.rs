@@ -1,0 +1,77 @@
+//! A project's database: status with statistics, enabling, configuration.
+
+use crate::access::{AccessPolicy, Permission};
+use crate::database::{DatabaseConfig, DatabaseStatus};
+use crate::error::ServiceError;
+use crate::ids::ProjectId;
+use crate::principal::{Area, Operation, Principal};
+use crate::projects::ProjectRepository;
+use serde_json::Value;
+use std::sync::Arc;
+
+const READ: Permission = Permission::Data(Area::Database, Operation::Read);
+const WRITE: Permission = Permission::Data(Area::Database, Operation::Write);
+
+pub struct DatabaseService {
+    projects: Arc<dyn ProjectRepository>,
+    access: Arc<AccessPolicy>,
+}
+
+impl DatabaseService {
+    pub fn new(projects: Arc<dyn ProjectRepository>, access: Arc<AccessPolicy>) -> Self {
+        Self { projects, access }
+    }
+
+    pub async fn status(
+        &self,
+        who: &Principal,
+        id: ProjectId,
+    ) -> Result<DatabaseStatus, ServiceError> {
+        let project = self.access.project(who, id, READ).await?;
+        let statistics = self.projects.statistics(id).await?;
+        Ok(DatabaseStatus {
+            project,
+            statistics,
+        })
+    }
+
+    /// Enables the database; calling it again changes nothing and answers the same.
+    pub async fn enable(
+        &self,
+        who: &Principal,
+        id: ProjectId,
+    ) -> Result<DatabaseStatus, ServiceError> {
+        self.access.project(who, id, WRITE).await?;
+        let project = self
+            .projects
+            .enable_database(id)
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        let statistics = self.projects.statistics(id).await?;
+        Ok(DatabaseStatus {
+            project,
+            statistics,
+        })
+    }
+
+    /// Replaces the configuration with a validated document.
+    pub async fn update_config(
+        &self,
+        who: &Principal,
+        id: ProjectId,
+        config: Value,
+    ) -> Result<DatabaseStatus, ServiceError> {
+        self.access.project(who, id, WRITE).await?;
+        let config = DatabaseConfig::from_json(config)?;
+        let project = self
+            .projects
+            .update_config(id, config)
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        let statistics = self.projects.statistics(id).await?;
+        Ok(DatabaseStatus {
+            project,
+            statistics,
+        })
+    }
+}

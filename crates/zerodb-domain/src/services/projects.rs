@@ -1,0 +1,89 @@
+//! Creating, listing, reading and deleting projects.
+
+use crate::access::{AccessPolicy, Permission};
+use crate::error::{ConflictKind, ServiceError};
+use crate::ids::ProjectId;
+use crate::pagination::{Page, PageRequest, Position};
+use crate::principal::{Area, Operation, Principal};
+use crate::projects::{NewProject, Project, ProjectName, ProjectRepository, validate_description};
+use std::sync::Arc;
+
+pub struct ProjectService {
+    projects: Arc<dyn ProjectRepository>,
+    access: Arc<AccessPolicy>,
+}
+
+fn signed_in_user(who: &Principal) -> Result<crate::ids::UserId, ServiceError> {
+    match who {
+        Principal::User { id, .. } => Ok(*id),
+        Principal::ApiKey { .. } => Err(ServiceError::Forbidden {
+            reason: "API keys cannot create or list projects; sign in as a user".into(),
+        }),
+    }
+}
+
+impl ProjectService {
+    pub fn new(projects: Arc<dyn ProjectRepository>, access: Arc<AccessPolicy>) -> Self {
+        Self { projects, access }
+    }
+
+    /// Creates a project owned by the caller.
+    pub async fn create(
+        &self,
+        who: &Principal,
+        name: &str,
+        description: Option<String>,
+    ) -> Result<Project, ServiceError> {
+        let owner_id = signed_in_user(who)?;
+        let name = ProjectName::new(name)?;
+        let description = validate_description(description)?;
+        let new = NewProject {
+            id: ProjectId::new(),
+            owner_id,
+            name,
+            description,
+        };
+        self.projects.create(new).await.map_err(|e| {
+            ServiceError::from_repo(
+                e,
+                "project",
+                Some((
+                    ConflictKind::ProjectNameTaken,
+                    "you already have a project with this name",
+                )),
+            )
+        })
+    }
+
+    /// The caller's own projects, oldest first.
+    pub async fn list_mine(
+        &self,
+        who: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<Project>, ServiceError> {
+        let owner_id = signed_in_user(who)?;
+        page.keyset()?;
+        let items = self.projects.list_by_owner(owner_id, &page).await?;
+        Ok(Page::from_overfetch(items, page.limit, |p| {
+            Position::Keyset {
+                t: p.created_at,
+                id: p.id.as_uuid(),
+            }
+        }))
+    }
+
+    pub async fn get(&self, who: &Principal, id: ProjectId) -> Result<Project, ServiceError> {
+        self.access
+            .project(who, id, Permission::Data(Area::Database, Operation::Read))
+            .await
+    }
+
+    /// Deletes the project and everything it owns.
+    pub async fn delete(&self, who: &Principal, id: ProjectId) -> Result<(), ServiceError> {
+        self.access.project(who, id, Permission::Manage).await?;
+        self.projects
+            .delete(id)
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "project", None))
+    }
+}
