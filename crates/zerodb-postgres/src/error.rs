@@ -1,0 +1,49 @@
+//! Translation of driver and pool errors into the domain's `RepositoryError`.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use zerodb_domain::RepositoryError;
+
+/// Maps a diesel error: unique violations become `Conflict` (named after the constraint),
+/// a missing row `NotFound`, a broken connection `Unavailable`.
+pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
+    match err {
+        DieselError::NotFound => RepositoryError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            RepositoryError::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            RepositoryError::NotFound
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            RepositoryError::Unavailable(info.message().to_owned())
+        }
+        DieselError::DatabaseError(_, info) if info.message().contains("canceling statement") => {
+            RepositoryError::Unavailable("query timed out".into())
+        }
+        DieselError::RollbackTransaction => {
+            RepositoryError::Internal("transaction rolled back".into())
+        }
+        other => RepositoryError::Internal(other.to_string()),
+    }
+}
+
+pub(crate) fn map_pool(
+    err: diesel_async::pooled_connection::deadpool::PoolError,
+) -> RepositoryError {
+    RepositoryError::Unavailable(format!("database pool: {err}"))
+}
+
+/// Lets `?` convert diesel errors inside transactions whose error type is `RepositoryError`.
+pub(crate) struct TxError(pub RepositoryError);
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError(map_diesel(e))
+    }
+}
+
+impl From<RepositoryError> for TxError {
+    fn from(e: RepositoryError) -> Self {
+        TxError(e)
+    }
+}

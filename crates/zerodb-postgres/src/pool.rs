@@ -1,0 +1,96 @@
+//! Connection pool and embedded migrations.
+
+use crate::error::map_diesel;
+use diesel::sql_types::BigInt;
+use diesel::{Connection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+use zerodb_domain::RepositoryError;
+
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// Every schema change ZeroDB knows, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Advisory lock key under which migrations run, so that replicas starting together apply
+/// each migration once ("zerodb" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x7a65_726f_6462;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    pub max_size: usize,
+    /// How long a request waits for a free connection before failing with 503.
+    pub acquire_timeout: Duration,
+    /// How long opening a new connection may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("could not build the connection pool: {0}")]
+    Pool(String),
+    #[error("could not connect to PostgreSQL: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Pool::builder(manager)
+        .max_size(options.max_size)
+        .wait_timeout(Some(options.acquire_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| SetupError::Pool(e.to_string()))
+}
+
+/// Applies pending migrations under a PostgreSQL advisory lock; returns the versions applied.
+pub async fn run_migrations(url: &str) -> Result<Vec<String>, SetupError> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        // Diesel's migration harness is synchronous; the wrapper drives the async connection.
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|e| SetupError::Connect(e.to_string()))?;
+        let lock = |sql: &str, conn: &mut AsyncConnectionWrapper<AsyncPgConnection>| {
+            diesel::sql_query(sql)
+                .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+                .execute(conn)
+                .map_err(|e| SetupError::Migration(e.to_string()))
+        };
+        lock("SELECT pg_advisory_lock($1)", &mut conn)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+            .map_err(|e| SetupError::Migration(e.to_string()));
+        lock("SELECT pg_advisory_unlock($1)", &mut conn)?;
+        applied
+    })
+    .await
+    .map_err(|e| SetupError::Migration(format!("migration task failed: {e}")))?
+}
+
+/// Cheap readiness probe: one round trip on a pooled connection.
+pub async fn ping(pool: &PgPool) -> Result<(), RepositoryError> {
+    let mut conn = pool.get().await.map_err(crate::error::map_pool)?;
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), &mut conn)
+        .await
+        .map(|_| ())
+        .map_err(map_diesel)
+}

@@ -1,0 +1,200 @@
+//! `PgProjectRepository`: `zerodb_projects` and the statistics of what a project owns.
+
+use crate::error::{map_diesel, map_pool};
+use crate::pool::PgPool;
+use crate::schema::zerodb_projects;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+use uuid::Uuid;
+use zerodb_domain::database::{DatabaseConfig, DatabaseStatistics};
+use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::projects::{NewProject, Project, ProjectRepository};
+use zerodb_domain::{ProjectId, RepositoryError, UserId};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = zerodb_projects)]
+struct ProjectRow {
+    project_id: Uuid,
+    user_id: Uuid,
+    project_name: String,
+    description: Option<String>,
+    is_active: bool,
+    database_enabled: bool,
+    database_config: Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl ProjectRow {
+    fn into_domain(self) -> Project {
+        Project {
+            id: ProjectId::from_uuid(self.project_id),
+            owner_id: UserId::from_uuid(self.user_id),
+            name: self.project_name,
+            description: self.description,
+            is_active: self.is_active,
+            database_enabled: self.database_enabled,
+            // Only validated configurations are ever written.
+            database_config: serde_json::from_value(self.database_config).unwrap_or_default(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = zerodb_projects)]
+struct NewProjectRow<'a> {
+    project_id: Uuid,
+    user_id: Uuid,
+    project_name: &'a str,
+    description: Option<&'a str>,
+}
+
+pub struct PgProjectRepository {
+    pool: PgPool,
+}
+
+impl PgProjectRepository {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl ProjectRepository for PgProjectRepository {
+    async fn create(&self, project: NewProject) -> Result<Project, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        diesel::insert_into(zerodb_projects::table)
+            .values(NewProjectRow {
+                project_id: project.id.as_uuid(),
+                user_id: project.owner_id.as_uuid(),
+                project_name: project.name.as_str(),
+                description: project.description.as_deref(),
+            })
+            .returning(ProjectRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(ProjectRow::into_domain)
+            .map_err(map_diesel)
+    }
+
+    async fn get(&self, id: ProjectId) -> Result<Project, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        zerodb_projects::table
+            .find(id.as_uuid())
+            .select(ProjectRow::as_select())
+            .first(&mut conn)
+            .await
+            .map(ProjectRow::into_domain)
+            .map_err(map_diesel)
+    }
+
+    async fn list_by_owner(
+        &self,
+        owner: UserId,
+        page: &PageRequest,
+    ) -> Result<Vec<Project>, RepositoryError> {
+        use zerodb_projects::dsl as p;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let mut query = p::zerodb_projects
+            .filter(p::user_id.eq(owner.as_uuid()))
+            .select(ProjectRow::as_select())
+            .order((p::created_at.asc(), p::project_id.asc()))
+            .limit(i64::from(page.limit.get()) + 1)
+            .into_boxed();
+        if let Ok(Some((t, id))) = page.keyset() {
+            query = query.filter(
+                p::created_at
+                    .gt(t)
+                    .or(p::created_at.eq(t).and(p::project_id.gt(id))),
+            );
+        }
+        let rows = query.load(&mut conn).await.map_err(map_diesel)?;
+        Ok(rows.into_iter().map(ProjectRow::into_domain).collect())
+    }
+
+    async fn delete(&self, id: ProjectId) -> Result<(), RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        // Every table owned by a project references it ON DELETE CASCADE: one statement
+        // removes all of its data atomically.
+        let deleted = diesel::delete(zerodb_projects::table.find(id.as_uuid()))
+            .execute(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        if deleted == 0 {
+            Err(RepositoryError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn enable_database(&self, id: ProjectId) -> Result<Project, RepositoryError> {
+        use zerodb_projects::dsl as p;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        diesel::update(p::zerodb_projects.find(id.as_uuid()))
+            .set((
+                p::database_enabled.eq(true),
+                p::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(ProjectRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(ProjectRow::into_domain)
+            .map_err(map_diesel)
+    }
+
+    async fn update_config(
+        &self,
+        id: ProjectId,
+        config: DatabaseConfig,
+    ) -> Result<Project, RepositoryError> {
+        use zerodb_projects::dsl as p;
+        let config =
+            serde_json::to_value(&config).map_err(|e| RepositoryError::Internal(e.to_string()))?;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        diesel::update(p::zerodb_projects.find(id.as_uuid()))
+            .set((
+                p::database_config.eq(config),
+                p::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(ProjectRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(ProjectRow::into_domain)
+            .map_err(map_diesel)
+    }
+
+    async fn statistics(&self, id: ProjectId) -> Result<DatabaseStatistics, RepositoryError> {
+        #[derive(QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            tables: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rows: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            api_keys: i64,
+        }
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let counts: Counts = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM zerodb_tables WHERE project_id = $1) AS tables, \
+                    (SELECT coalesce(sum(row_count), 0)::bigint FROM zerodb_tables \
+                      WHERE project_id = $1) AS rows, \
+                    (SELECT count(*) FROM zerodb_api_keys \
+                      WHERE project_id = $1 AND is_active) AS api_keys",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id.as_uuid())
+        .get_result(&mut conn)
+        .await
+        .map_err(map_diesel)?;
+        let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(DatabaseStatistics {
+            tables: unsigned(counts.tables),
+            rows: unsigned(counts.rows),
+            api_keys: unsigned(counts.api_keys),
+        })
+    }
+}

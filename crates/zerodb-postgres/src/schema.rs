@@ -1,0 +1,78 @@
+//! Diesel table definitions, matching `migrations/`.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_projects (project_id) {
+        project_id -> Uuid,
+        user_id -> Uuid,
+        project_name -> Text,
+        description -> Nullable<Text>,
+        is_active -> Bool,
+        database_enabled -> Bool,
+        database_config -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_api_keys (api_key_id) {
+        api_key_id -> Uuid,
+        project_id -> Uuid,
+        name -> Text,
+        key_prefix -> Text,
+        key_hash -> Bytea,
+        scopes -> Array<Text>,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    zerodb_tables (table_id) {
+        table_id -> Uuid,
+        project_id -> Uuid,
+        table_name -> Text,
+        schema_definition -> Jsonb,
+        row_count -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_table_rows (row_id) {
+        row_seq -> Int8,
+        row_id -> Uuid,
+        table_id -> Uuid,
+        project_id -> Uuid,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(zerodb_projects -> users (user_id));
+diesel::joinable!(zerodb_api_keys -> zerodb_projects (project_id));
+diesel::joinable!(zerodb_tables -> zerodb_projects (project_id));
+diesel::joinable!(zerodb_table_rows -> zerodb_tables (table_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    zerodb_projects,
+    zerodb_api_keys,
+    zerodb_tables,
+    zerodb_table_rows,
+);
