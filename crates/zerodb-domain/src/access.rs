@@ -52,8 +52,8 @@ impl AccessPolicy {
                 Permission::Data(area, op) => {
                     if !scopes.iter().any(|s| s.allows(area, op)) {
                         let wanted = crate::principal::Scope::Area(area, op);
-                        return Err(ServiceError::Forbidden {
-                            reason: format!("this API key lacks the {wanted} scope"),
+                        return Err(ServiceError::MissingScope {
+                            scope: wanted.to_string(),
                         });
                     }
                 }
@@ -183,7 +183,7 @@ mod tests {
         let write = Permission::Data(Area::Tables, Operation::Write);
         assert!(matches!(
             policy.project(&reader, p.id, write).await,
-            Err(ServiceError::Forbidden { .. })
+            Err(ServiceError::MissingScope { scope }) if scope == "tables:write"
         ));
         assert!(matches!(
             policy.project(&reader, p.id, Permission::Manage).await,

@@ -42,6 +42,7 @@ pub enum ConflictKind {
     EmailTaken,
     ProjectNameTaken,
     TableExists,
+    TableLimitExceeded,
     RowLimitExceeded,
 }
 
@@ -71,6 +72,9 @@ pub enum ServiceError {
     /// Authenticated, but the credential lacks the permission (API key scope, admin role).
     #[error("forbidden: {reason}")]
     Forbidden { reason: String },
+    /// An API key without the scope the operation needs.
+    #[error("this API key lacks the {scope} scope")]
+    MissingScope { scope: String },
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]

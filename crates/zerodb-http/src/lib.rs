@@ -1,1 +1,77 @@
+//! ZeroDB's HTTP API: actix-web routes, DTOs, authentication extractors, the error envelope
+//! and the OpenAPI document. Handlers only translate between HTTP and the domain services.
 
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod security;
+
+use actix_web::web;
+use async_trait::async_trait;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+use zerodb_domain::services::Services;
+
+/// Reports whether the backends the server depends on answer.
+#[async_trait]
+pub trait ReadinessProbe: Send + Sync + 'static {
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// What every handler can reach.
+pub struct AppState {
+    pub services: Services,
+    pub readiness: Arc<dyn ReadinessProbe>,
+}
+
+/// HTTP-level limits.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Registers the whole API on an actix `App`: state, extractor error handlers, routes,
+/// OpenAPI document and Swagger UI. Wrap the app in [`request_id::request_id_middleware`].
+pub fn configure(
+    state: web::Data<AppState>,
+    limits: HttpLimits,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limits.max_body_bytes)
+                    .error_handler(extract::json_error),
+            )
+            .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
+            .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .configure(routes::health::config)
+            .service(web::redirect("/docs", "/docs/"))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
+            )
+            .service(
+                web::scope("/api/v1")
+                    .configure(routes::auth::config)
+                    .configure(routes::projects::config)
+                    .configure(routes::api_keys::config)
+                    .configure(routes::database::config)
+                    .configure(routes::tables::config),
+            )
+            .default_service(web::to(routes::route_not_found));
+    }
+}

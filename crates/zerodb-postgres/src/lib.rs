@@ -1,6 +1,7 @@
 //! PostgreSQL adapters for ZeroDB: every repository port on diesel-async + deadpool, the
 //! embedded migrations, and a managed local cluster for the zero-configuration default.
 
+mod admin;
 pub mod embedded;
 mod error;
 mod pool;
@@ -14,6 +15,7 @@ mod projects;
 mod tables;
 mod users;
 
+pub use admin::ensure_database;
 pub use api_keys::PgApiKeyRepository;
 pub use pool::{MIGRATIONS, PgPool, PoolOptions, SetupError, build_pool, ping, run_migrations};
 pub use projects::PgProjectRepository;

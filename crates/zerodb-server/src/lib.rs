@@ -1,1 +1,6 @@
+//! The `zerodb` server: configuration, wiring and start-up, usable as a library so that tests
+//! and integrators can start a server in-process.
 
+pub mod config;
+pub mod startup;
+pub mod telemetry;

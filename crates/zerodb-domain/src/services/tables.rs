@@ -36,7 +36,7 @@ pub struct TableService {
 fn table_error(e: RepositoryError) -> ServiceError {
     match e {
         RepositoryError::Conflict(c) if c == "max_tables" => ServiceError::conflict(
-            ConflictKind::TableExists,
+            ConflictKind::TableLimitExceeded,
             "the project has reached its max_tables limit",
         ),
         RepositoryError::Conflict(c) if c == "max_rows_per_table" => ServiceError::conflict(

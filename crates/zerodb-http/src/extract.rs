@@ -1,0 +1,112 @@
+//! Extractors: the authenticated caller, and JSON errors for malformed bodies, paths and
+//! query strings.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use std::future::Future;
+use std::pin::Pin;
+use zerodb_domain::ServiceError;
+use zerodb_domain::error::AuthFailure;
+use zerodb_domain::principal::Principal;
+
+pub const X_API_KEY: &str = "x-api-key";
+
+/// The authenticated caller of a request: a bearer token's user or an API key.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        let api_key = req
+            .headers()
+            .get(X_API_KEY)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::new(ErrorCode::InternalError, "state missing"))?;
+            let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidCredentials);
+            let principal = match (bearer, api_key) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::new(
+                        ErrorCode::BadRequest,
+                        "send either Authorization or X-API-Key, not both",
+                    ));
+                }
+                (Some(header), None) => {
+                    let header = header.map_err(|_| invalid())?;
+                    let token = header
+                        .strip_prefix("Bearer ")
+                        .or_else(|| header.strip_prefix("bearer "))
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .ok_or_else(invalid)?;
+                    state.services.auth.authenticate_token(token)?
+                }
+                (None, Some(key)) => {
+                    let key = key.map_err(|_| invalid())?;
+                    state.services.auth.authenticate_api_key(key.trim()).await?
+                }
+                (None, None) => {
+                    return Err(ServiceError::Unauthenticated(AuthFailure::Missing).into());
+                }
+            };
+            Ok(Caller(principal))
+        })
+    }
+}
+
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("request body too large: {err}"),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected Content-Type: application/json",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("invalid request body: {e}"),
+        ),
+        _ => ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("malformed JSON body: {err}"),
+        ),
+    };
+    api.into()
+}
+
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        ErrorCode::InvalidQuery,
+        format!("invalid query string: {err}"),
+    )
+    .into()
+}
+
+pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        ErrorCode::InvalidPath,
+        format!("invalid path parameter: {err}"),
+    )
+    .into()
+}
+
+pub fn payload_too_large() -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
+}

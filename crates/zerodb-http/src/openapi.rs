@@ -1,0 +1,44 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::routes::{api_keys, auth, database, health, projects, tables};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ZeroDB API", description = "AI-native database platform: one multi-tenant HTTP API per project."),
+    paths(
+        health::health, health::ready,
+        auth::register, auth::login, auth::me,
+        projects::create_project, projects::list_projects, projects::get_project, projects::delete_project,
+        api_keys::create_api_key, api_keys::list_api_keys, api_keys::revoke_api_key,
+        database::get_database, database::enable_database, database::update_database_config,
+        tables::list_tables, tables::create_table, tables::get_table, tables::delete_table,
+        tables::insert_rows, tables::query_rows, tables::query_rows_post, tables::update_rows, tables::delete_rows,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;

@@ -1,0 +1,110 @@
+//! A project's database: status and statistics, enable, configure.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Caller;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use zerodb_domain::ProjectId;
+use zerodb_domain::database::DatabaseStatus;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/projects/{project_id}/database")
+            .route(web::get().to(get_database))
+            .route(web::post().to(enable_database))
+            .route(web::put().to(update_database_config)),
+    );
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseStatistics {
+    pub tables: u64,
+    pub rows: u64,
+    pub api_keys: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseStatusResponse {
+    pub project_id: Uuid,
+    pub enabled: bool,
+    /// The database configuration (see the configuration reference).
+    pub config: Value,
+    pub statistics: DatabaseStatistics,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<DatabaseStatus> for DatabaseStatusResponse {
+    fn from(s: DatabaseStatus) -> Self {
+        Self {
+            project_id: s.project.id.as_uuid(),
+            enabled: s.project.database_enabled,
+            config: serde_json::to_value(&s.project.database_config).unwrap_or(Value::Null),
+            statistics: DatabaseStatistics {
+                tables: s.statistics.tables,
+                rows: s.statistics.rows,
+                api_keys: s.statistics.api_keys,
+            },
+            updated_at: s.project.updated_at,
+        }
+    }
+}
+
+/// Status and statistics of the project's database.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/database", tag = "database",
+    responses((status = 200, body = DatabaseStatusResponse), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["database:read"])))]
+pub async fn get_database(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let status = state
+        .services
+        .database
+        .status(&caller.0, ProjectId::from_uuid(*path))
+        .await?;
+    Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
+}
+
+/// Enables the project's database. Idempotent.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/database", tag = "database",
+    responses((status = 200, body = DatabaseStatusResponse), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["database:write"])))]
+pub async fn enable_database(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let status = state
+        .services
+        .database
+        .enable(&caller.0, ProjectId::from_uuid(*path))
+        .await?;
+    Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
+}
+
+/// Replaces the database configuration. Keys: `max_rows_per_table` (>= 1), `max_tables`
+/// (1..=100000). Unknown keys are rejected.
+#[utoipa::path(put, path = "/api/v1/projects/{project_id}/database", tag = "database",
+    request_body = Object,
+    responses((status = 200, body = DatabaseStatusResponse), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["database:write"])))]
+pub async fn update_database_config(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let status = state
+        .services
+        .database
+        .update_config(&caller.0, ProjectId::from_uuid(*path), body.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
+}

@@ -1,0 +1,64 @@
+//! Route modules; each exposes `config(cfg)` and its handlers.
+
+pub mod api_keys;
+pub mod auth;
+pub mod database;
+pub mod health;
+pub mod projects;
+pub mod tables;
+
+use crate::error::{ApiError, ErrorCode};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zerodb_domain::ServiceError;
+use zerodb_domain::pagination::{Page, PageRequest};
+
+/// `limit` and `cursor` of every list endpoint.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Page size, 1..=1000 (default 50).
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    pub fn page(&self) -> Result<PageRequest, ServiceError> {
+        PageRequest::parse(self.limit, self.cursor.as_deref())
+    }
+}
+
+/// `{"items": [...], "next_cursor": "..." | null}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> ListResponse<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        let page = page.map(f);
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this path",
+    ))
+}
+
+pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound, "no such endpoint"))
+}
+
+/// A resource whose unsupported methods answer a JSON 405.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}

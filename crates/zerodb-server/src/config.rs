@@ -1,0 +1,222 @@
+//! Typed settings: defaults, then an optional `zerodb.toml`, then `ZERODB__SECTION__KEY`
+//! environment variables (plus the conventional `DATABASE_URL`).
+
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret string: usable, never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Development,
+    /// Refuses to start without an explicit JWT secret of at least 32 bytes.
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub profile: Profile,
+    /// Where the embedded PostgreSQL cluster and generated secrets live.
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// An external PostgreSQL server; without one, ZeroDB runs its own under `data_dir`.
+    pub url: Option<Secret>,
+    pub max_connections: usize,
+    pub acquire_timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 signing secret; generated and kept in `data_dir` when absent (not in production).
+    pub jwt_secret: Option<Secret>,
+    pub jwt_issuer: String,
+    pub token_ttl_secs: u64,
+    pub allow_registration: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `zerodb=debug,actix_web=info`.
+    pub level: String,
+}
+
+const DEFAULTS: &str = r#"
+profile = "development"
+data_dir = "./zerodb-data"
+
+[server]
+host = "127.0.0.1"
+port = 8080
+max_body_bytes = 8388608
+
+[database]
+max_connections = 16
+acquire_timeout_secs = 5
+connect_timeout_secs = 5
+
+[auth]
+jwt_issuer = "zerodb"
+token_ttl_secs = 3600
+allow_registration = true
+
+[log]
+format = "text"
+level = "info"
+"#;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads settings; `file` defaults to `./zerodb.toml` when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        builder = match file {
+            Some(path) => builder.add_source(File::from(path).required(true)),
+            None => builder.add_source(File::with_name("zerodb.toml").required(false)),
+        };
+        builder = builder.add_source(
+            Environment::with_prefix("ZERODB")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.is_empty()
+        {
+            builder = builder
+                .set_override("database.url", url)
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.max_connections == 0 {
+            return Err(ConfigError(
+                "database.max_connections must be at least 1".into(),
+            ));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(ConfigError(
+                "server.max_body_bytes must be at least 1024".into(),
+            ));
+        }
+        if self.auth.token_ttl_secs == 0 {
+            return Err(ConfigError("auth.token_ttl_secs must be at least 1".into()));
+        }
+        if self.profile == Profile::Production {
+            match &self.auth.jwt_secret {
+                Some(s) if s.expose().len() >= 32 => {}
+                _ => {
+                    return Err(ConfigError(
+                        "the production profile needs auth.jwt_secret (ZERODB__AUTH__JWT_SECRET) \
+                         of at least 32 bytes"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Defaults only (no file, no environment): the base for tests and embedding.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        use config::{Config, File, FileFormat};
+        Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_secrets_are_redacted() {
+        let mut s = Settings::defaults().unwrap();
+        assert_eq!(s.server.port, 8080);
+        s.auth.jwt_secret = Some(Secret::new("super-secret-value"));
+        s.database.url = Some(Secret::new("postgres://u:pw@h/db"));
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("super-secret-value"));
+        assert!(!debug.contains("pw@h"));
+    }
+
+    #[test]
+    fn production_needs_a_long_secret() {
+        let mut s = Settings::defaults().unwrap();
+        s.profile = Profile::Production;
+        assert!(s.validate().is_err());
+        s.auth.jwt_secret = Some(Secret::new("short"));
+        assert!(s.validate().is_err());
+        s.auth.jwt_secret = Some(Secret::new("x".repeat(32)));
+        assert!(s.validate().is_ok());
+    }
+}

@@ -1,0 +1,215 @@
+//! Wiring: the database (embedded or external), the services, and the HTTP server.
+
+use crate::config::{Profile, Settings};
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use async_trait::async_trait;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use zerodb_domain::services::{Ports, ServiceOptions, Services};
+use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
+use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
+use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
+use zerodb_postgres::{
+    PgApiKeyRepository, PgPool, PgProjectRepository, PgTableRepository, PgUserRepository,
+    PoolOptions, build_pool, ensure_database, run_migrations,
+};
+
+/// The database name ZeroDB uses inside its embedded cluster.
+const EMBEDDED_DATABASE: &str = "zerodb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Cluster(#[from] zerodb_postgres::embedded::ClusterError),
+    #[error(transparent)]
+    Database(#[from] zerodb_postgres::SetupError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The connected database, and the cluster behind it when ZeroDB runs its own.
+pub struct Database {
+    pub pool: PgPool,
+    pub url: String,
+    pub cluster: Option<LocalCluster>,
+}
+
+impl Database {
+    /// Connects to the configured server, or starts the embedded cluster, then migrates.
+    pub async fn connect(settings: &Settings) -> Result<Self, StartupError> {
+        let (url, cluster) = match &settings.database.url {
+            Some(url) => {
+                tracing::info!("using the PostgreSQL server from the configuration");
+                (url.expose().to_owned(), None)
+            }
+            None => {
+                let dir = settings.data_dir.join("pg");
+                tracing::info!(dir = %dir.display(), "starting the embedded PostgreSQL cluster");
+                let cluster = LocalCluster::start(&dir, ClusterOptions::default()).await?;
+                tracing::info!(
+                    port = cluster.port(),
+                    "embedded PostgreSQL is running on 127.0.0.1"
+                );
+                ensure_database(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;
+                (cluster.url(EMBEDDED_DATABASE), Some(cluster))
+            }
+        };
+        let applied = run_migrations(&url).await?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+        let options = PoolOptions {
+            max_size: settings.database.max_connections,
+            acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+            connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+        };
+        let pool = build_pool(&url, options)?;
+        Ok(Self { pool, url, cluster })
+    }
+
+    /// Stops the embedded cluster, if this process runs one.
+    pub async fn shutdown(&self) {
+        if let Some(cluster) = &self.cluster {
+            tracing::info!("stopping the embedded PostgreSQL cluster");
+            if let Err(e) = cluster.stop().await {
+                tracing::error!(error = %e, "could not stop the embedded PostgreSQL cluster");
+            }
+        }
+    }
+}
+
+/// The configured JWT secret, or (outside production) one generated once and kept in the
+/// data directory so that tokens survive restarts.
+pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        if secret.expose().len() < 32 {
+            tracing::warn!("auth.jwt_secret is shorter than 32 bytes; use a longer one");
+        }
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    if settings.profile == Profile::Production {
+        return Err(StartupError::Invalid(
+            "production needs auth.jwt_secret".into(),
+        ));
+    }
+    let io = |context: &str| {
+        let context = context.to_owned();
+        move |source| StartupError::Io { context, source }
+    };
+    std::fs::create_dir_all(&settings.data_dir).map_err(io("creating the data directory"))?;
+    let path = settings.data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
+        _ => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| StartupError::Invalid(format!("no randomness: {e}")))?;
+            let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(&path, &secret)?;
+            tracing::info!(path = %path.display(), "generated a JWT signing secret");
+            Ok(secret.into_bytes())
+        }
+    }
+}
+
+/// Builds every service on the PostgreSQL adapters.
+pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Services {
+    let ports = Ports {
+        users: Arc::new(PgUserRepository::new(pool.clone())),
+        projects: Arc::new(PgProjectRepository::new(pool.clone())),
+        api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
+        tables: Arc::new(PgTableRepository::new(pool.clone())),
+        password_hasher: Arc::new(Argon2PasswordHasher),
+        tokens: Arc::new(JwtTokenIssuer::new(
+            secret,
+            &settings.auth.jwt_issuer,
+            Duration::from_secs(settings.auth.token_ttl_secs),
+        )),
+    };
+    Services::new(
+        ports,
+        ServiceOptions {
+            allow_registration: settings.auth.allow_registration,
+        },
+    )
+}
+
+struct PgReadiness(PgPool);
+
+#[async_trait]
+impl ReadinessProbe for PgReadiness {
+    async fn check(&self) -> Result<(), String> {
+        zerodb_postgres::ping(&self.0)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A bound, not yet running HTTP server.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Binds `server.host:server.port` (port 0 picks a free one) and prepares the server.
+    pub fn build(
+        settings: &Settings,
+        pool: PgPool,
+        secret: &[u8],
+        handle_signals: bool,
+    ) -> Result<Self, StartupError> {
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Io {
+            context: format!("binding {address}"),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(settings.server.port);
+        let state = web::Data::new(AppState {
+            services: build_services(&pool, settings, secret),
+            readiness: Arc::new(PgReadiness(pool)),
+        });
+        let limits = HttpLimits {
+            max_body_bytes: settings.server.max_body_bytes,
+        };
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(zerodb_http::request_id::request_id_middleware))
+                .configure(zerodb_http::configure(state.clone(), limits))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Io {
+            context: "listening".into(),
+            source,
+        })?
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        if !handle_signals {
+            server = server.disable_signals();
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM when signals are handled).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
