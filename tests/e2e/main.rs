@@ -1,1 +1,12 @@
+//! End-to-end tests: the real server on port 0, a real PostgreSQL, the typed client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod helpers;
+
+mod auth;
+mod database;
+mod embedded;
+mod malformed;
+mod projects;
+mod strangers;
+mod tables;

@@ -112,7 +112,11 @@ impl SqlBuilder {
             }
             (FilterOp::In, Value::Array(items)) => {
                 let p = self.param(Param::TextArray(items.iter().map(as_text).collect()));
-                format!("{text}{cast} = ANY({p}{cast}[])")
+                let element = match cast {
+                    "" => "::text",
+                    other => other,
+                };
+                format!("{text}{cast} = ANY({p}{element}[])")
             }
             (FilterOp::Contains, v) if c.column_type == ColumnType::String => {
                 let p = self.param(Param::Text(as_text(v)));
