@@ -14,20 +14,49 @@ async fn status_enable_is_idempotent_and_config_is_validated() {
     assert!(first.enabled && second.enabled);
     assert_eq!(first.statistics, second.statistics);
 
-    let updated = ada.update_database_config(p.project_id, &json!({"max_rows_per_table": 2, "max_tables": 5})).await.unwrap();
-    assert_eq!(updated.config, json!({"max_rows_per_table": 2, "max_tables": 5}));
+    let updated = ada
+        .update_database_config(
+            p.project_id,
+            &json!({"max_rows_per_table": 2, "max_tables": 5}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.config,
+        json!({"max_rows_per_table": 2, "max_tables": 5})
+    );
     let path = format!("/api/v1/projects/{}/database", p.project_id);
-    for bad in [json!({"max_rows": 1}), json!({"max_tables": 0}), json!({"max_rows_per_table": -1}), json!([1, 2]), json!("x")] {
+    for bad in [
+        json!({"max_rows": 1}),
+        json!({"max_tables": 0}),
+        json!({"max_rows_per_table": -1}),
+        json!([1, 2]),
+        json!("x"),
+    ] {
         let r = call(&ada, M::PUT, &path, Some(bad.clone())).await;
         assert_error(&r, 422, "validation_failed");
     }
-    assert_eq!(ada.get_database(p.project_id).await.unwrap().config, updated.config, "rejected configs change nothing");
+    assert_eq!(
+        ada.get_database(p.project_id).await.unwrap().config,
+        updated.config,
+        "rejected configs change nothing"
+    );
 
     // The configured limits hold.
-    ada.create_table(p.project_id, "t", &json!({"columns": {"n": "integer"}})).await.unwrap();
-    ada.insert_rows(p.project_id, "t", &[json!({"n": 1}), json!({"n": 2})]).await.unwrap();
-    let over = ada.insert_rows(p.project_id, "t", &[json!({"n": 3})]).await.unwrap_err();
-    assert_eq!((over.status(), over.code()), (Some(409), Some("row_limit_exceeded")));
+    ada.create_table(p.project_id, "t", &json!({"columns": {"n": "integer"}}))
+        .await
+        .unwrap();
+    ada.insert_rows(p.project_id, "t", &[json!({"n": 1}), json!({"n": 2})])
+        .await
+        .unwrap();
+    let over = ada
+        .insert_rows(p.project_id, "t", &[json!({"n": 3})])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (over.status(), over.code()),
+        (Some(409), Some("row_limit_exceeded"))
+    );
     let stats = ada.get_database(p.project_id).await.unwrap().statistics;
     assert_eq!((stats.tables, stats.rows), (1, 2));
 }
@@ -40,7 +69,11 @@ async fn data_endpoints_need_an_enabled_database() {
     let base = format!("/api/v1/projects/{}/database/tables", p.project_id);
     for (method, path, body) in [
         (M::GET, base.clone(), None),
-        (M::POST, base.clone(), Some(json!({"table_name": "t", "schema_definition": {"columns": {"a": "string"}}}))),
+        (
+            M::POST,
+            base.clone(),
+            Some(json!({"table_name": "t", "schema_definition": {"columns": {"a": "string"}}})),
+        ),
         (M::GET, format!("{base}/t"), None),
         (M::GET, format!("{base}/t/rows"), None),
     ] {

@@ -13,7 +13,7 @@ pub struct TestApp {
     pub address: String,
     /// A client without credentials.
     pub client: Client,
-    _db: TestDatabase,
+    pub db: TestDatabase,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -34,40 +34,84 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let database = Database::connect(&settings).await.expect("database");
     let secret = settings.auth.jwt_secret.clone().expect("secret");
-    let app = Application::build(&settings, database.pool.clone(), secret.expose().as_bytes(), false)
-        .expect("build");
+    let app = Application::build(
+        &settings,
+        database.pool.clone(),
+        secret.expose().as_bytes(),
+        false,
+    )
+    .expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { client: Client::new(&address), address, _db: db }
+    TestApp {
+        client: Client::new(&address),
+        address,
+        db,
+    }
 }
 
 impl TestApp {
     /// Registers a user and returns a client signed in as it.
     pub async fn user(&self, email: &str) -> Client {
-        self.client.register(email, "correct horse battery").await.expect("register");
-        let login = self.client.login(email, "correct horse battery").await.expect("login");
+        self.client
+            .register(email, "correct horse battery")
+            .await
+            .expect("register");
+        let login = self
+            .client
+            .login(email, "correct horse battery")
+            .await
+            .expect("login");
         self.client.with_token(&login.access_token)
     }
 
     /// A signed-in user's project with its database enabled.
     pub async fn enabled_project(&self, owner: &Client, name: &str) -> Uuid {
         let project = owner.create_project(name, None).await.expect("project");
-        owner.enable_database(project.project_id).await.expect("enable");
+        owner
+            .enable_database(project.project_id)
+            .await
+            .expect("enable");
         project.project_id
     }
 }
 
 /// A raw call that must never answer 5xx; returns the response for further checks.
-pub async fn call(client: &Client, method: HttpMethod, path: &str, body: Option<Value>) -> RawResponse {
-    let response = client.raw(method.clone(), path, body.as_ref()).await.expect("transport");
-    assert!(response.status < 500, "{method} {path} answered {}: {}", response.status, response.body);
+pub async fn call(
+    client: &Client,
+    method: HttpMethod,
+    path: &str,
+    body: Option<Value>,
+) -> RawResponse {
+    let response = client
+        .raw(method.clone(), path, body.as_ref())
+        .await
+        .expect("transport");
+    assert!(
+        response.status < 500,
+        "{method} {path} answered {}: {}",
+        response.status,
+        response.body
+    );
     response
 }
 
 /// Asserts an error envelope with this status and code.
 pub fn assert_error(response: &RawResponse, status: u16, code: &str) {
     assert_eq!(response.status, status, "body: {}", response.body);
-    assert_eq!(response.body["error"]["code"], json!(code), "body: {}", response.body);
-    assert!(response.body["error"]["request_id"].as_str().is_some_and(|s| !s.is_empty()));
-    assert_eq!(response.request_id.as_deref(), response.body["error"]["request_id"].as_str());
+    assert_eq!(
+        response.body["error"]["code"],
+        json!(code),
+        "body: {}",
+        response.body
+    );
+    assert!(
+        response.body["error"]["request_id"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    assert_eq!(
+        response.request_id.as_deref(),
+        response.body["error"]["request_id"].as_str()
+    );
 }

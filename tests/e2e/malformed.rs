@@ -10,27 +10,71 @@ async fn bad_bodies_paths_and_queries() {
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
     let http = reqwest::Client::new();
-    let login = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
+    let login = app
+        .client
+        .login("ada@example.com", "correct horse battery")
+        .await
+        .unwrap();
     let auth = format!("Bearer {}", login.access_token);
 
     // Invalid JSON, wrong content type, wrong types.
     let url = format!("{}/api/v1/projects", app.address);
-    let r = http.post(&url).header("authorization", &auth).header("content-type", "application/json").body("{\"project_name\": ").send().await.unwrap();
+    let r = http
+        .post(&url)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body("{\"project_name\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "invalid_json");
-    let r = http.post(&url).header("authorization", &auth).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "invalid_json"
+    );
+    let r = http
+        .post(&url)
+        .header("authorization", &auth)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
-    let r = http.post(&url).header("authorization", &auth).header("content-type", "application/json").body("[1,2]").send().await.unwrap();
+    let r = http
+        .post(&url)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body("[1,2]")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
 
     // Bad UUIDs and odd characters in paths.
-    for path in ["/api/v1/projects/not-a-uuid", "/api/v1/projects/1'%20OR%20'1'='1", "/api/v1/projects/%00"] {
+    for path in [
+        "/api/v1/projects/not-a-uuid",
+        "/api/v1/projects/1'%20OR%20'1'='1",
+        "/api/v1/projects/%00",
+    ] {
         let r = call(&ada, M::GET, path, None).await;
         assert_error(&r, 400, "invalid_path");
     }
-    let r = call(&ada, M::GET, &format!("/api/v1/projects/{pid}/database/tables/..%2F..%2Fetc"), None).await;
+    let r = call(
+        &ada,
+        M::GET,
+        &format!("/api/v1/projects/{pid}/database/tables/..%2F..%2Fetc"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 404);
-    let r = call(&ada, M::DELETE, &format!("/api/v1/projects/{pid}/api-keys/zzz"), None).await;
+    let r = call(
+        &ada,
+        M::DELETE,
+        &format!("/api/v1/projects/{pid}/api-keys/zzz"),
+        None,
+    )
+    .await;
     assert_error(&r, 400, "invalid_path");
 
     // Unknown routes and methods.
@@ -41,12 +85,28 @@ async fn bad_bodies_paths_and_queries() {
 
     // Credentials in odd shapes.
     for header in ["Bearer", "Bearer ", "Basic abc", "token", "Bearer a.b.c"] {
-        let r = http.get(format!("{}/api/v1/auth/me", app.address)).header("authorization", header).send().await.unwrap();
+        let r = http
+            .get(format!("{}/api/v1/auth/me", app.address))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{header}");
     }
-    let r = http.get(format!("{}/api/v1/auth/me", app.address)).header("authorization", &auth).header("x-api-key", "zdb_x").send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/auth/me", app.address))
+        .header("authorization", &auth)
+        .header("x-api-key", "zdb_x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = http.get(format!("{}/api/v1/auth/me", app.address)).header("x-api-key", "zdb_' OR 1=1 --").send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/auth/me", app.address))
+        .header("x-api-key", "zdb_' OR 1=1 --")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -55,9 +115,17 @@ async fn oversized_bodies_are_413_and_change_nothing() {
     let app = spawn_app_with(|s| s.server.max_body_bytes = 64 * 1024).await;
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
-    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
+    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}}))
+        .await
+        .unwrap();
     let huge = "x".repeat(128 * 1024);
-    let r = call(&ada, M::POST, &format!("/api/v1/projects/{pid}/database/tables/t/rows"), Some(json!({"rows": [{"a": huge}]}))).await;
+    let r = call(
+        &ada,
+        M::POST,
+        &format!("/api/v1/projects/{pid}/database/tables/t/rows"),
+        Some(json!({"rows": [{"a": huge}]})),
+    )
+    .await;
     assert_error(&r, 413, "payload_too_large");
     assert_eq!(ada.get_table(pid, "t").await.unwrap().row_count, 0);
 }
@@ -68,15 +136,39 @@ async fn health_ready_docs_and_request_ids() {
     assert_eq!(app.client.health().await.unwrap().status, "ok");
     assert_eq!(app.client.ready().await.unwrap().status, "ready");
     let http = reqwest::Client::new();
-    let spec: serde_json::Value = http.get(format!("{}/api/v1/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+    let spec: serde_json::Value = http
+        .get(format!("{}/api/v1/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
-    assert!(spec["paths"]["/api/v1/projects/{project_id}/database/tables/{table_name}/rows"].is_object());
-    let docs = http.get(format!("{}/docs/", app.address)).send().await.unwrap();
+    assert!(
+        spec["paths"]["/api/v1/projects/{project_id}/database/tables/{table_name}/rows"]
+            .is_object()
+    );
+    let docs = http
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
     // Request ids: generated, or echoed when sane.
-    let r = http.get(format!("{}/health", app.address)).header("x-request-id", "abc-123").send().await.unwrap();
+    let r = http
+        .get(format!("{}/health", app.address))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "abc-123");
-    let r = http.get(format!("{}/health", app.address)).header("x-request-id", "bad id\twith tab").send().await.unwrap();
+    let r = http
+        .get(format!("{}/health", app.address))
+        .header("x-request-id", "bad id\twith tab")
+        .send()
+        .await
+        .unwrap();
     assert_ne!(r.headers()["x-request-id"], "bad id\twith tab");
 }

@@ -25,7 +25,13 @@ use uuid::Uuid;
 pub enum ClientError {
     /// The server answered with an error envelope.
     #[error("{status} {code}: {message}")]
-    Api { status: u16, code: String, message: String, details: Option<Value>, request_id: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        details: Option<Value>,
+        request_id: String,
+    },
     /// The request did not complete (connection, timeout, ...).
     #[error("transport: {0}")]
     Transport(#[from] reqwest::Error),
@@ -45,7 +51,9 @@ impl ClientError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => Some(*status),
+            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
+                Some(*status)
+            }
             ClientError::Transport(e) => e.status().map(|s| s.as_u16()),
         }
     }
@@ -85,17 +93,26 @@ impl Client {
 
     /// The same client, authenticating with a bearer token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self { credentials: Credentials::Bearer(token.to_owned()), ..self.clone() }
+        Self {
+            credentials: Credentials::Bearer(token.to_owned()),
+            ..self.clone()
+        }
     }
 
     /// The same client, authenticating with a project API key.
     pub fn with_api_key(&self, key: &str) -> Self {
-        Self { credentials: Credentials::ApiKey(key.to_owned()), ..self.clone() }
+        Self {
+            credentials: Credentials::ApiKey(key.to_owned()),
+            ..self.clone()
+        }
     }
 
     /// The same client without credentials.
     pub fn anonymous(&self) -> Self {
-        Self { credentials: Credentials::None, ..self.clone() }
+        Self {
+            credentials: Credentials::None,
+            ..self.clone()
+        }
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -107,12 +124,19 @@ impl Client {
         }
     }
 
-    async fn send<T: DeserializeOwned>(&self, builder: reqwest::RequestBuilder) -> Result<T, ClientError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
         let response = builder.send().await?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
         if (200..300).contains(&status) {
-            let body = if bytes.is_empty() { b"null".as_slice() } else { &bytes };
+            let body = if bytes.is_empty() {
+                b"null".as_slice()
+            } else {
+                &bytes
+            };
             return serde_json::from_slice(body).map_err(|_| ClientError::Unexpected {
                 status,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
@@ -139,27 +163,45 @@ impl Client {
         self.send(self.request(Method::GET, path)).await
     }
 
-    async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
     async fn delete_no_content(&self, path: &str) -> Result<(), ClientError> {
-        self.send::<Value>(self.request(Method::DELETE, path)).await.map(|_| ())
+        self.send::<Value>(self.request(Method::DELETE, path))
+            .await
+            .map(|_| ())
     }
 
     /// Any request, answered as raw JSON with its status; never fails on an HTTP error status.
-    pub async fn raw(&self, method: Method, path: &str, body: Option<&Value>) -> Result<RawResponse, ClientError> {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<RawResponse, ClientError> {
         let mut builder = self.request(method, path);
         if let Some(body) = body {
             builder = builder.json(body);
         }
         let response = builder.send().await?;
         let status = response.status().as_u16();
-        let request_id =
-            response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = response.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(RawResponse { status, request_id, body })
+        Ok(RawResponse {
+            status,
+            request_id,
+            body,
+        })
     }
 
     // --- health -------------------------------------------------------------------------
@@ -175,11 +217,19 @@ impl Client {
     // --- auth ---------------------------------------------------------------------------
 
     pub async fn register(&self, email: &str, password: &str) -> Result<User, ClientError> {
-        self.post("/api/v1/auth/register", &json!({"email": email, "password": password})).await
+        self.post(
+            "/api/v1/auth/register",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<Login, ClientError> {
-        self.post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
+        self.post(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn me(&self) -> Result<Me, ClientError> {
@@ -188,12 +238,21 @@ impl Client {
 
     // --- projects -----------------------------------------------------------------------
 
-    pub async fn create_project(&self, name: &str, description: Option<&str>) -> Result<Project, ClientError> {
-        self.post("/api/v1/projects", &json!({"project_name": name, "description": description})).await
+    pub async fn create_project(
+        &self,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Project, ClientError> {
+        self.post(
+            "/api/v1/projects",
+            &json!({"project_name": name, "description": description}),
+        )
+        .await
     }
 
     pub async fn list_projects(&self, options: &ListOptions) -> Result<Page<Project>, ClientError> {
-        self.send(self.request(Method::GET, "/api/v1/projects").query(options)).await
+        self.send(self.request(Method::GET, "/api/v1/projects").query(options))
+            .await
     }
 
     pub async fn get_project(&self, project_id: Uuid) -> Result<Project, ClientError> {
@@ -201,7 +260,8 @@ impl Client {
     }
 
     pub async fn delete_project(&self, project_id: Uuid) -> Result<(), ClientError> {
-        self.delete_no_content(&format!("/api/v1/projects/{project_id}")).await
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}"))
+            .await
     }
 
     // --- API keys -----------------------------------------------------------------------
@@ -212,37 +272,61 @@ impl Client {
         name: &str,
         scopes: &[&str],
     ) -> Result<CreatedApiKey, ClientError> {
-        self.post(&format!("/api/v1/projects/{project_id}/api-keys"), &json!({"name": name, "scopes": scopes}))
+        self.post(
+            &format!("/api/v1/projects/{project_id}/api-keys"),
+            &json!({"name": name, "scopes": scopes}),
+        )
+        .await
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        project_id: Uuid,
+        options: &ListOptions,
+    ) -> Result<Page<ApiKey>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/api-keys");
+        self.send(self.request(Method::GET, &path).query(options))
             .await
     }
 
-    pub async fn list_api_keys(&self, project_id: Uuid, options: &ListOptions) -> Result<Page<ApiKey>, ClientError> {
-        let path = format!("/api/v1/projects/{project_id}/api-keys");
-        self.send(self.request(Method::GET, &path).query(options)).await
-    }
-
     pub async fn revoke_api_key(&self, project_id: Uuid, key_id: Uuid) -> Result<(), ClientError> {
-        self.delete_no_content(&format!("/api/v1/projects/{project_id}/api-keys/{key_id}")).await
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}/api-keys/{key_id}"))
+            .await
     }
 
     // --- database -----------------------------------------------------------------------
 
     pub async fn get_database(&self, project_id: Uuid) -> Result<DatabaseStatus, ClientError> {
-        self.get(&format!("/api/v1/projects/{project_id}/database")).await
+        self.get(&format!("/api/v1/projects/{project_id}/database"))
+            .await
     }
 
     pub async fn enable_database(&self, project_id: Uuid) -> Result<DatabaseStatus, ClientError> {
-        self.post(&format!("/api/v1/projects/{project_id}/database"), &json!({})).await
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database"),
+            &json!({}),
+        )
+        .await
     }
 
-    pub async fn update_database_config(&self, project_id: Uuid, config: &Value) -> Result<DatabaseStatus, ClientError> {
+    pub async fn update_database_config(
+        &self,
+        project_id: Uuid,
+        config: &Value,
+    ) -> Result<DatabaseStatus, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database");
-        self.send(self.request(Method::PUT, &path).json(config)).await
+        self.send(self.request(Method::PUT, &path).json(config))
+            .await
     }
 
     // --- tables -------------------------------------------------------------------------
 
-    pub async fn create_table(&self, project_id: Uuid, name: &str, schema: &Value) -> Result<Table, ClientError> {
+    pub async fn create_table(
+        &self,
+        project_id: Uuid,
+        name: &str,
+        schema: &Value,
+    ) -> Result<Table, ClientError> {
         self.post(
             &format!("/api/v1/projects/{project_id}/database/tables"),
             &json!({"table_name": name, "schema_definition": schema}),
@@ -250,42 +334,89 @@ impl Client {
         .await
     }
 
-    pub async fn list_tables(&self, project_id: Uuid, options: &ListOptions) -> Result<Page<Table>, ClientError> {
+    pub async fn list_tables(
+        &self,
+        project_id: Uuid,
+        options: &ListOptions,
+    ) -> Result<Page<Table>, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables");
-        self.send(self.request(Method::GET, &path).query(options)).await
-    }
-
-    pub async fn get_table(&self, project_id: Uuid, table: &str) -> Result<Table, ClientError> {
-        self.get(&format!("/api/v1/projects/{project_id}/database/tables/{table}")).await
-    }
-
-    pub async fn delete_table(&self, project_id: Uuid, table: &str) -> Result<(), ClientError> {
-        self.delete_no_content(&format!("/api/v1/projects/{project_id}/database/tables/{table}")).await
-    }
-
-    /// Inserts rows (1..=1000), all or none.
-    pub async fn insert_rows(&self, project_id: Uuid, table: &str, rows: &[Value]) -> Result<InsertedRows, ClientError> {
-        self.post(&format!("/api/v1/projects/{project_id}/database/tables/{table}/rows"), &json!({"rows": rows}))
+        self.send(self.request(Method::GET, &path).query(options))
             .await
     }
 
-    pub async fn query_rows(&self, project_id: Uuid, table: &str, query: &RowQuery) -> Result<RowsPage, ClientError> {
-        self.post(&format!("/api/v1/projects/{project_id}/database/tables/{table}/rows/query"), query).await
+    pub async fn get_table(&self, project_id: Uuid, table: &str) -> Result<Table, ClientError> {
+        self.get(&format!(
+            "/api/v1/projects/{project_id}/database/tables/{table}"
+        ))
+        .await
+    }
+
+    pub async fn delete_table(&self, project_id: Uuid, table: &str) -> Result<(), ClientError> {
+        self.delete_no_content(&format!(
+            "/api/v1/projects/{project_id}/database/tables/{table}"
+        ))
+        .await
+    }
+
+    /// Inserts rows (1..=1000), all or none.
+    pub async fn insert_rows(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        rows: &[Value],
+    ) -> Result<InsertedRows, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/tables/{table}/rows"),
+            &json!({"rows": rows}),
+        )
+        .await
+    }
+
+    pub async fn query_rows(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        query: &RowQuery,
+    ) -> Result<RowsPage, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/tables/{table}/rows/query"),
+            query,
+        )
+        .await
     }
 
     /// Sets `set` on every row matching `filter`; returns how many rows changed.
-    pub async fn update_rows(&self, project_id: Uuid, table: &str, filter: &Value, set: &Value) -> Result<u64, ClientError> {
+    pub async fn update_rows(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        filter: &Value,
+        set: &Value,
+    ) -> Result<u64, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables/{table}/rows");
-        let affected: Affected =
-            self.send(self.request(Method::PATCH, &path).json(&json!({"filter": filter, "set": set}))).await?;
+        let affected: Affected = self
+            .send(
+                self.request(Method::PATCH, &path)
+                    .json(&json!({"filter": filter, "set": set})),
+            )
+            .await?;
         Ok(affected.affected)
     }
 
     /// Deletes every row matching `filter` (`{}` for all); returns how many.
-    pub async fn delete_rows(&self, project_id: Uuid, table: &str, filter: &Value) -> Result<u64, ClientError> {
+    pub async fn delete_rows(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        filter: &Value,
+    ) -> Result<u64, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables/{table}/rows");
-        let affected: Affected =
-            self.send(self.request(Method::DELETE, &path).json(&json!({"filter": filter}))).await?;
+        let affected: Affected = self
+            .send(
+                self.request(Method::DELETE, &path)
+                    .json(&json!({"filter": filter})),
+            )
+            .await?;
         Ok(affected.affected)
     }
 }

@@ -1,0 +1,244 @@
+//! Handler tests: the real routes, extractors and error mapping over mocked ports.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, test, web};
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use zerodb_domain::api_keys::MockApiKeyRepository;
+use zerodb_domain::database::DatabaseConfig;
+use zerodb_domain::principal::Role;
+use zerodb_domain::projects::{MockProjectRepository, Project};
+use zerodb_domain::security::{MockPasswordHasher, TokenIssuer};
+use zerodb_domain::services::{Ports, ServiceOptions, Services};
+use zerodb_domain::tables::MockTableRepository;
+use zerodb_domain::users::MockUserRepository;
+use zerodb_domain::{ProjectId, RepositoryError, UserId};
+use zerodb_http::security::JwtTokenIssuer;
+use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
+
+struct Probe(bool);
+
+#[async_trait]
+impl ReadinessProbe for Probe {
+    async fn check(&self) -> Result<(), String> {
+        if self.0 {
+            Ok(())
+        } else {
+            Err("database down".into())
+        }
+    }
+}
+
+const SECRET: &[u8] = b"handler-test-secret-handler-test-secret";
+
+fn issuer() -> JwtTokenIssuer {
+    JwtTokenIssuer::new(SECRET, "zerodb", Duration::from_secs(600))
+}
+
+fn bearer(user: UserId) -> (&'static str, String) {
+    (
+        "authorization",
+        format!("Bearer {}", issuer().issue(user, Role::User).unwrap().token),
+    )
+}
+
+fn project(owner: UserId) -> Project {
+    Project {
+        id: ProjectId::new(),
+        owner_id: owner,
+        name: "p".into(),
+        description: None,
+        is_active: true,
+        database_enabled: true,
+        database_config: DatabaseConfig::default(),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+fn state(projects: MockProjectRepository, ready: bool) -> web::Data<AppState> {
+    let ports = Ports {
+        users: Arc::new(MockUserRepository::new()),
+        projects: Arc::new(projects),
+        api_keys: Arc::new(MockApiKeyRepository::new()),
+        tables: Arc::new(MockTableRepository::new()),
+        password_hasher: Arc::new(MockPasswordHasher::new()),
+        tokens: Arc::new(issuer()),
+    };
+    web::Data::new(AppState {
+        services: Services::new(
+            ports,
+            ServiceOptions {
+                allow_registration: true,
+            },
+        ),
+        readiness: Arc::new(Probe(ready)),
+    })
+}
+
+macro_rules! app {
+    ($state:expr) => {
+        test::init_service(
+            App::new()
+                .wrap(from_fn(zerodb_http::request_id::request_id_middleware))
+                .configure(zerodb_http::configure(
+                    $state,
+                    HttpLimits {
+                        max_body_bytes: 4096,
+                    },
+                )),
+        )
+        .await
+    };
+}
+
+async fn body<B: actix_web::body::MessageBody>(resp: actix_web::dev::ServiceResponse<B>) -> Value {
+    serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null)
+}
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let app = app!(state(MockProjectRepository::new(), false));
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/health").to_request()).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-request-id"));
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/ready").to_request()).await;
+    assert_eq!(resp.status(), 503);
+}
+
+#[actix_web::test]
+async fn missing_credentials_are_401_with_request_id() {
+    let app = app!(state(MockProjectRepository::new(), true));
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/projects")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+    let header = resp
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = body(resp).await;
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    assert_eq!(body["error"]["request_id"], json!(header));
+}
+
+#[actix_web::test]
+async fn body_errors_map_to_400_413_415_422() {
+    let mut projects = MockProjectRepository::new();
+    projects.expect_create().never();
+    let app = app!(state(projects, true));
+    let user = UserId::new();
+    let cases = [
+        (
+            "application/json",
+            "{not json".to_owned(),
+            400,
+            "invalid_json",
+        ),
+        ("text/plain", "{}".to_owned(), 415, "unsupported_media_type"),
+        (
+            "application/json",
+            json!({"project_name": 1}).to_string(),
+            422,
+            "validation_failed",
+        ),
+        (
+            "application/json",
+            json!({"project_name": "x".repeat(5000)}).to_string(),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (content_type, payload, status, code) in cases {
+        let req = test::TestRequest::post()
+            .uri("/api/v1/projects")
+            .insert_header(bearer(user))
+            .insert_header(("content-type", content_type))
+            .set_payload(payload)
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status(), status, "{code}");
+        assert_eq!(body(resp).await["error"]["code"], code);
+    }
+}
+
+#[actix_web::test]
+async fn another_users_project_is_404() {
+    let owned_by_someone_else = project(UserId::new());
+    let id = owned_by_someone_else.id;
+    let mut projects = MockProjectRepository::new();
+    projects
+        .expect_get()
+        .returning(move |_| Ok(owned_by_someone_else.clone()));
+    projects.expect_delete().never();
+    let app = app!(state(projects, true));
+    let req = test::TestRequest::delete()
+        .uri(&format!("/api/v1/projects/{id}"))
+        .insert_header(bearer(UserId::new()))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 404);
+}
+
+#[actix_web::test]
+async fn storage_failures_are_503_or_opaque_500() {
+    let mut projects = MockProjectRepository::new();
+    projects
+        .expect_get()
+        .returning(|_| Err(RepositoryError::Unavailable("pool timed out".into())));
+    projects.expect_list_by_owner().returning(|_, _| {
+        Err(RepositoryError::Internal(
+            "relation users does not exist at db:5432".into(),
+        ))
+    });
+    let app = app!(state(projects, true));
+    let user = UserId::new();
+    let req = test::TestRequest::get()
+        .uri(&format!("/api/v1/projects/{}", ProjectId::new()))
+        .insert_header(bearer(user))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(body(resp).await["error"]["code"], "service_unavailable");
+    let req = test::TestRequest::get()
+        .uri("/api/v1/projects")
+        .insert_header(bearer(user))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 500);
+    let text = body(resp).await.to_string();
+    assert!(
+        text.contains("internal_error") && !text.contains("5432"),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
+async fn conflicts_map_to_stable_codes() {
+    let mut projects = MockProjectRepository::new();
+    projects.expect_create().returning(|_| {
+        Err(RepositoryError::Conflict(
+            "zerodb_projects_user_id_project_name_key".into(),
+        ))
+    });
+    let app = app!(state(projects, true));
+    let req = test::TestRequest::post()
+        .uri("/api/v1/projects")
+        .insert_header(bearer(UserId::new()))
+        .set_json(json!({"project_name": "taken"}))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(body(resp).await["error"]["code"], "project_name_taken");
+}
