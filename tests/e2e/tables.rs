@@ -289,6 +289,7 @@ async fn row_validation_is_all_or_nothing() {
         json!({"sort": "nope"}),
         json!({"limit": 0}),
         json!({"cursor": "garbage"}),
+        json!({"sort": "a".repeat(65)}),
     ] {
         let r = call(&ada, M::POST, &query, Some(body.clone())).await;
         assert_error(&r, 422, "validation_failed");

@@ -110,3 +110,24 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 pub fn payload_too_large() -> ApiError {
     ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
 }
+
+/// Checks a request DTO's transport-level limits (sizes of lists and strings), answering 422
+/// with the offending fields named, before the domain sees it.
+pub fn validate<T: validator::Validate>(request: &T) -> Result<(), ApiError> {
+    request.validate().map_err(|errors| {
+        let fields: Vec<serde_json::Value> = errors
+            .field_errors()
+            .iter()
+            .map(|(field, errs)| {
+                let reason = errs
+                    .iter()
+                    .map(|e| e.message.as_deref().unwrap_or(&e.code).to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                serde_json::json!({"field": field, "reason": reason})
+            })
+            .collect();
+        ApiError::new(ErrorCode::ValidationFailed, "validation failed")
+            .with_details(serde_json::json!({ "fields": fields }))
+    })
+}

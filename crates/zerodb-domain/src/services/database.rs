@@ -5,7 +5,7 @@ use crate::database::{DatabaseConfig, DatabaseStatus};
 use crate::error::ServiceError;
 use crate::ids::ProjectId;
 use crate::principal::{Area, Operation, Principal};
-use crate::projects::ProjectRepository;
+use crate::projects::{Project, ProjectRepository};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -28,11 +28,7 @@ impl DatabaseService {
         id: ProjectId,
     ) -> Result<DatabaseStatus, ServiceError> {
         let project = self.access.project(who, id, READ).await?;
-        let statistics = self.projects.statistics(id).await?;
-        Ok(DatabaseStatus {
-            project,
-            statistics,
-        })
+        self.with_statistics(project).await
     }
 
     /// Enables the database; calling it again changes nothing and answers the same.
@@ -47,11 +43,7 @@ impl DatabaseService {
             .enable_database(id)
             .await
             .map_err(|e| ServiceError::from_repo(e, "project", None))?;
-        let statistics = self.projects.statistics(id).await?;
-        Ok(DatabaseStatus {
-            project,
-            statistics,
-        })
+        self.with_statistics(project).await
     }
 
     /// Replaces the configuration with a validated document.
@@ -68,7 +60,11 @@ impl DatabaseService {
             .update_config(id, config)
             .await
             .map_err(|e| ServiceError::from_repo(e, "project", None))?;
-        let statistics = self.projects.statistics(id).await?;
+        self.with_statistics(project).await
+    }
+
+    async fn with_statistics(&self, project: Project) -> Result<DatabaseStatus, ServiceError> {
+        let statistics = self.projects.statistics(project.id).await?;
         Ok(DatabaseStatus {
             project,
             statistics,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use validator::Validate;
 use zerodb_domain::api_keys::ApiKey;
 use zerodb_domain::{ApiKeyId, ProjectId};
 
@@ -24,13 +25,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// A label for the key (default "default").
     pub name: Option<String>,
     /// `*` or `<area>:read|write` with area one of database, tables, vectors, memory, events,
     /// files, rlhf, agent.
+    #[validate(length(max = 64, message = "at most 64 scopes"))]
     pub scopes: Vec<String>,
 }
 
@@ -80,6 +82,7 @@ pub async fn create_api_key(
     body: web::Json<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    crate::extract::validate(&body)?;
     let created = state
         .services
         .api_keys

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 use zerodb_domain::ProjectId;
 use zerodb_domain::services::RowPage;
 use zerodb_domain::tables::{Row, Table};
@@ -111,12 +112,14 @@ pub struct InsertRowsResponse {
 }
 
 /// Query parameters of `GET .../rows`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct RowQueryParams {
     /// A JSON filter, e.g. `{"age": {"$gte": 30}}`.
+    #[validate(length(max = 65536, message = "at most 64 KiB"))]
     pub filter: Option<String>,
     /// `column` ascending or `-column` descending.
+    #[validate(length(max = 64, message = "at most 64 characters"))]
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -125,11 +128,12 @@ pub struct RowQueryParams {
 }
 
 /// Body of `POST .../rows/query`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct QueryRowsRequest {
     #[schema(value_type = Option<Object>)]
     pub filter: Option<Value>,
+    #[validate(length(max = 64, message = "at most 64 characters"))]
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -320,6 +324,7 @@ pub async fn query_rows(
     params: web::Query<RowQueryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
+    crate::extract::validate(&params)?;
     let filter = match params.filter.as_deref() {
         Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
             ApiError::new(
