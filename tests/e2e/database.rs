@@ -15,16 +15,10 @@ async fn status_enable_is_idempotent_and_config_is_validated() {
     assert_eq!(first.statistics, second.statistics);
 
     let updated = ada
-        .update_database_config(
-            p.project_id,
-            &json!({"max_rows_per_table": 2, "max_tables": 5}),
-        )
+        .update_database_config(p.project_id, &json!({"max_rows_per_table": 2, "max_tables": 5}))
         .await
         .unwrap();
-    assert_eq!(
-        updated.config,
-        json!({"max_rows_per_table": 2, "max_tables": 5})
-    );
+    assert_eq!(updated.config, json!({"max_rows_per_table": 2, "max_tables": 5}));
     let path = format!("/api/v1/projects/{}/database", p.project_id);
     for bad in [
         json!({"max_rows": 1}),
@@ -43,20 +37,10 @@ async fn status_enable_is_idempotent_and_config_is_validated() {
     );
 
     // The configured limits hold.
-    ada.create_table(p.project_id, "t", &json!({"columns": {"n": "integer"}}))
-        .await
-        .unwrap();
-    ada.insert_rows(p.project_id, "t", &[json!({"n": 1}), json!({"n": 2})])
-        .await
-        .unwrap();
-    let over = ada
-        .insert_rows(p.project_id, "t", &[json!({"n": 3})])
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (over.status(), over.code()),
-        (Some(409), Some("row_limit_exceeded"))
-    );
+    ada.create_table(p.project_id, "t", &json!({"columns": {"n": "integer"}})).await.unwrap();
+    ada.insert_rows(p.project_id, "t", &[json!({"n": 1}), json!({"n": 2})]).await.unwrap();
+    let over = ada.insert_rows(p.project_id, "t", &[json!({"n": 3})]).await.unwrap_err();
+    assert_eq!((over.status(), over.code()), (Some(409), Some("row_limit_exceeded")));
     let stats = ada.get_database(p.project_id).await.unwrap().statistics;
     assert_eq!((stats.tables, stats.rows), (1, 2));
 }

@@ -7,9 +7,7 @@ use zerodb_server::config::Settings;
 use zerodb_server::startup::{Application, Database, jwt_secret};
 
 async fn start(settings: &Settings) -> (Database, Client) {
-    let db = Database::connect(settings)
-        .await
-        .expect("embedded database");
+    let db = Database::connect(settings).await.expect("embedded database");
     let secret = jwt_secret(settings).expect("secret");
     let app = Application::build(settings, db.pool.clone(), &secret, false).expect("app");
     let client = Client::new(&format!("http://127.0.0.1:{}", app.port()));
@@ -26,28 +24,14 @@ async fn embedded_cluster_keeps_data_across_restarts() {
     settings.server.workers = Some(1);
 
     let (db, client) = start(&settings).await;
-    client
-        .register("ada@example.com", "correct horse battery")
-        .await
-        .unwrap();
-    let token = client
-        .login("ada@example.com", "correct horse battery")
-        .await
-        .unwrap()
-        .access_token;
+    client.register("ada@example.com", "correct horse battery").await.unwrap();
+    let token =
+        client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
     let ada = client.with_token(&token);
     let project = ada.create_project("kept", None).await.unwrap();
     ada.enable_database(project.project_id).await.unwrap();
-    ada.create_table(
-        project.project_id,
-        "t",
-        &json!({"columns": {"a": "string"}}),
-    )
-    .await
-    .unwrap();
-    ada.insert_rows(project.project_id, "t", &[json!({"a": "survives"})])
-        .await
-        .unwrap();
+    ada.create_table(project.project_id, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
+    ada.insert_rows(project.project_id, "t", &[json!({"a": "survives"})]).await.unwrap();
     db.pool.close();
     db.shutdown().await;
 
@@ -56,10 +40,7 @@ async fn embedded_cluster_keeps_data_across_restarts() {
     let ada = client.with_token(&token);
     let projects = ada.list_projects(&ListOptions::default()).await.unwrap();
     assert_eq!(projects.items[0].project_name, "kept");
-    let rows = ada
-        .query_rows(project.project_id, "t", &RowQuery::default())
-        .await
-        .unwrap();
+    let rows = ada.query_rows(project.project_id, "t", &RowQuery::default()).await.unwrap();
     assert_eq!(rows.items[0].data["a"], "survives");
     db.pool.close();
     db.shutdown().await;

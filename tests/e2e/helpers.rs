@@ -1,8 +1,10 @@
 //! Test support: a real server on port 0 over a fresh database, driven through the client.
 
 use serde_json::{Value, json};
+use std::sync::Arc;
 use uuid::Uuid;
 use zerodb_client::{Client, HttpMethod, RawResponse};
+use zerodb_domain::usage::UsageMeter;
 use zerodb_postgres::testing::TestDatabase;
 use zerodb_server::config::{Secret, Settings};
 use zerodb_server::startup::{Application, Database};
@@ -14,6 +16,8 @@ pub struct TestApp {
     /// A client without credentials.
     pub client: Client,
     pub db: TestDatabase,
+    /// The server's request meter, to flush usage counts on demand.
+    pub meter: Arc<UsageMeter>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -34,44 +38,47 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let database = Database::connect(&settings).await.expect("database");
     let secret = settings.auth.jwt_secret.clone().expect("secret");
-    let app = Application::build(
-        &settings,
-        database.pool.clone(),
-        secret.expose().as_bytes(),
-        false,
-    )
-    .expect("build");
+    let app =
+        Application::build(&settings, database.pool.clone(), secret.expose().as_bytes(), false)
+            .expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let meter = app.meter();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        client: Client::new(&address),
-        address,
-        db,
-    }
+    TestApp { client: Client::new(&address), address, db, meter }
 }
 
 impl TestApp {
     /// Registers a user and returns a client signed in as it.
     pub async fn user(&self, email: &str) -> Client {
-        self.client
-            .register(email, "correct horse battery")
-            .await
-            .expect("register");
-        let login = self
-            .client
-            .login(email, "correct horse battery")
-            .await
-            .expect("login");
+        self.client.register(email, "correct horse battery").await.expect("register");
+        let login = self.client.login(email, "correct horse battery").await.expect("login");
+        self.client.with_token(&login.access_token)
+    }
+
+    /// An administrator, made by operators with the CLI exactly as documented.
+    pub async fn admin(&self) -> Client {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
+            .args(["user", "create", "--email", "root@example.com", "--admin"])
+            .env("ZERODB_USER_PASSWORD", "correct horse battery")
+            .env("DATABASE_URL", &self.db.url)
+            .env("ZERODB__AUTH__JWT_SECRET", JWT_SECRET)
+            .env("ZERODB__LOG__LEVEL", "warn")
+            .output()
+            .expect("run zerodb user create");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("created admin user root@example.com")
+        );
+        let login =
+            self.client.login("root@example.com", "correct horse battery").await.expect("login");
+        assert_eq!(login.user.role, "admin");
         self.client.with_token(&login.access_token)
     }
 
     /// A signed-in user's project with its database enabled.
     pub async fn enabled_project(&self, owner: &Client, name: &str) -> Uuid {
         let project = owner.create_project(name, None).await.expect("project");
-        owner
-            .enable_database(project.project_id)
-            .await
-            .expect("enable");
+        owner.enable_database(project.project_id).await.expect("enable");
         project.project_id
     }
 }
@@ -83,10 +90,7 @@ pub async fn call(
     path: &str,
     body: Option<Value>,
 ) -> RawResponse {
-    let response = client
-        .raw(method.clone(), path, body.as_ref())
-        .await
-        .expect("transport");
+    let response = client.raw(method.clone(), path, body.as_ref()).await.expect("transport");
     assert!(
         response.status < 500,
         "{method} {path} answered {}: {}",
@@ -99,19 +103,7 @@ pub async fn call(
 /// Asserts an error envelope with this status and code.
 pub fn assert_error(response: &RawResponse, status: u16, code: &str) {
     assert_eq!(response.status, status, "body: {}", response.body);
-    assert_eq!(
-        response.body["error"]["code"],
-        json!(code),
-        "body: {}",
-        response.body
-    );
-    assert!(
-        response.body["error"]["request_id"]
-            .as_str()
-            .is_some_and(|s| !s.is_empty())
-    );
-    assert_eq!(
-        response.request_id.as_deref(),
-        response.body["error"]["request_id"].as_str()
-    );
+    assert_eq!(response.body["error"]["code"], json!(code), "body: {}", response.body);
+    assert!(response.body["error"]["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(response.request_id.as_deref(), response.body["error"]["request_id"].as_str());
 }

@@ -3,10 +3,14 @@
 
 mod helpers;
 
+mod admin;
+mod agent_logs;
 mod auth;
 mod database;
 mod embedded;
 mod malformed;
+mod operations;
 mod projects;
+mod rlhf;
 mod strangers;
 mod tables;

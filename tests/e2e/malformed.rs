@@ -10,11 +10,7 @@ async fn bad_bodies_paths_and_queries() {
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
     let http = reqwest::Client::new();
-    let login = app
-        .client
-        .login("ada@example.com", "correct horse battery")
-        .await
-        .unwrap();
+    let login = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
     let auth = format!("Bearer {}", login.access_token);
 
     // Invalid JSON, wrong content type, wrong types.
@@ -28,10 +24,7 @@ async fn bad_bodies_paths_and_queries() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-        "invalid_json"
-    );
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "invalid_json");
     let r = http
         .post(&url)
         .header("authorization", &auth)
@@ -52,29 +45,17 @@ async fn bad_bodies_paths_and_queries() {
     assert_eq!(r.status(), 422);
 
     // Bad UUIDs and odd characters in paths.
-    for path in [
-        "/api/v1/projects/not-a-uuid",
-        "/api/v1/projects/1'%20OR%20'1'='1",
-        "/api/v1/projects/%00",
-    ] {
+    for path in
+        ["/api/v1/projects/not-a-uuid", "/api/v1/projects/1'%20OR%20'1'='1", "/api/v1/projects/%00"]
+    {
         let r = call(&ada, M::GET, path, None).await;
         assert_error(&r, 400, "invalid_path");
     }
-    let r = call(
-        &ada,
-        M::GET,
-        &format!("/api/v1/projects/{pid}/database/tables/..%2F..%2Fetc"),
-        None,
-    )
-    .await;
+    let r =
+        call(&ada, M::GET, &format!("/api/v1/projects/{pid}/database/tables/..%2F..%2Fetc"), None)
+            .await;
     assert_eq!(r.status, 404);
-    let r = call(
-        &ada,
-        M::DELETE,
-        &format!("/api/v1/projects/{pid}/api-keys/zzz"),
-        None,
-    )
-    .await;
+    let r = call(&ada, M::DELETE, &format!("/api/v1/projects/{pid}/api-keys/zzz"), None).await;
     assert_error(&r, 400, "invalid_path");
 
     // Unknown routes and methods.
@@ -115,9 +96,7 @@ async fn oversized_bodies_are_413_and_change_nothing() {
     let app = spawn_app_with(|s| s.server.max_body_bytes = 64 * 1024).await;
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
-    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}}))
-        .await
-        .unwrap();
+    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
     let huge = "x".repeat(128 * 1024);
     let r = call(
         &ada,
@@ -149,11 +128,7 @@ async fn health_ready_docs_and_request_ids() {
         spec["paths"]["/api/v1/projects/{project_id}/database/tables/{table_name}/rows"]
             .is_object()
     );
-    let docs = http
-        .get(format!("{}/docs/", app.address))
-        .send()
-        .await
-        .unwrap();
+    let docs = http.get(format!("{}/docs/", app.address)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
     // Request ids: generated, or echoed when sane.

@@ -12,20 +12,12 @@ fn endpoints(pid: &str, key_id: &str) -> Vec<(M, String, Option<Value>)> {
     vec![
         (M::GET, p.clone(), None),
         (M::DELETE, p.clone(), None),
-        (
-            M::POST,
-            format!("{p}/api-keys"),
-            Some(json!({"name": "x", "scopes": ["*"]})),
-        ),
+        (M::POST, format!("{p}/api-keys"), Some(json!({"name": "x", "scopes": ["*"]}))),
         (M::GET, format!("{p}/api-keys"), None),
         (M::DELETE, format!("{p}/api-keys/{key_id}"), None),
         (M::GET, format!("{p}/database"), None),
         (M::POST, format!("{p}/database"), None),
-        (
-            M::PUT,
-            format!("{p}/database"),
-            Some(json!({"max_tables": 1})),
-        ),
+        (M::PUT, format!("{p}/database"), Some(json!({"max_tables": 1}))),
         (M::GET, format!("{p}/database/tables"), None),
         (
             M::POST,
@@ -34,19 +26,40 @@ fn endpoints(pid: &str, key_id: &str) -> Vec<(M, String, Option<Value>)> {
         ),
         (M::GET, t.clone(), None),
         (M::DELETE, t.clone(), None),
-        (
-            M::POST,
-            format!("{t}/rows"),
-            Some(json!({"rows": [{"a": "intruder"}]})),
-        ),
+        (M::POST, format!("{t}/rows"), Some(json!({"rows": [{"a": "intruder"}]}))),
         (M::GET, format!("{t}/rows"), None),
-        (
-            M::PATCH,
-            format!("{t}/rows"),
-            Some(json!({"filter": {}, "set": {"a": "pwned"}})),
-        ),
+        (M::PATCH, format!("{t}/rows"), Some(json!({"filter": {}, "set": {"a": "pwned"}}))),
         (M::DELETE, format!("{t}/rows"), Some(json!({"filter": {}}))),
         (M::POST, format!("{t}/rows/query"), Some(json!({}))),
+        (
+            M::POST,
+            format!("{p}/database/rlhf/log"),
+            Some(
+                json!({"session_id": uuid::Uuid::nil(), "input_prompt": "p", "model_output": "o"}),
+            ),
+        ),
+        (
+            M::POST,
+            format!("{p}/database/rlhf/log-batch"),
+            Some(
+                json!({"records": [{"session_id": uuid::Uuid::nil(), "input_prompt": "p", "model_output": "o"}]}),
+            ),
+        ),
+        (M::GET, format!("{p}/database/rlhf"), None),
+        (M::GET, format!("{p}/database/rlhf/export?format=jsonl"), None),
+        (
+            M::POST,
+            format!("{p}/database/agent/log"),
+            Some(json!({"agent_id": uuid::Uuid::nil(), "log_level": "INFO", "log_message": "m"})),
+        ),
+        (
+            M::POST,
+            format!("{p}/database/agent/log-batch"),
+            Some(
+                json!({"logs": [{"agent_id": uuid::Uuid::nil(), "log_level": "INFO", "log_message": "m"}]}),
+            ),
+        ),
+        (M::GET, format!("{p}/database/agent/logs"), None),
     ]
 }
 
@@ -56,17 +69,10 @@ async fn strangers_reach_nothing_and_change_nothing() {
     let ada = app.user("ada@example.com").await;
     let bob = app.user("bob@example.com").await;
     let pid = app.enabled_project(&ada, "ada-project").await;
-    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}}))
-        .await
-        .unwrap();
-    ada.insert_rows(pid, "t", &[json!({"a": "mine"})])
-        .await
-        .unwrap();
+    ada.create_table(pid, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
+    ada.insert_rows(pid, "t", &[json!({"a": "mine"})]).await.unwrap();
     let ada_key = ada.create_api_key(pid, "full", &["*"]).await.unwrap();
-    let unscoped = ada
-        .create_api_key(pid, "agent-only", &["agent:read"])
-        .await
-        .unwrap();
+    let unscoped = ada.create_api_key(pid, "vectors-only", &["vectors:read"]).await.unwrap();
     let bob_pid = app.enabled_project(&bob, "bob-project").await;
     let bob_key = bob.create_api_key(bob_pid, "bob", &["*"]).await.unwrap();
 
@@ -86,52 +92,26 @@ async fn strangers_reach_nothing_and_change_nothing() {
         let r = call(&no_scope, method.clone(), &path, body.clone()).await;
         assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
         let code = r.body["error"]["code"].as_str().unwrap();
-        assert!(
-            code == "insufficient_scope" || code == "forbidden",
-            "{method} {path}: {code}"
-        );
+        assert!(code == "insufficient_scope" || code == "forbidden", "{method} {path}: {code}");
     }
 
     // A random project id is as unknown to Ada as Bob's project is.
-    let r = call(
-        &ada,
-        M::GET,
-        &format!("/api/v1/projects/{}", uuid::Uuid::new_v4()),
-        None,
-    )
-    .await;
+    let r = call(&ada, M::GET, &format!("/api/v1/projects/{}", uuid::Uuid::new_v4()), None).await;
     assert_error(&r, 404, "not_found");
 
     // Nothing changed.
     let status = ada.get_database(pid).await.unwrap();
     assert_eq!(
-        (
-            status.statistics.tables,
-            status.statistics.rows,
-            status.statistics.api_keys
-        ),
+        (status.statistics.tables, status.statistics.rows, status.statistics.api_keys),
         (1, 1, 2)
     );
     assert_eq!(status.config, json!({}));
-    let rows = ada
-        .query_rows(pid, "t", &RowQuery::default())
-        .await
-        .unwrap();
+    let rows = ada.query_rows(pid, "t", &RowQuery::default()).await.unwrap();
     assert_eq!(rows.items[0].data["a"], "mine");
-    assert_eq!(
-        ada.list_api_keys(pid, &ListOptions::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        2
-    );
+    assert_eq!(ada.list_api_keys(pid, &ListOptions::default()).await.unwrap().items.len(), 2);
     // Bob's own listing never shows Ada's project.
     let bobs = bob.list_projects(&ListOptions::default()).await.unwrap();
-    assert_eq!(
-        bobs.items.iter().map(|p| p.project_id).collect::<Vec<_>>(),
-        vec![bob_pid]
-    );
+    assert_eq!(bobs.items.iter().map(|p| p.project_id).collect::<Vec<_>>(), vec![bob_pid]);
 }
 
 #[tokio::test]
@@ -140,65 +120,18 @@ async fn admins_reach_every_project_and_keys_stay_in_theirs() {
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
     // An admin created the way operators do it: through the service, as `zerodb user create --admin`.
-    let admin = admin_client(&app).await;
+    let admin = app.admin().await;
     assert_eq!(admin.get_project(pid).await.unwrap().project_id, pid);
-    assert!(
-        admin
-            .list_tables(pid, &ListOptions::default())
-            .await
-            .is_ok()
-    );
+    assert!(admin.list_tables(pid, &ListOptions::default()).await.is_ok());
     // Scoped keys: read works, write is refused, and another project is invisible.
-    let reader = ada
-        .create_api_key(pid, "r", &["tables:read"])
-        .await
-        .unwrap();
+    let reader = ada.create_api_key(pid, "r", &["tables:read"]).await.unwrap();
     let reader = app.client.with_api_key(&reader.api_key);
-    assert!(
-        reader
-            .list_tables(pid, &ListOptions::default())
-            .await
-            .is_ok()
-    );
+    assert!(reader.list_tables(pid, &ListOptions::default()).await.is_ok());
     let err = reader.get_database(pid).await.unwrap_err();
-    assert_eq!(
-        (err.status(), err.code()),
-        (Some(403), Some("insufficient_scope"))
-    );
+    assert_eq!((err.status(), err.code()), (Some(403), Some("insufficient_scope")));
     let other = app.enabled_project(&ada, "q").await;
     assert_eq!(
-        reader
-            .list_tables(other, &ListOptions::default())
-            .await
-            .unwrap_err()
-            .status(),
+        reader.list_tables(other, &ListOptions::default()).await.unwrap_err().status(),
         Some(404)
     );
-}
-
-async fn admin_client(app: &TestApp) -> zerodb_client::Client {
-    // Admins are made by operators with the CLI, exactly as documented.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
-        .args(["user", "create", "--email", "root@example.com", "--admin"])
-        .env("ZERODB_USER_PASSWORD", "correct horse battery")
-        .env("DATABASE_URL", &app.db.url)
-        .env("ZERODB__AUTH__JWT_SECRET", JWT_SECRET)
-        .env("ZERODB__LOG__LEVEL", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("created admin user root@example.com")
-    );
-    let login = app
-        .client
-        .login("root@example.com", "correct horse battery")
-        .await
-        .unwrap();
-    assert_eq!(login.user.role, "admin");
-    app.client.with_token(&login.access_token)
 }

@@ -22,51 +22,19 @@ async fn tables_create_list_get_delete() {
     let t = ada.create_table(pid, "posts", &schema()).await.unwrap();
     assert_eq!((t.table_name.as_str(), t.row_count), ("posts", 0));
     let dup = ada.create_table(pid, "posts", &schema()).await.unwrap_err();
-    assert_eq!(
-        (dup.status(), dup.code()),
-        (Some(409), Some("table_exists"))
-    );
-    ada.create_table(pid, "more", &json!({"columns": {"a": "string"}}))
-        .await
-        .unwrap();
-    let page = ada
-        .list_tables(
-            pid,
-            &ListOptions {
-                limit: Some(1),
-                cursor: None,
-            },
-        )
-        .await
-        .unwrap();
+    assert_eq!((dup.status(), dup.code()), (Some(409), Some("table_exists")));
+    ada.create_table(pid, "more", &json!({"columns": {"a": "string"}})).await.unwrap();
+    let page = ada.list_tables(pid, &ListOptions { limit: Some(1), cursor: None }).await.unwrap();
     assert_eq!(page.items.len(), 1);
     let rest = ada
-        .list_tables(
-            pid,
-            &ListOptions {
-                limit: Some(1),
-                cursor: page.next_cursor,
-            },
-        )
+        .list_tables(pid, &ListOptions { limit: Some(1), cursor: page.next_cursor })
         .await
         .unwrap();
-    assert_eq!(
-        (rest.items[0].table_name.as_str(), rest.next_cursor),
-        ("more", None)
-    );
-    assert_eq!(
-        ada.get_table(pid, "posts").await.unwrap().table_id,
-        t.table_id
-    );
+    assert_eq!((rest.items[0].table_name.as_str(), rest.next_cursor), ("more", None));
+    assert_eq!(ada.get_table(pid, "posts").await.unwrap().table_id, t.table_id);
     ada.delete_table(pid, "posts").await.unwrap();
-    assert_eq!(
-        ada.get_table(pid, "posts").await.unwrap_err().status(),
-        Some(404)
-    );
-    assert_eq!(
-        ada.delete_table(pid, "posts").await.unwrap_err().status(),
-        Some(404)
-    );
+    assert_eq!(ada.get_table(pid, "posts").await.unwrap_err().status(), Some(404));
+    assert_eq!(ada.delete_table(pid, "posts").await.unwrap_err().status(), Some(404));
 }
 
 #[tokio::test]
@@ -90,14 +58,7 @@ async fn table_validation() {
     }
     let r = call(&ada, M::GET, &format!("{path}/no_such_table"), None).await;
     assert_error(&r, 404, "not_found");
-    assert_eq!(
-        ada.list_tables(pid, &ListOptions::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        0
-    );
+    assert_eq!(ada.list_tables(pid, &ListOptions::default()).await.unwrap().items.len(), 0);
 }
 
 #[tokio::test]
@@ -117,11 +78,7 @@ async fn rows_insert_query_update_delete() {
         .unwrap();
     assert_eq!(inserted.inserted, 3);
     assert_eq!(inserted.rows[0].data["views"], 0, "default applied");
-    assert_eq!(
-        inserted.rows[0].data["author"],
-        author.to_lowercase(),
-        "uuid normalised"
-    );
+    assert_eq!(inserted.rows[0].data["author"], author.to_lowercase(), "uuid normalised");
 
     let q = |filter: Value, sort: Option<&str>| RowQuery {
         filter: Some(filter),
@@ -130,31 +87,17 @@ async fn rows_insert_query_update_delete() {
         ..Default::default()
     };
     let titles = |page: &zerodb_client::RowsPage| {
-        page.items
-            .iter()
-            .map(|r| r.data["title"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
+        page.items.iter().map(|r| r.data["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
     };
 
     let page = ada
-        .query_rows(
-            pid,
-            "posts",
-            &q(json!({"views": {"$gte": 5}}), Some("-views")),
-        )
+        .query_rows(pid, "posts", &q(json!({"views": {"$gte": 5}}), Some("-views")))
         .await
         .unwrap();
-    assert_eq!(
-        titles(&page),
-        vec!["world", "x'; DROP TABLE zerodb_table_rows; --"]
-    );
+    assert_eq!(titles(&page), vec!["world", "x'; DROP TABLE zerodb_table_rows; --"]);
     assert_eq!(page.total, Some(2));
     let page = ada
-        .query_rows(
-            pid,
-            "posts",
-            &q(json!({"extra": {"$contains": {"tags": ["a"]}}}), None),
-        )
+        .query_rows(pid, "posts", &q(json!({"extra": {"$contains": {"tags": ["a"]}}}), None))
         .await
         .unwrap();
     assert_eq!(titles(&page), vec!["hello"]);
@@ -162,20 +105,13 @@ async fn rows_insert_query_update_delete() {
         .query_rows(
             pid,
             "posts",
-            &q(
-                json!({"title": {"$in": ["hello", "world"]}, "published": false}),
-                None,
-            ),
+            &q(json!({"title": {"$in": ["hello", "world"]}, "published": false}), None),
         )
         .await
         .unwrap();
     assert_eq!(titles(&page), vec!["world"]);
     let page = ada
-        .query_rows(
-            pid,
-            "posts",
-            &q(json!({"title": {"$contains": "DROP"}}), None),
-        )
+        .query_rows(pid, "posts", &q(json!({"title": {"$contains": "DROP"}}), None))
         .await
         .unwrap();
     assert_eq!(page.total, Some(1));
@@ -203,19 +139,10 @@ async fn rows_insert_query_update_delete() {
         .await
         .unwrap();
     assert_eq!(changed, 2);
-    let page = ada
-        .query_rows(pid, "posts", &q(json!({"views": 99}), Some("title")))
-        .await
-        .unwrap();
-    assert_eq!(
-        titles(&page),
-        vec!["world", "x'; DROP TABLE zerodb_table_rows; --"]
-    );
+    let page = ada.query_rows(pid, "posts", &q(json!({"views": 99}), Some("title"))).await.unwrap();
+    assert_eq!(titles(&page), vec!["world", "x'; DROP TABLE zerodb_table_rows; --"]);
 
-    let deleted = ada
-        .delete_rows(pid, "posts", &json!({"views": 99}))
-        .await
-        .unwrap();
+    let deleted = ada.delete_rows(pid, "posts", &json!({"views": 99})).await.unwrap();
     assert_eq!(deleted, 2);
     assert_eq!(ada.get_table(pid, "posts").await.unwrap().row_count, 1);
     assert_eq!(ada.delete_rows(pid, "posts", &json!({})).await.unwrap(), 1);
@@ -230,27 +157,12 @@ async fn row_validation_is_all_or_nothing() {
     ada.create_table(pid, "posts", &schema()).await.unwrap();
     let rows = format!("/api/v1/projects/{pid}/database/tables/posts/rows");
     let cases = [
-        (
-            json!({"rows": [{"title": "ok"}, {"views": "many"}]}),
-            "rows[1].title",
-        ),
+        (json!({"rows": [{"title": "ok"}, {"views": "many"}]}), "rows[1].title"),
         (json!({"rows": [{"title": 1}]}), "rows[0].title"),
-        (
-            json!({"rows": [{"title": "t", "ghost": 1}]}),
-            "rows[0].ghost",
-        ),
-        (
-            json!({"rows": [{"title": "t", "at": "yesterday"}]}),
-            "rows[0].at",
-        ),
-        (
-            json!({"rows": [{"title": "t", "author": "not-a-uuid"}]}),
-            "rows[0].author",
-        ),
-        (
-            json!({"rows": [{"title": "t", "views": 1.5}]}),
-            "rows[0].views",
-        ),
+        (json!({"rows": [{"title": "t", "ghost": 1}]}), "rows[0].ghost"),
+        (json!({"rows": [{"title": "t", "at": "yesterday"}]}), "rows[0].at"),
+        (json!({"rows": [{"title": "t", "author": "not-a-uuid"}]}), "rows[0].author"),
+        (json!({"rows": [{"title": "t", "views": 1.5}]}), "rows[0].views"),
         (json!({"rows": []}), "rows"),
         (json!({}), "rows"),
     ];
@@ -260,23 +172,11 @@ async fn row_validation_is_all_or_nothing() {
         let fields = r.body["error"]["details"]["fields"].to_string();
         assert!(fields.contains(field), "{body} -> {fields}");
     }
-    let too_many: Vec<Value> = (0..1001)
-        .map(|i| json!({"title": format!("t{i}")}))
-        .collect();
+    let too_many: Vec<Value> = (0..1001).map(|i| json!({"title": format!("t{i}")})).collect();
     let r = call(&ada, M::POST, &rows, Some(json!({"rows": too_many}))).await;
     assert_error(&r, 422, "validation_failed");
-    assert_eq!(
-        ada.get_table(pid, "posts").await.unwrap().row_count,
-        0,
-        "nothing half-written"
-    );
-    let r = call(
-        &ada,
-        M::POST,
-        &rows,
-        Some(json!({"row": {"title": "single"}})),
-    )
-    .await;
+    assert_eq!(ada.get_table(pid, "posts").await.unwrap().row_count, 0, "nothing half-written");
+    let r = call(&ada, M::POST, &rows, Some(json!({"row": {"title": "single"}}))).await;
     assert_eq!(r.status, 201);
 
     let query = format!("{rows}/query");
@@ -296,13 +196,7 @@ async fn row_validation_is_all_or_nothing() {
     }
     let r = call(&ada, M::GET, &format!("{rows}?filter=%7Bnot-json"), None).await;
     assert_error(&r, 400, "invalid_query");
-    let r = call(
-        &ada,
-        M::PATCH,
-        &rows,
-        Some(json!({"filter": {}, "set": {"title": null}})),
-    )
-    .await;
+    let r = call(&ada, M::PATCH, &rows, Some(json!({"filter": {}, "set": {"title": null}}))).await;
     assert_error(&r, 422, "validation_failed");
     let r = call(&ada, M::DELETE, &rows, Some(json!({}))).await;
     assert!(r.status == 422, "{}", r.body);
@@ -314,22 +208,15 @@ async fn row_pages_cover_everything_once() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
-    ada.create_table(
-        pid,
-        "n",
-        &json!({"columns": {"i": {"type": "integer", "required": true}}}),
-    )
-    .await
-    .unwrap();
+    ada.create_table(pid, "n", &json!({"columns": {"i": {"type": "integer", "required": true}}}))
+        .await
+        .unwrap();
     let rows: Vec<Value> = (0..45).map(|i| json!({"i": (i * 7) % 45})).collect();
     ada.insert_rows(pid, "n", &rows).await.unwrap();
     for sort in [None, Some("i"), Some("-i")] {
         let mut seen = Vec::new();
-        let mut query = RowQuery {
-            sort: sort.map(str::to_owned),
-            limit: Some(10),
-            ..Default::default()
-        };
+        let mut query =
+            RowQuery { sort: sort.map(str::to_owned), limit: Some(10), ..Default::default() };
         loop {
             let page = ada.query_rows(pid, "n", &query).await.unwrap();
             seen.extend(page.items.iter().map(|r| r.data["i"].as_i64().unwrap()));

@@ -25,13 +25,7 @@ use uuid::Uuid;
 pub enum ClientError {
     /// The server answered with an error envelope.
     #[error("{status} {code}: {message}")]
-    Api {
-        status: u16,
-        code: String,
-        message: String,
-        details: Option<Value>,
-        request_id: String,
-    },
+    Api { status: u16, code: String, message: String, details: Option<Value>, request_id: String },
     /// The request did not complete (connection, timeout, ...).
     #[error("transport: {0}")]
     Transport(#[from] reqwest::Error),
@@ -93,26 +87,17 @@ impl Client {
 
     /// The same client, authenticating with a bearer token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self {
-            credentials: Credentials::Bearer(token.to_owned()),
-            ..self.clone()
-        }
+        Self { credentials: Credentials::Bearer(token.to_owned()), ..self.clone() }
     }
 
     /// The same client, authenticating with a project API key.
     pub fn with_api_key(&self, key: &str) -> Self {
-        Self {
-            credentials: Credentials::ApiKey(key.to_owned()),
-            ..self.clone()
-        }
+        Self { credentials: Credentials::ApiKey(key.to_owned()), ..self.clone() }
     }
 
     /// The same client without credentials.
     pub fn anonymous(&self) -> Self {
-        Self {
-            credentials: Credentials::None,
-            ..self.clone()
-        }
+        Self { credentials: Credentials::None, ..self.clone() }
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -132,31 +117,13 @@ impl Client {
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
         if (200..300).contains(&status) {
-            let body = if bytes.is_empty() {
-                b"null".as_slice()
-            } else {
-                &bytes
-            };
+            let body = if bytes.is_empty() { b"null".as_slice() } else { &bytes };
             return serde_json::from_slice(body).map_err(|_| ClientError::Unexpected {
                 status,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             });
         }
-        let envelope: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let error = &envelope["error"];
-        match error["code"].as_str() {
-            Some(code) => Err(ClientError::Api {
-                status,
-                code: code.to_owned(),
-                message: error["message"].as_str().unwrap_or_default().to_owned(),
-                details: error.get("details").cloned(),
-                request_id: error["request_id"].as_str().unwrap_or_default().to_owned(),
-            }),
-            None => Err(ClientError::Unexpected {
-                status,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            }),
-        }
+        Err(error_from(status, &bytes))
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -172,9 +139,7 @@ impl Client {
     }
 
     async fn delete_no_content(&self, path: &str) -> Result<(), ClientError> {
-        self.send::<Value>(self.request(Method::DELETE, path))
-            .await
-            .map(|_| ())
+        self.send::<Value>(self.request(Method::DELETE, path)).await.map(|_| ())
     }
 
     /// Any request, answered as raw JSON with its status; never fails on an HTTP error status.
@@ -190,18 +155,11 @@ impl Client {
         }
         let response = builder.send().await?;
         let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let request_id =
+            response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = response.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(RawResponse {
-            status,
-            request_id,
-            body,
-        })
+        Ok(RawResponse { status, request_id, body })
     }
 
     // --- health -------------------------------------------------------------------------
@@ -217,19 +175,11 @@ impl Client {
     // --- auth ---------------------------------------------------------------------------
 
     pub async fn register(&self, email: &str, password: &str) -> Result<User, ClientError> {
-        self.post(
-            "/api/v1/auth/register",
-            &json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/register", &json!({"email": email, "password": password})).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<Login, ClientError> {
-        self.post(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
     }
 
     pub async fn me(&self) -> Result<Me, ClientError> {
@@ -243,16 +193,12 @@ impl Client {
         name: &str,
         description: Option<&str>,
     ) -> Result<Project, ClientError> {
-        self.post(
-            "/api/v1/projects",
-            &json!({"project_name": name, "description": description}),
-        )
-        .await
+        self.post("/api/v1/projects", &json!({"project_name": name, "description": description}))
+            .await
     }
 
     pub async fn list_projects(&self, options: &ListOptions) -> Result<Page<Project>, ClientError> {
-        self.send(self.request(Method::GET, "/api/v1/projects").query(options))
-            .await
+        self.send(self.request(Method::GET, "/api/v1/projects").query(options)).await
     }
 
     pub async fn get_project(&self, project_id: Uuid) -> Result<Project, ClientError> {
@@ -260,8 +206,7 @@ impl Client {
     }
 
     pub async fn delete_project(&self, project_id: Uuid) -> Result<(), ClientError> {
-        self.delete_no_content(&format!("/api/v1/projects/{project_id}"))
-            .await
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}")).await
     }
 
     // --- API keys -----------------------------------------------------------------------
@@ -285,28 +230,21 @@ impl Client {
         options: &ListOptions,
     ) -> Result<Page<ApiKey>, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/api-keys");
-        self.send(self.request(Method::GET, &path).query(options))
-            .await
+        self.send(self.request(Method::GET, &path).query(options)).await
     }
 
     pub async fn revoke_api_key(&self, project_id: Uuid, key_id: Uuid) -> Result<(), ClientError> {
-        self.delete_no_content(&format!("/api/v1/projects/{project_id}/api-keys/{key_id}"))
-            .await
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}/api-keys/{key_id}")).await
     }
 
     // --- database -----------------------------------------------------------------------
 
     pub async fn get_database(&self, project_id: Uuid) -> Result<DatabaseStatus, ClientError> {
-        self.get(&format!("/api/v1/projects/{project_id}/database"))
-            .await
+        self.get(&format!("/api/v1/projects/{project_id}/database")).await
     }
 
     pub async fn enable_database(&self, project_id: Uuid) -> Result<DatabaseStatus, ClientError> {
-        self.post(
-            &format!("/api/v1/projects/{project_id}/database"),
-            &json!({}),
-        )
-        .await
+        self.post(&format!("/api/v1/projects/{project_id}/database"), &json!({})).await
     }
 
     pub async fn update_database_config(
@@ -315,8 +253,7 @@ impl Client {
         config: &Value,
     ) -> Result<DatabaseStatus, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database");
-        self.send(self.request(Method::PUT, &path).json(config))
-            .await
+        self.send(self.request(Method::PUT, &path).json(config)).await
     }
 
     // --- tables -------------------------------------------------------------------------
@@ -340,22 +277,16 @@ impl Client {
         options: &ListOptions,
     ) -> Result<Page<Table>, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables");
-        self.send(self.request(Method::GET, &path).query(options))
-            .await
+        self.send(self.request(Method::GET, &path).query(options)).await
     }
 
     pub async fn get_table(&self, project_id: Uuid, table: &str) -> Result<Table, ClientError> {
-        self.get(&format!(
-            "/api/v1/projects/{project_id}/database/tables/{table}"
-        ))
-        .await
+        self.get(&format!("/api/v1/projects/{project_id}/database/tables/{table}")).await
     }
 
     pub async fn delete_table(&self, project_id: Uuid, table: &str) -> Result<(), ClientError> {
-        self.delete_no_content(&format!(
-            "/api/v1/projects/{project_id}/database/tables/{table}"
-        ))
-        .await
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}/database/tables/{table}"))
+            .await
     }
 
     /// Inserts rows (1..=1000), all or none.
@@ -395,10 +326,7 @@ impl Client {
     ) -> Result<u64, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables/{table}/rows");
         let affected: Affected = self
-            .send(
-                self.request(Method::PATCH, &path)
-                    .json(&json!({"filter": filter, "set": set})),
-            )
+            .send(self.request(Method::PATCH, &path).json(&json!({"filter": filter, "set": set})))
             .await?;
         Ok(affected.affected)
     }
@@ -411,13 +339,149 @@ impl Client {
         filter: &Value,
     ) -> Result<u64, ClientError> {
         let path = format!("/api/v1/projects/{project_id}/database/tables/{table}/rows");
-        let affected: Affected = self
-            .send(
-                self.request(Method::DELETE, &path)
-                    .json(&json!({"filter": filter})),
-            )
-            .await?;
+        let affected: Affected =
+            self.send(self.request(Method::DELETE, &path).json(&json!({"filter": filter}))).await?;
         Ok(affected.affected)
+    }
+}
+
+impl Client {
+    // --- RLHF ---------------------------------------------------------------------------
+
+    pub async fn log_rlhf(
+        &self,
+        project_id: Uuid,
+        record: &NewRlhfRecord,
+    ) -> Result<RlhfRecord, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/rlhf/log"), record).await
+    }
+
+    /// Logs up to 1000 records, all or none.
+    pub async fn log_rlhf_batch(
+        &self,
+        project_id: Uuid,
+        records: &[NewRlhfRecord],
+    ) -> Result<LoggedRlhf, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/rlhf/log-batch"),
+            &json!({"records": records}),
+        )
+        .await
+    }
+
+    pub async fn list_rlhf(
+        &self,
+        project_id: Uuid,
+        query: &RlhfQuery,
+    ) -> Result<Page<RlhfRecord>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/rlhf");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    /// The JSON-lines export, one parsed example per line.
+    pub async fn export_rlhf(
+        &self,
+        project_id: Uuid,
+        query: &RlhfQuery,
+    ) -> Result<Vec<Value>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/rlhf/export");
+        let response = self
+            .request(Method::GET, &path)
+            .query(&[("format", "jsonl")])
+            .query(query)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        if status != 200 {
+            return Err(error_from(status, text.as_bytes()));
+        }
+        text.lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .map_err(|_| ClientError::Unexpected { status, body: line.to_owned() })
+            })
+            .collect()
+    }
+
+    // --- agent logs ---------------------------------------------------------------------
+
+    pub async fn log_agent(
+        &self,
+        project_id: Uuid,
+        log: &NewAgentLog,
+    ) -> Result<AgentLog, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/agent/log"), log).await
+    }
+
+    /// Logs up to 1000 entries, all or none.
+    pub async fn log_agent_batch(
+        &self,
+        project_id: Uuid,
+        logs: &[NewAgentLog],
+    ) -> Result<LoggedAgentLogs, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/agent/log-batch"),
+            &json!({"logs": logs}),
+        )
+        .await
+    }
+
+    pub async fn list_agent_logs(
+        &self,
+        project_id: Uuid,
+        query: &AgentLogQuery,
+    ) -> Result<Page<AgentLog>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/agent/logs");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    // --- admin --------------------------------------------------------------------------
+
+    pub async fn admin_list_projects(
+        &self,
+        query: &AdminProjectQuery,
+    ) -> Result<Page<Project>, ClientError> {
+        self.send(self.request(Method::GET, "/api/v1/admin/zerodb/projects").query(query)).await
+    }
+
+    pub async fn admin_get_project(&self, project_id: Uuid) -> Result<AdminProject, ClientError> {
+        self.get(&format!("/api/v1/admin/zerodb/projects/{project_id}")).await
+    }
+
+    pub async fn admin_stats(&self) -> Result<SystemStats, ClientError> {
+        self.get("/api/v1/admin/zerodb/stats").await
+    }
+
+    pub async fn admin_usage(&self, query: &UsageQuery) -> Result<Usage, ClientError> {
+        self.send(self.request(Method::GET, "/api/v1/admin/zerodb/usage/analytics").query(query))
+            .await
+    }
+
+    /// The Prometheus metrics text.
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let response = self.request(Method::GET, "/metrics").send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        if status == 200 { Ok(text) } else { Err(ClientError::Unexpected { status, body: text }) }
+    }
+}
+
+/// The client error for a non-2xx answer.
+fn error_from(status: u16, bytes: &[u8]) -> ClientError {
+    let envelope: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    let error = &envelope["error"];
+    match error["code"].as_str() {
+        Some(code) => ClientError::Api {
+            status,
+            code: code.to_owned(),
+            message: error["message"].as_str().unwrap_or_default().to_owned(),
+            details: error.get("details").cloned(),
+            request_id: error["request_id"].as_str().unwrap_or_default().to_owned(),
+        },
+        None => {
+            ClientError::Unexpected { status, body: String::from_utf8_lossy(bytes).into_owned() }
+        }
     }
 }
 

@@ -73,6 +73,8 @@ pub struct DatabaseStatistics {
     pub tables: u64,
     pub rows: u64,
     pub api_keys: u64,
+    pub rlhf_records: u64,
+    pub agent_logs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -81,6 +83,7 @@ pub struct DatabaseStatus {
     pub enabled: bool,
     pub config: Value,
     pub statistics: DatabaseStatistics,
+    pub rlhf: RlhfSummary,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -148,4 +151,194 @@ pub struct RowQuery {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Affected {
     pub affected: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RlhfRecord {
+    pub dataset_id: Uuid,
+    pub session_id: Uuid,
+    pub input_prompt: String,
+    pub model_output: Option<String>,
+    pub chosen_output: Option<String>,
+    pub rejected_output: Option<String>,
+    pub reward_score: Option<f64>,
+    pub rating: Option<i16>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub metadata: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One RLHF record to log. Give `model_output`, or `chosen_output` and `rejected_output`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewRlhfRecord {
+    pub session_id: Uuid,
+    pub input_prompt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen_output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+/// Filters (and paging) of RLHF listings and exports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RlhfQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_reward: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_reward: Option<f64>,
+    /// Comma-separated tags, all required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LoggedRlhf {
+    pub logged: usize,
+    pub records: Vec<RlhfRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AgentLog {
+    pub log_id: Uuid,
+    pub agent_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub log_level: String,
+    pub log_message: String,
+    pub raw_payload: Option<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewAgentLog {
+    pub agent_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    pub log_level: String,
+    pub log_message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_payload: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AgentLogQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LoggedAgentLogs {
+    pub logged: usize,
+    pub logs: Vec<AgentLog>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AdminProjectQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AdminProject {
+    #[serde(flatten)]
+    pub project: Project,
+    pub database_config: Value,
+    pub counts: DatabaseStatistics,
+    pub storage_bytes: u64,
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SystemStats {
+    pub users: u64,
+    pub projects: u64,
+    pub totals: DatabaseStatistics,
+    pub database_bytes: u64,
+    pub started_at: DateTime<Utc>,
+    pub uptime_seconds: i64,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UsageQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UsageRow {
+    pub project_id: Uuid,
+    pub day: chrono::NaiveDate,
+    pub area: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Usage {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub items: Vec<UsageRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RewardBucket {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RlhfSummary {
+    pub count: u64,
+    pub rewarded: u64,
+    pub mean_reward: Option<f64>,
+    pub min_reward: Option<f64>,
+    pub max_reward: Option<f64>,
+    pub histogram: Vec<RewardBucket>,
 }

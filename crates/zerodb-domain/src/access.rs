@@ -9,6 +9,7 @@ use crate::error::{RepositoryError, ServiceError};
 use crate::ids::ProjectId;
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{Project, ProjectRepository};
+use crate::usage::UsageMeter;
 use std::sync::Arc;
 
 /// What an operation needs from the caller.
@@ -22,11 +23,17 @@ pub enum Permission {
 
 pub struct AccessPolicy {
     projects: Arc<dyn ProjectRepository>,
+    meter: Option<Arc<UsageMeter>>,
 }
 
 impl AccessPolicy {
     pub fn new(projects: Arc<dyn ProjectRepository>) -> Self {
-        Self { projects }
+        Self { projects, meter: None }
+    }
+
+    /// Counts every granted access in `meter`, per project and area.
+    pub fn metered(projects: Arc<dyn ProjectRepository>, meter: Arc<UsageMeter>) -> Self {
+        Self { projects, meter: Some(meter) }
     }
 
     /// Loads the project if `who` holds `need` on it.
@@ -36,10 +43,7 @@ impl AccessPolicy {
         id: ProjectId,
         need: Permission,
     ) -> Result<Project, ServiceError> {
-        if let Principal::ApiKey {
-            project_id, scopes, ..
-        } = who
-        {
+        if let Principal::ApiKey { project_id, scopes, .. } = who {
             if *project_id != id {
                 return Err(ServiceError::not_found("project"));
             }
@@ -52,9 +56,7 @@ impl AccessPolicy {
                 Permission::Data(area, op) => {
                     if !scopes.iter().any(|s| s.allows(area, op)) {
                         let wanted = crate::principal::Scope::Area(area, op);
-                        return Err(ServiceError::MissingScope {
-                            scope: wanted.to_string(),
-                        });
+                        return Err(ServiceError::MissingScope { scope: wanted.to_string() });
                     }
                 }
             }
@@ -67,11 +69,17 @@ impl AccessPolicy {
             Principal::User { id: user_id, .. } => who.is_admin() || project.owner_id == *user_id,
             Principal::ApiKey { project_id, .. } => *project_id == project.id,
         };
-        if allowed {
-            Ok(project)
-        } else {
-            Err(ServiceError::not_found("project"))
+        if !allowed {
+            return Err(ServiceError::not_found("project"));
         }
+        if let Some(meter) = &self.meter {
+            let area = match need {
+                Permission::Data(area, _) => area.as_str(),
+                Permission::Manage => "projects",
+            };
+            meter.record(project.id, area);
+        }
+        Ok(project)
     }
 
     /// As [`Self::project`], and the project's database must be enabled.
@@ -82,11 +90,7 @@ impl AccessPolicy {
         need: Permission,
     ) -> Result<Project, ServiceError> {
         let project = self.project(who, id, need).await?;
-        if project.database_enabled {
-            Ok(project)
-        } else {
-            Err(ServiceError::DatabaseNotEnabled)
-        }
+        if project.database_enabled { Ok(project) } else { Err(ServiceError::DatabaseNotEnabled) }
     }
 }
 
@@ -116,11 +120,7 @@ mod tests {
     fn policy_with(p: Project) -> AccessPolicy {
         let mut repo = MockProjectRepository::new();
         repo.expect_get().returning(move |id| {
-            if id == p.id {
-                Ok(p.clone())
-            } else {
-                Err(RepositoryError::NotFound)
-            }
+            if id == p.id { Ok(p.clone()) } else { Err(RepositoryError::NotFound) }
         });
         AccessPolicy::new(Arc::new(repo))
     }
@@ -132,39 +132,17 @@ mod tests {
         let owner = UserId::new();
         let p = project(owner, true);
         let policy = policy_with(p.clone());
-        let as_owner = Principal::User {
-            id: owner,
-            role: Role::User,
-        };
-        let as_admin = Principal::User {
-            id: UserId::new(),
-            role: Role::Admin,
-        };
-        let stranger = Principal::User {
-            id: UserId::new(),
-            role: Role::User,
-        };
-        assert!(
-            policy
-                .project(&as_owner, p.id, Permission::Manage)
-                .await
-                .is_ok()
-        );
-        assert!(
-            policy
-                .project(&as_admin, p.id, Permission::Manage)
-                .await
-                .is_ok()
-        );
+        let as_owner = Principal::User { id: owner, role: Role::User };
+        let as_admin = Principal::User { id: UserId::new(), role: Role::Admin };
+        let stranger = Principal::User { id: UserId::new(), role: Role::User };
+        assert!(policy.project(&as_owner, p.id, Permission::Manage).await.is_ok());
+        assert!(policy.project(&as_admin, p.id, Permission::Manage).await.is_ok());
         assert_eq!(
             policy.project(&stranger, p.id, READ_TABLES).await.err(),
             Some(ServiceError::not_found("project"))
         );
         assert_eq!(
-            policy
-                .project(&as_owner, ProjectId::new(), READ_TABLES)
-                .await
-                .err(),
+            policy.project(&as_owner, ProjectId::new(), READ_TABLES).await.err(),
             Some(ServiceError::not_found("project"))
         );
     }
@@ -173,11 +151,8 @@ mod tests {
     async fn api_keys_are_bound_to_project_and_scopes() {
         let p = project(UserId::new(), true);
         let policy = policy_with(p.clone());
-        let key = |project_id, scopes| Principal::ApiKey {
-            key_id: ApiKeyId::new(),
-            project_id,
-            scopes,
-        };
+        let key =
+            |project_id, scopes| Principal::ApiKey { key_id: ApiKeyId::new(), project_id, scopes };
         let reader = key(p.id, vec![Scope::Area(Area::Tables, Operation::Read)]);
         assert!(policy.project(&reader, p.id, READ_TABLES).await.is_ok());
         let write = Permission::Data(Area::Tables, Operation::Write);
@@ -201,10 +176,7 @@ mod tests {
         let owner = UserId::new();
         let p = project(owner, false);
         let policy = policy_with(p.clone());
-        let who = Principal::User {
-            id: owner,
-            role: Role::User,
-        };
+        let who = Principal::User { id: owner, role: Role::User };
         assert_eq!(
             policy.enabled_project(&who, p.id, READ_TABLES).await.err(),
             Some(ServiceError::DatabaseNotEnabled)

@@ -37,6 +37,8 @@ pub struct ApiKey {
 pub struct StoredApiKey {
     pub key: ApiKey,
     pub key_hash: Vec<u8>,
+    /// The owning project's rate limit for its keys, if it sets one.
+    pub rate_limit: Option<crate::rate_limit::RateLimit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +60,7 @@ pub struct GeneratedKey {
 
 impl std::fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("GeneratedKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -70,11 +70,8 @@ impl GeneratedKey {
         getrandom::fill(&mut random)
             .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         let id = ApiKeyId::new();
-        let secret = format!(
-            "{PREFIX}{}_{}",
-            id.as_uuid().simple(),
-            URL_SAFE_NO_PAD.encode(random)
-        );
+        let secret =
+            format!("{PREFIX}{}_{}", id.as_uuid().simple(), URL_SAFE_NO_PAD.encode(random));
         Ok(Self { id, secret })
     }
 
@@ -108,10 +105,7 @@ pub fn validate_key_name(raw: Option<String>) -> Result<String, ServiceError> {
     let name = raw.unwrap_or_else(|| "default".into());
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || has_control_chars(name) {
-        return Err(ServiceError::invalid(
-            "name",
-            "must be 1 to 100 printable characters",
-        ));
+        return Err(ServiceError::invalid("name", "must be 1 to 100 printable characters"));
     }
     Ok(name.to_owned())
 }
@@ -119,16 +113,12 @@ pub fn validate_key_name(raw: Option<String>) -> Result<String, ServiceError> {
 /// Parses scope strings, naming the bad ones; at least one scope is required.
 pub fn parse_scopes(raw: &[String]) -> Result<Vec<Scope>, ServiceError> {
     if raw.is_empty() {
-        return Err(ServiceError::invalid(
-            "scopes",
-            "at least one scope is required",
-        ));
+        return Err(ServiceError::invalid("scopes", "at least one scope is required"));
     }
     let mut scopes = Vec::with_capacity(raw.len());
     for (i, s) in raw.iter().enumerate() {
-        let scope = s
-            .parse::<Scope>()
-            .map_err(|e| ServiceError::invalid(format!("scopes[{i}]"), e))?;
+        let scope =
+            s.parse::<Scope>().map_err(|e| ServiceError::invalid(format!("scopes[{i}]"), e))?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
@@ -148,7 +138,8 @@ pub trait ApiKeyRepository: Send + Sync + 'static {
         project_id: ProjectId,
         page: &PageRequest,
     ) -> Result<Vec<ApiKey>, RepositoryError>;
-    /// An active key by id, with its hash. MUST return `NotFound` for unknown or revoked keys.
+    /// An active key by id, with its hash and its project's rate limit. MUST return
+    /// `NotFound` for unknown or revoked keys.
     async fn find_active(&self, id: ApiKeyId) -> Result<StoredApiKey, RepositoryError>;
     /// Revokes a key of this project. MUST return `NotFound` when the project has no such
     /// active key.
@@ -164,9 +155,7 @@ mod tests {
     #[test]
     fn generated_keys_parse_and_verify() {
         let key = GeneratedKey::generate().ok();
-        let Some(key) = key else {
-            panic!("generation failed")
-        };
+        let Some(key) = key else { panic!("generation failed") };
         assert_eq!(parse_key_id(&key.secret), Some(key.id));
         let hash = hash_key(&key.secret);
         assert!(key_matches(&key.secret, &hash));
@@ -189,9 +178,6 @@ mod tests {
     fn scopes_need_at_least_one_valid() {
         assert!(parse_scopes(&[]).is_err());
         assert!(parse_scopes(&["tables:read".into(), "bogus".into()]).is_err());
-        assert_eq!(
-            parse_scopes(&["*".into(), "*".into()]).map(|s| s.len()),
-            Ok(1)
-        );
+        assert_eq!(parse_scopes(&["*".into(), "*".into()]).map(|s| s.len()), Ok(1));
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::error::{FieldViolation, ServiceError};
 use crate::projects::Project;
+use crate::rate_limit::RateLimit;
+use crate::rlhf::RlhfSummary;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -16,6 +18,12 @@ pub struct DatabaseConfig {
     /// Upper bound on the number of dynamic tables (default 1000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tables: Option<u32>,
+    /// Requests per second allowed to each of the project's API keys (default: the server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<u32>,
+    /// Burst allowance of the project's API keys (default: `rate_limit_per_second`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl DatabaseConfig {
@@ -26,7 +34,8 @@ impl DatabaseConfig {
         let Value::Object(map) = &value else {
             return Err(ServiceError::invalid("config", "must be a JSON object"));
         };
-        const KNOWN: [&str; 2] = ["max_rows_per_table", "max_tables"];
+        const KNOWN: [&str; 4] =
+            ["max_rows_per_table", "max_tables", "rate_limit_per_second", "rate_limit_burst"];
         let mut violations: Vec<FieldViolation> = map
             .keys()
             .filter(|k| !KNOWN.contains(&k.as_str()))
@@ -38,24 +47,33 @@ impl DatabaseConfig {
         let config: DatabaseConfig = serde_json::from_value(value)
             .map_err(|e| ServiceError::invalid("config", e.to_string()))?;
         if config.max_rows_per_table == Some(0) {
-            violations.push(FieldViolation::new(
-                "max_rows_per_table",
-                "must be at least 1",
-            ));
+            violations.push(FieldViolation::new("max_rows_per_table", "must be at least 1"));
         }
         if let Some(n) = config.max_tables
             && !(1..=100_000).contains(&n)
         {
-            violations.push(FieldViolation::new(
-                "max_tables",
-                "must be between 1 and 100000",
-            ));
+            violations.push(FieldViolation::new("max_tables", "must be between 1 and 100000"));
         }
-        if violations.is_empty() {
-            Ok(config)
-        } else {
-            Err(ServiceError::InvalidInput(violations))
+        for (field, value) in [
+            ("rate_limit_per_second", config.rate_limit_per_second),
+            ("rate_limit_burst", config.rate_limit_burst),
+        ] {
+            if value.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+                violations.push(FieldViolation::new(field, "must be between 1 and 1000000"));
+            }
         }
+        if config.rate_limit_burst.is_some() && config.rate_limit_per_second.is_none() {
+            violations.push(FieldViolation::new("rate_limit_burst", "needs rate_limit_per_second"));
+        }
+        if violations.is_empty() { Ok(config) } else { Err(ServiceError::InvalidInput(violations)) }
+    }
+
+    /// The project's own limit for its API keys, when it sets one.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit_per_second.map(|per_second| RateLimit {
+            per_second,
+            burst: self.rate_limit_burst.unwrap_or(per_second),
+        })
     }
 
     pub fn max_tables(&self) -> u32 {
@@ -63,12 +81,14 @@ impl DatabaseConfig {
     }
 }
 
-/// What a project's database holds.
+/// How many objects of each area a project (or the whole system) holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DatabaseStatistics {
     pub tables: u64,
     pub rows: u64,
     pub api_keys: u64,
+    pub rlhf_records: u64,
+    pub agent_logs: u64,
 }
 
 /// The answer to "what is the state of this project's database".
@@ -76,6 +96,7 @@ pub struct DatabaseStatistics {
 pub struct DatabaseStatus {
     pub project: Project,
     pub statistics: DatabaseStatistics,
+    pub rlhf: RlhfSummary,
 }
 
 #[cfg(test)]

@@ -29,10 +29,7 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -95,10 +92,7 @@ impl ServiceError {
     }
 
     pub fn conflict(kind: ConflictKind, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            kind,
-            message: message.into(),
-        }
+        Self::Conflict { kind, message: message.into() }
     }
 
     /// Translates a repository failure where `NotFound` means `entity` is missing and a

@@ -6,6 +6,8 @@
 //! the transport layer calls the services in [`services`].
 
 pub mod access;
+pub mod admin;
+pub mod agent_logs;
 pub mod api_keys;
 pub mod database;
 pub mod error;
@@ -13,10 +15,13 @@ pub mod ids;
 pub mod pagination;
 pub mod principal;
 pub mod projects;
+pub mod rate_limit;
+pub mod rlhf;
 pub mod security;
 pub mod services;
 pub mod stores;
 pub mod tables;
+pub mod usage;
 pub mod users;
 mod validation;
 

@@ -21,10 +21,7 @@ impl Limit {
     pub fn new(value: Option<u32>) -> Result<Self, ServiceError> {
         match value.unwrap_or(DEFAULT_LIMIT) {
             v @ 1..=MAX_LIMIT => Ok(Self(v)),
-            _ => Err(ServiceError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            )),
+            _ => Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
         }
     }
     pub fn get(self) -> u32 {
@@ -89,10 +86,7 @@ impl PageRequest {
         match &self.after {
             None => Ok(None),
             Some(Position::Keyset { t, id }) => Ok(Some((*t, *id))),
-            Some(_) => Err(ServiceError::invalid(
-                "cursor",
-                "cursor does not belong to this list",
-            )),
+            Some(_) => Err(ServiceError::invalid("cursor", "cursor does not belong to this list")),
         }
     }
 }
@@ -123,10 +117,7 @@ impl<T> Page<T> {
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_cursor: self.next_cursor,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
     }
 }
 

@@ -115,10 +115,7 @@ impl FromStr for Scope {
         }
         let unknown = || format!("unknown scope {s:?}: expected '*' or '<area>:read|write'");
         let (area, op) = s.split_once(':').ok_or_else(unknown)?;
-        let area = Area::ALL
-            .into_iter()
-            .find(|a| a.as_str() == area)
-            .ok_or_else(unknown)?;
+        let area = Area::ALL.into_iter().find(|a| a.as_str() == area).ok_or_else(unknown)?;
         let op = match op {
             "read" => Operation::Read,
             "write" => Operation::Write,
@@ -144,26 +141,13 @@ impl<'de> Deserialize<'de> for Scope {
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    User {
-        id: UserId,
-        role: Role,
-    },
-    ApiKey {
-        key_id: ApiKeyId,
-        project_id: ProjectId,
-        scopes: Vec<Scope>,
-    },
+    User { id: UserId, role: Role },
+    ApiKey { key_id: ApiKeyId, project_id: ProjectId, scopes: Vec<Scope> },
 }
 
 impl Principal {
     pub fn is_admin(&self) -> bool {
-        matches!(
-            self,
-            Principal::User {
-                role: Role::Admin,
-                ..
-            }
-        )
+        matches!(self, Principal::User { role: Role::Admin, .. })
     }
 }
 

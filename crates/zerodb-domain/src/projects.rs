@@ -16,10 +16,7 @@ impl ProjectName {
     pub fn new(raw: &str) -> Result<Self, ServiceError> {
         let name = raw.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(ServiceError::invalid(
-                "project_name",
-                "must be 1 to 100 characters",
-            ));
+            return Err(ServiceError::invalid("project_name", "must be 1 to 100 characters"));
         }
         if has_control_chars(name) {
             return Err(ServiceError::invalid(
@@ -37,14 +34,12 @@ impl ProjectName {
 /// An optional free-text description, at most 2000 characters.
 pub fn validate_description(raw: Option<String>) -> Result<Option<String>, ServiceError> {
     match raw {
-        Some(d) if d.chars().count() > 2000 => Err(ServiceError::invalid(
-            "description",
-            "must be at most 2000 characters",
-        )),
-        Some(d) if d.contains('\0') => Err(ServiceError::invalid(
-            "description",
-            "must not contain NUL characters",
-        )),
+        Some(d) if d.chars().count() > 2000 => {
+            Err(ServiceError::invalid("description", "must be at most 2000 characters"))
+        }
+        Some(d) if d.contains('\0') => {
+            Err(ServiceError::invalid("description", "must not contain NUL characters"))
+        }
         other => Ok(other),
     }
 }

@@ -27,14 +27,10 @@ impl Email {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '@');
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
         if !domain_ok || !local_ok {
             return Err(invalid("must be an email address"));
         }
@@ -57,16 +53,10 @@ impl Password {
     pub fn new(raw: String) -> Result<Self, ServiceError> {
         let chars = raw.chars().count();
         if chars < Self::MIN_LEN {
-            return Err(ServiceError::invalid(
-                "password",
-                "must be at least 8 characters",
-            ));
+            return Err(ServiceError::invalid("password", "must be at least 8 characters"));
         }
         if raw.len() > Self::MAX_LEN {
-            return Err(ServiceError::invalid(
-                "password",
-                "must be at most 1024 bytes",
-            ));
+            return Err(ServiceError::invalid("password", "must be at most 1024 bytes"));
         }
         Ok(Self(raw))
     }
@@ -123,19 +113,10 @@ mod tests {
 
     #[test]
     fn email_normalised_and_checked() {
-        assert_eq!(
-            Email::new(" Ada@Example.COM ").map(|e| e.0),
-            Ok("ada@example.com".into())
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@localhost",
-            "a b@example.com",
-            "a@b@c.d",
-        ] {
+        assert_eq!(Email::new(" Ada@Example.COM ").map(|e| e.0), Ok("ada@example.com".into()));
+        for bad in
+            ["", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com", "a@b@c.d"]
+        {
             assert!(Email::new(bad).is_err(), "{bad} accepted");
         }
     }

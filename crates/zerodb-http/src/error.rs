@@ -75,6 +75,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub details: Option<Value>,
+    /// Seconds for the `Retry-After` header of a 429.
+    pub retry_after: Option<u64>,
 }
 
 /// `{"error": {...}}`, the body of every error response.
@@ -94,11 +96,7 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            details: None,
-        }
+        Self { code, message: message.into(), details: None, retry_after: None }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -130,7 +128,11 @@ impl ResponseError for ApiError {
                 request_id,
             },
         };
-        HttpResponse::build(self.status_code()).json(body)
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(body)
     }
 }
 
@@ -155,21 +157,17 @@ impl From<ServiceError> for ApiError {
                     .map(|v| format!("{}: {}", v.field, v.reason))
                     .collect::<Vec<_>>()
                     .join("; ");
-                ApiError::new(
-                    ErrorCode::ValidationFailed,
-                    format!("validation failed: {summary}"),
-                )
-                .with_details(json!({ "fields": violations }))
+                ApiError::new(ErrorCode::ValidationFailed, format!("validation failed: {summary}"))
+                    .with_details(json!({ "fields": violations }))
             }
             ServiceError::Unauthenticated(failure) => match failure {
                 AuthFailure::Missing => ApiError::new(
                     ErrorCode::Unauthenticated,
                     "authentication required: send 'Authorization: Bearer <token>' or 'X-API-Key'",
                 ),
-                AuthFailure::InvalidCredentials => ApiError::new(
-                    ErrorCode::InvalidCredentials,
-                    "invalid or expired credentials",
-                ),
+                AuthFailure::InvalidCredentials => {
+                    ApiError::new(ErrorCode::InvalidCredentials, "invalid or expired credentials")
+                }
                 AuthFailure::WrongPassword => {
                     ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password")
                 }
@@ -188,10 +186,7 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "backend unavailable");
-                ApiError::new(
-                    ErrorCode::ServiceUnavailable,
-                    "a backend is temporarily unavailable",
-                )
+                ApiError::new(ErrorCode::ServiceUnavailable, "a backend is temporarily unavailable")
             }
             ServiceError::Internal(cause) => ApiError::new(ErrorCode::InternalError, cause),
         }
@@ -224,9 +219,7 @@ mod tests {
         let resp = err.error_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = actix_web::body::to_bytes(resp.into_body());
-        let body = futures_util::FutureExt::now_or_never(body)
-            .unwrap()
-            .unwrap();
+        let body = futures_util::FutureExt::now_or_never(body).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&body).contains("hunter2"));
     }
 }

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use zerodb_domain::ServiceError;
 use zerodb_domain::error::AuthFailure;
 use zerodb_domain::principal::Principal;
+use zerodb_domain::rate_limit::{RateDecision, RateLimit};
 
 pub const X_API_KEY: &str = "x-api-key";
 
@@ -25,19 +26,13 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
-        let api_key = req
-            .headers()
-            .get(X_API_KEY)
-            .map(|v| v.to_str().map(str::to_owned));
+        let bearer = req.headers().get(AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        let api_key = req.headers().get(X_API_KEY).map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::new(ErrorCode::InternalError, "state missing"))?;
             let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidCredentials);
-            let principal = match (bearer, api_key) {
+            let (principal, key_limit) = match (bearer, api_key) {
                 (Some(_), Some(_)) => {
                     return Err(ApiError::new(
                         ErrorCode::BadRequest,
@@ -52,7 +47,7 @@ impl FromRequest for Caller {
                         .map(str::trim)
                         .filter(|t| !t.is_empty())
                         .ok_or_else(invalid)?;
-                    state.services.auth.authenticate_token(token)?
+                    (state.services.auth.authenticate_token(token)?, None)
                 }
                 (None, Some(key)) => {
                     let key = key.map_err(|_| invalid())?;
@@ -62,6 +57,7 @@ impl FromRequest for Caller {
                     return Err(ServiceError::Unauthenticated(AuthFailure::Missing).into());
                 }
             };
+            enforce_rate_limit(&state, &principal, key_limit).await?;
             Ok(Caller(principal))
         })
     }
@@ -70,41 +66,26 @@ impl FromRequest for Caller {
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("request body too large: {err}"),
-            )
+            ApiError::new(ErrorCode::PayloadTooLarge, format!("request body too large: {err}"))
         }
         JsonPayloadError::ContentType => ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "expected Content-Type: application/json",
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("invalid request body: {e}"),
-        ),
-        _ => ApiError::new(
-            ErrorCode::InvalidJson,
-            format!("malformed JSON body: {err}"),
-        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::new(ErrorCode::ValidationFailed, format!("invalid request body: {e}"))
+        }
+        _ => ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON body: {err}")),
     };
     api.into()
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(
-        ErrorCode::InvalidQuery,
-        format!("invalid query string: {err}"),
-    )
-    .into()
+    ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {err}")).into()
 }
 
 pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(
-        ErrorCode::InvalidPath,
-        format!("invalid path parameter: {err}"),
-    )
-    .into()
+    ApiError::new(ErrorCode::InvalidPath, format!("invalid path parameter: {err}")).into()
 }
 
 pub fn payload_too_large() -> ApiError {
@@ -130,4 +111,36 @@ pub fn validate<T: validator::Validate>(request: &T) -> Result<(), ApiError> {
         ApiError::new(ErrorCode::ValidationFailed, "validation failed")
             .with_details(serde_json::json!({ "fields": fields }))
     })
+}
+
+/// Counts the request against the caller's limit: the project's own limit for its API keys
+/// when it sets one, the server's default otherwise.
+async fn enforce_rate_limit(
+    state: &AppState,
+    principal: &Principal,
+    key_limit: Option<RateLimit>,
+) -> Result<(), ApiError> {
+    let Some(default) = state.default_rate_limit else {
+        return Ok(());
+    };
+    let (subject, limit) = match principal {
+        Principal::User { id, .. } => (format!("user:{id}"), default),
+        Principal::ApiKey { key_id, .. } => (format!("key:{key_id}"), key_limit.unwrap_or(default)),
+    };
+    match state.rate_limiter.check(&subject, limit).await {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after } => {
+            // Whole seconds, rounded up: a client that waits this long will get through.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let mut err = ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "rate limit of {} requests/s (burst {}) exceeded",
+                    limit.per_second, limit.burst
+                ),
+            );
+            err.retry_after = Some(seconds.max(1));
+            Err(err)
+        }
+    }
 }

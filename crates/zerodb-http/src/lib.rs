@@ -3,16 +3,20 @@
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod security;
 
 use actix_web::web;
 use async_trait::async_trait;
+use metrics::{HttpMetrics, MetricsSource};
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+use zerodb_domain::rate_limit::{RateLimit, RateLimiter};
 use zerodb_domain::services::Services;
 
 /// Reports whether the backends the server depends on answer.
@@ -25,6 +29,11 @@ pub trait ReadinessProbe: Send + Sync + 'static {
 pub struct AppState {
     pub services: Services,
     pub readiness: Arc<dyn ReadinessProbe>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// The limit per user and per API key; `None` turns rate limiting off.
+    pub default_rate_limit: Option<RateLimit>,
+    pub metrics: HttpMetrics,
+    pub metrics_source: Arc<dyn MetricsSource>,
 }
 
 /// HTTP-level limits.
@@ -36,14 +45,12 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 8 * 1024 * 1024,
-        }
+        Self { max_body_bytes: 8 * 1024 * 1024 }
     }
 }
 
 /// Registers the whole API on an actix `App`: state, extractor error handlers, routes,
-/// OpenAPI document and Swagger UI. Wrap the app in [`request_id::request_id_middleware`].
+/// OpenAPI document and Swagger UI. Wrap the app in [`request_id::observe_requests`].
 pub fn configure(
     state: web::Data<AppState>,
     limits: HttpLimits,
@@ -70,7 +77,10 @@ pub fn configure(
                     .configure(routes::projects::config)
                     .configure(routes::api_keys::config)
                     .configure(routes::database::config)
-                    .configure(routes::tables::config),
+                    .configure(routes::tables::config)
+                    .configure(routes::rlhf::config)
+                    .configure(routes::agent_logs::config)
+                    .configure(routes::admin::config),
             )
             .default_service(web::to(routes::route_not_found));
     }

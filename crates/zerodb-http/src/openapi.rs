@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{api_keys, auth, database, health, projects, tables};
+use crate::routes::{admin, agent_logs, api_keys, auth, database, health, projects, rlhf, tables};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -13,10 +13,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
         components.add_security_scheme(
@@ -30,13 +27,16 @@ impl Modify for SecuritySchemes {
 #[openapi(
     info(title = "ZeroDB API", description = "AI-native database platform: one multi-tenant HTTP API per project."),
     paths(
-        health::health, health::ready,
+        health::health, health::ready, health::metrics,
         auth::register, auth::login, auth::me,
         projects::create_project, projects::list_projects, projects::get_project, projects::delete_project,
         api_keys::create_api_key, api_keys::list_api_keys, api_keys::revoke_api_key,
         database::get_database, database::enable_database, database::update_database_config,
         tables::list_tables, tables::create_table, tables::get_table, tables::delete_table,
         tables::insert_rows, tables::query_rows, tables::query_rows_post, tables::update_rows, tables::delete_rows,
+        rlhf::log_rlhf, rlhf::log_rlhf_batch, rlhf::list_rlhf, rlhf::export_rlhf,
+        agent_logs::log_agent, agent_logs::log_agent_batch, agent_logs::list_agent_logs,
+        admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
     modifiers(&SecuritySchemes),

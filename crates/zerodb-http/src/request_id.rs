@@ -1,5 +1,6 @@
-//! A request id on every request: taken from a sane incoming `X-Request-Id` or generated,
-//! echoed on the response, attached to the request's log span and to error bodies.
+//! Per-request observability: a request id on every request (taken from a sane incoming
+//! `X-Request-Id` or generated, echoed on the response, attached to the log span and to
+//! error bodies), request metrics, and one log line per request.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -21,12 +22,10 @@ pub fn current_request_id() -> Option<String> {
 
 fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-pub async fn request_id_middleware(
+pub async fn observe_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -45,13 +44,19 @@ pub async fn request_id_middleware(
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await?
         .map_into_boxed_body();
+    let elapsed = started.elapsed();
+    if let Some(state) = response.request().app_data::<actix_web::web::Data<crate::AppState>>() {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let method = response.request().method().as_str().to_owned();
+        state.metrics.observe(&method, &route, response.status().as_u16(), elapsed.as_secs_f64());
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "request finished"
         );
     });

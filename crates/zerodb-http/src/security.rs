@@ -100,17 +100,9 @@ impl TokenIssuer for JwtTokenIssuer {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
         };
-        let token = encode(
-            &Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )
-        .map_err(|e| SecurityError::Hashing(e.to_string()))?;
-        Ok(IssuedToken {
-            token,
-            expires_at,
-            expires_in_seconds: self.lifetime.num_seconds(),
-        })
+        let token = encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| SecurityError::Hashing(e.to_string()))?;
+        Ok(IssuedToken { token, expires_at, expires_in_seconds: self.lifetime.num_seconds() })
     }
 
     fn verify(&self, token: &str) -> Result<TokenClaims, SecurityError> {
@@ -123,11 +115,7 @@ impl TokenIssuer for JwtTokenIssuer {
             .map_err(|_| SecurityError::InvalidToken("sub is not a user id".into()))?;
         let expires_at = DateTime::from_timestamp(data.claims.exp, 0)
             .ok_or_else(|| SecurityError::InvalidToken("bad exp".into()))?;
-        Ok(TokenClaims {
-            user_id,
-            role: data.claims.role,
-            expires_at,
-        })
+        Ok(TokenClaims { user_id, role: data.claims.role, expires_at })
     }
 }
 
@@ -161,9 +149,7 @@ mod tests {
         let foreign =
             JwtTokenIssuer::new(SECRET, "someone-else", std::time::Duration::from_secs(60));
         assert!(
-            issuer()
-                .verify(&foreign.issue(UserId::new(), Role::User).unwrap().token)
-                .is_err(),
+            issuer().verify(&foreign.issue(UserId::new(), Role::User).unwrap().token).is_err(),
             "issuer"
         );
         // alg: none with the same claims.

@@ -8,15 +8,21 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use zerodb_domain::admin::MockAdminRepository;
+use zerodb_domain::agent_logs::MockAgentLogRepository;
 use zerodb_domain::api_keys::MockApiKeyRepository;
 use zerodb_domain::database::DatabaseConfig;
 use zerodb_domain::principal::Role;
 use zerodb_domain::projects::{MockProjectRepository, Project};
+use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
+use zerodb_domain::rlhf::MockRlhfRepository;
 use zerodb_domain::security::{MockPasswordHasher, TokenIssuer};
 use zerodb_domain::services::{Ports, ServiceOptions, Services};
 use zerodb_domain::tables::MockTableRepository;
+use zerodb_domain::usage::MockUsageRepository;
 use zerodb_domain::users::MockUserRepository;
 use zerodb_domain::{ProjectId, RepositoryError, UserId};
+use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::security::JwtTokenIssuer;
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 
@@ -25,11 +31,7 @@ struct Probe(bool);
 #[async_trait]
 impl ReadinessProbe for Probe {
     async fn check(&self) -> Result<(), String> {
-        if self.0 {
-            Ok(())
-        } else {
-            Err("database down".into())
-        }
+        if self.0 { Ok(()) } else { Err("database down".into()) }
     }
 }
 
@@ -40,10 +42,7 @@ fn issuer() -> JwtTokenIssuer {
 }
 
 fn bearer(user: UserId) -> (&'static str, String) {
-    (
-        "authorization",
-        format!("Bearer {}", issuer().issue(user, Role::User).unwrap().token),
-    )
+    ("authorization", format!("Bearer {}", issuer().issue(user, Role::User).unwrap().token))
 }
 
 fn project(owner: UserId) -> Project {
@@ -60,23 +59,49 @@ fn project(owner: UserId) -> Project {
     }
 }
 
+struct NoMetrics;
+
+#[async_trait]
+impl MetricsSource for NoMetrics {
+    async fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot::default()
+    }
+}
+
 fn state(projects: MockProjectRepository, ready: bool) -> web::Data<AppState> {
+    let mut limiter = MockRateLimiter::new();
+    limiter.expect_check().returning(|_, _| RateDecision::Allowed);
+    state_with(projects, ready, limiter)
+}
+
+fn state_with(
+    projects: MockProjectRepository,
+    ready: bool,
+    limiter: MockRateLimiter,
+) -> web::Data<AppState> {
+    let mut usage = MockUsageRepository::new();
+    usage.expect_add().returning(|_| Ok(()));
     let ports = Ports {
         users: Arc::new(MockUserRepository::new()),
         projects: Arc::new(projects),
         api_keys: Arc::new(MockApiKeyRepository::new()),
         tables: Arc::new(MockTableRepository::new()),
+        rlhf: Arc::new(MockRlhfRepository::new()),
+        agent_logs: Arc::new(MockAgentLogRepository::new()),
+        admin: Arc::new(MockAdminRepository::new()),
+        usage: Arc::new(usage),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
     };
+    let options =
+        ServiceOptions { allow_registration: true, started_at: Utc::now(), version: "test" };
     web::Data::new(AppState {
-        services: Services::new(
-            ports,
-            ServiceOptions {
-                allow_registration: true,
-            },
-        ),
+        services: Services::new(ports, options),
         readiness: Arc::new(Probe(ready)),
+        rate_limiter: Arc::new(limiter),
+        default_rate_limit: Some(RateLimit { per_second: 10, burst: 10 }),
+        metrics: HttpMetrics::new().unwrap(),
+        metrics_source: Arc::new(NoMetrics),
     })
 }
 
@@ -84,13 +109,8 @@ macro_rules! app {
     ($state:expr) => {
         test::init_service(
             App::new()
-                .wrap(from_fn(zerodb_http::request_id::request_id_middleware))
-                .configure(zerodb_http::configure(
-                    $state,
-                    HttpLimits {
-                        max_body_bytes: 4096,
-                    },
-                )),
+                .wrap(from_fn(zerodb_http::request_id::observe_requests))
+                .configure(zerodb_http::configure($state, HttpLimits { max_body_bytes: 4096 })),
         )
         .await
     };
@@ -113,21 +133,11 @@ async fn health_and_readiness() {
 #[actix_web::test]
 async fn missing_credentials_are_401_with_request_id() {
     let app = app!(state(MockProjectRepository::new(), true));
-    let resp = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri("/api/v1/projects")
-            .to_request(),
-    )
-    .await;
+    let resp =
+        test::call_service(&app, test::TestRequest::get().uri("/api/v1/projects").to_request())
+            .await;
     assert_eq!(resp.status(), 401);
-    let header = resp
-        .headers()
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header = resp.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
     let body = body(resp).await;
     assert_eq!(body["error"]["code"], "unauthenticated");
     assert_eq!(body["error"]["request_id"], json!(header));
@@ -140,19 +150,9 @@ async fn body_errors_map_to_400_413_415_422() {
     let app = app!(state(projects, true));
     let user = UserId::new();
     let cases = [
-        (
-            "application/json",
-            "{not json".to_owned(),
-            400,
-            "invalid_json",
-        ),
+        ("application/json", "{not json".to_owned(), 400, "invalid_json"),
         ("text/plain", "{}".to_owned(), 415, "unsupported_media_type"),
-        (
-            "application/json",
-            json!({"project_name": 1}).to_string(),
-            422,
-            "validation_failed",
-        ),
+        ("application/json", json!({"project_name": 1}).to_string(), 422, "validation_failed"),
         (
             "application/json",
             json!({"project_name": "x".repeat(5000)}).to_string(),
@@ -178,9 +178,7 @@ async fn another_users_project_is_404() {
     let owned_by_someone_else = project(UserId::new());
     let id = owned_by_someone_else.id;
     let mut projects = MockProjectRepository::new();
-    projects
-        .expect_get()
-        .returning(move |_| Ok(owned_by_someone_else.clone()));
+    projects.expect_get().returning(move |_| Ok(owned_by_someone_else.clone()));
     projects.expect_delete().never();
     let app = app!(state(projects, true));
     let req = test::TestRequest::delete()
@@ -194,13 +192,9 @@ async fn another_users_project_is_404() {
 #[actix_web::test]
 async fn storage_failures_are_503_or_opaque_500() {
     let mut projects = MockProjectRepository::new();
-    projects
-        .expect_get()
-        .returning(|_| Err(RepositoryError::Unavailable("pool timed out".into())));
+    projects.expect_get().returning(|_| Err(RepositoryError::Unavailable("pool timed out".into())));
     projects.expect_list_by_owner().returning(|_, _| {
-        Err(RepositoryError::Internal(
-            "relation users does not exist at db:5432".into(),
-        ))
+        Err(RepositoryError::Internal("relation users does not exist at db:5432".into()))
     });
     let app = app!(state(projects, true));
     let user = UserId::new();
@@ -211,26 +205,19 @@ async fn storage_failures_are_503_or_opaque_500() {
     let resp = test::call_service(&app, req).await;
     assert_eq!(resp.status(), 503);
     assert_eq!(body(resp).await["error"]["code"], "service_unavailable");
-    let req = test::TestRequest::get()
-        .uri("/api/v1/projects")
-        .insert_header(bearer(user))
-        .to_request();
+    let req =
+        test::TestRequest::get().uri("/api/v1/projects").insert_header(bearer(user)).to_request();
     let resp = test::call_service(&app, req).await;
     assert_eq!(resp.status(), 500);
     let text = body(resp).await.to_string();
-    assert!(
-        text.contains("internal_error") && !text.contains("5432"),
-        "{text}"
-    );
+    assert!(text.contains("internal_error") && !text.contains("5432"), "{text}");
 }
 
 #[actix_web::test]
 async fn conflicts_map_to_stable_codes() {
     let mut projects = MockProjectRepository::new();
     projects.expect_create().returning(|_| {
-        Err(RepositoryError::Conflict(
-            "zerodb_projects_user_id_project_name_key".into(),
-        ))
+        Err(RepositoryError::Conflict("zerodb_projects_user_id_project_name_key".into()))
     });
     let app = app!(state(projects, true));
     let req = test::TestRequest::post()
@@ -241,4 +228,27 @@ async fn conflicts_map_to_stable_codes() {
     let resp = test::call_service(&app, req).await;
     assert_eq!(resp.status(), 409);
     assert_eq!(body(resp).await["error"]["code"], "project_name_taken");
+}
+
+#[actix_web::test]
+async fn rate_limited_callers_get_429_with_retry_after() {
+    let mut limiter = MockRateLimiter::new();
+    limiter
+        .expect_check()
+        .withf(|subject, limit| subject.starts_with("user:") && limit.per_second == 10)
+        .returning(|_, _| RateDecision::Limited { retry_after: Duration::from_millis(1500) });
+    let mut projects = MockProjectRepository::new();
+    projects.expect_list_by_owner().never();
+    let app = app!(state_with(projects, true, limiter));
+    let req = test::TestRequest::get()
+        .uri("/api/v1/projects")
+        .insert_header(bearer(UserId::new()))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers().get("retry-after").unwrap(), "2");
+    assert_eq!(body(resp).await["error"]["code"], "rate_limited");
+    // Health checks never consult the limiter.
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/health").to_request()).await;
+    assert_eq!(resp.status(), 200);
 }

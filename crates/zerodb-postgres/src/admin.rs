@@ -11,9 +11,8 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), SetupErr
         found: bool,
     }
     let fail = |e: String| SetupError::Connect(format!("creating database {name}: {e}"));
-    let mut conn = AsyncPgConnection::establish(admin_url)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let mut conn =
+        AsyncPgConnection::establish(admin_url).await.map_err(|e| fail(e.to_string()))?;
     let found: Found =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
             .bind::<diesel::sql_types::Text, _>(name)

@@ -2,13 +2,15 @@
 
 use crate::error::{map_diesel, map_pool};
 use crate::pool::PgPool;
-use crate::schema::zerodb_api_keys;
+use crate::schema::{zerodb_api_keys, zerodb_projects};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use serde_json::Value;
 use uuid::Uuid;
 use zerodb_domain::api_keys::{ApiKey, ApiKeyRepository, NewApiKey, StoredApiKey};
+use zerodb_domain::database::DatabaseConfig;
 use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::principal::Scope;
 use zerodb_domain::{ApiKeyId, ProjectId, RepositoryError};
@@ -36,15 +38,12 @@ impl ApiKeyRow {
                 key_prefix: self.key_prefix,
                 // Scopes were validated before they were stored; an unknown one (from a
                 // newer version) grants nothing.
-                scopes: self
-                    .scopes
-                    .iter()
-                    .filter_map(|s| s.parse::<Scope>().ok())
-                    .collect(),
+                scopes: self.scopes.iter().filter_map(|s| s.parse::<Scope>().ok()).collect(),
                 created_at: self.created_at,
                 last_used_at: self.last_used_at,
             },
             key_hash: self.key_hash,
+            rate_limit: None,
         }
     }
 }
@@ -105,11 +104,8 @@ impl ApiKeyRepository for PgApiKeyRepository {
             .limit(i64::from(page.limit.get()) + 1)
             .into_boxed();
         if let Ok(Some((t, id))) = page.keyset() {
-            query = query.filter(
-                k::created_at
-                    .gt(t)
-                    .or(k::created_at.eq(t).and(k::api_key_id.gt(id))),
-            );
+            query =
+                query.filter(k::created_at.gt(t).or(k::created_at.eq(t).and(k::api_key_id.gt(id))));
         }
         let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(map_diesel)?;
         Ok(rows.into_iter().map(|r| r.into_stored().key).collect())
@@ -118,14 +114,18 @@ impl ApiKeyRepository for PgApiKeyRepository {
     async fn find_active(&self, id: ApiKeyId) -> Result<StoredApiKey, RepositoryError> {
         use zerodb_api_keys::dsl as k;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        k::zerodb_api_keys
+        let (row, config): (ApiKeyRow, Value) = k::zerodb_api_keys
+            .inner_join(zerodb_projects::table)
             .filter(k::api_key_id.eq(id.as_uuid()))
             .filter(k::is_active.eq(true))
-            .select(ApiKeyRow::as_select())
+            .select((ApiKeyRow::as_select(), zerodb_projects::database_config))
             .first(&mut conn)
             .await
-            .map(ApiKeyRow::into_stored)
-            .map_err(map_diesel)
+            .map_err(map_diesel)?;
+        let mut stored = row.into_stored();
+        stored.rate_limit =
+            serde_json::from_value::<DatabaseConfig>(config).ok().and_then(|c| c.rate_limit());
+        Ok(stored)
     }
 
     async fn revoke(&self, project_id: ProjectId, id: ApiKeyId) -> Result<(), RepositoryError> {
@@ -141,11 +141,7 @@ impl ApiKeyRepository for PgApiKeyRepository {
         .execute(&mut conn)
         .await
         .map_err(map_diesel)?;
-        if changed == 0 {
-            Err(RepositoryError::NotFound)
-        } else {
-            Ok(())
-        }
+        if changed == 0 { Err(RepositoryError::NotFound) } else { Ok(()) }
     }
 
     async fn touch(&self, id: ApiKeyId) -> Result<(), RepositoryError> {

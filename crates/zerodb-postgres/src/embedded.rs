@@ -28,10 +28,7 @@ pub enum ClusterError {
     )]
     BinariesNotFound,
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("{command} failed: {output}")]
     Command { command: String, output: String },
 }
@@ -64,9 +61,7 @@ impl PgBinaries {
                 }
             }
         }
-        if let Ok(out) = std::process::Command::new("pg_config")
-            .arg("--bindir")
-            .output()
+        if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output()
             && out.status.success()
         {
             let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
@@ -85,10 +80,7 @@ impl PgBinaries {
             })
             .collect();
         versions.sort();
-        versions
-            .pop()
-            .map(|(_, bindir)| Self { bindir })
-            .ok_or(ClusterError::BinariesNotFound)
+        versions.pop().map(|(_, bindir)| Self { bindir }).ok_or(ClusterError::BinariesNotFound)
     }
 
     fn tool(&self, name: &str) -> PathBuf {
@@ -111,10 +103,7 @@ fn run_as() -> Option<RunAs> {
         nix::unistd::User::from_name(name)
             .ok()
             .flatten()
-            .map(|u| RunAs {
-                uid: u.uid.as_raw(),
-                gid: u.gid.as_raw(),
-            })
+            .map(|u| RunAs { uid: u.uid.as_raw(), gid: u.gid.as_raw() })
     })
 }
 
@@ -142,9 +131,7 @@ impl LocalCluster {
         let bins = PgBinaries::locate()?;
         let run_as = run_as();
         std::fs::create_dir_all(root).map_err(io(format!("creating {}", root.display())))?;
-        let root = root
-            .canonicalize()
-            .map_err(io("resolving the data directory"))?;
+        let root = root.canonicalize().map_err(io("resolving the data directory"))?;
         if run_as.is_some() {
             // The server's user must be able to reach its directory.
             let perms = std::fs::Permissions::from_mode(0o755);
@@ -163,13 +150,7 @@ impl LocalCluster {
             init(&bins, &root, &pgdata, &password, run_as, options).await?;
             password
         };
-        let mut cluster = Self {
-            bins,
-            pgdata,
-            port: 0,
-            password,
-            run_as,
-        };
+        let mut cluster = Self { bins, pgdata, port: 0, password, run_as };
         cluster.port = match cluster.running_port() {
             Some(port) => port,
             None => cluster.launch(options).await?,
@@ -183,29 +164,20 @@ impl LocalCluster {
 
     /// A connection URL for `database` as the cluster's superuser.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
-            self.password, self.port
-        )
+        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }
 
     /// Stops the server, letting open transactions roll back ("fast" shutdown).
     pub async fn stop(&self) -> Result<(), ClusterError> {
         let mut cmd = self.command("pg_ctl");
-        cmd.arg("stop")
-            .arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "fast", "-w"]);
+        cmd.arg("stop").arg("-D").arg(&self.pgdata).args(["-m", "fast", "-w"]);
         run(cmd, "pg_ctl stop").await
     }
 
     /// A blocking, best-effort immediate stop for process-exit hooks.
     pub fn stop_now(&self) {
         let mut cmd = std::process::Command::new(self.bins.tool("pg_ctl"));
-        cmd.arg("stop")
-            .arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "immediate", "-w"]);
+        cmd.arg("stop").arg("-D").arg(&self.pgdata).args(["-m", "immediate", "-w"]);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         if let Some(RunAs { uid, gid }) = self.run_as {
             use std::os::unix::process::CommandExt;
@@ -256,10 +228,7 @@ impl LocalCluster {
                 let tail = std::fs::read_to_string(&log).unwrap_or_default();
                 let tail: Vec<&str> = tail.lines().rev().take(10).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
-                ClusterError::Command {
-                    command,
-                    output: format!("{output}\n{}", tail.join("\n")),
-                }
+                ClusterError::Command { command, output: format!("{output}\n{}", tail.join("\n")) }
             }
             other => other,
         })?;
@@ -292,15 +261,7 @@ async fn init(
     let mut cmd = command(bins, "initdb", run_as);
     cmd.arg("-D")
         .arg(pgdata)
-        .args([
-            "-U",
-            SUPERUSER,
-            "-A",
-            "scram-sha-256",
-            "-E",
-            "UTF8",
-            "--no-locale",
-        ])
+        .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8", "--no-locale"])
         .arg(format!("--pwfile={}", pwfile.display()));
     if options.ephemeral {
         cmd.arg("--no-sync");
@@ -312,9 +273,7 @@ async fn init(
 
 fn command(bins: &PgBinaries, tool: &str, run_as: Option<RunAs>) -> Command {
     let mut cmd = Command::new(bins.tool(tool));
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     // Children must not die with a Ctrl-C meant for us: we stop the server ourselves.
     cmd.process_group(0);
     if let Some(RunAs { uid, gid }) = run_as {
@@ -341,10 +300,7 @@ async fn run(mut cmd: Command, name: &str) -> Result<(), ClusterError> {
 
 fn free_port() -> Result<u16, ClusterError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(io("finding a free port"))
+    listener.local_addr().map(|a| a.port()).map_err(io("finding a free port"))
 }
 
 fn random_hex(bytes: usize) -> Result<String, ClusterError> {
@@ -366,6 +322,5 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), ClusterError> {
         .mode(0o600)
         .open(path)
         .map_err(io(format!("writing {}", path.display())))?;
-    file.write_all(contents.as_bytes())
-        .map_err(io(format!("writing {}", path.display())))
+    file.write_all(contents.as_bytes()).map_err(io(format!("writing {}", path.display())))
 }

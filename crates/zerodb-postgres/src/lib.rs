@@ -10,14 +10,21 @@ mod sql_filter;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+mod agent_logs;
 mod api_keys;
+mod counts;
 mod projects;
+mod rlhf;
 mod tables;
 mod users;
+mod views;
 
 pub use admin::ensure_database;
+pub use agent_logs::PgAgentLogRepository;
 pub use api_keys::PgApiKeyRepository;
 pub use pool::{MIGRATIONS, PgPool, PoolOptions, SetupError, build_pool, ping, run_migrations};
 pub use projects::PgProjectRepository;
+pub use rlhf::PgRlhfRepository;
 pub use tables::PgTableRepository;
 pub use users::PgUserRepository;
+pub use views::{PgAdminRepository, PgUsageRepository};

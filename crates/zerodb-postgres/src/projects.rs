@@ -1,5 +1,6 @@
 //! `PgProjectRepository`: `zerodb_projects` and the statistics of what a project owns.
 
+use crate::counts::{Counts, counts_sql};
 use crate::error::{map_diesel, map_pool};
 use crate::pool::PgPool;
 use crate::schema::zerodb_projects;
@@ -16,7 +17,7 @@ use zerodb_domain::{ProjectId, RepositoryError, UserId};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = zerodb_projects)]
-struct ProjectRow {
+pub(crate) struct ProjectRow {
     project_id: Uuid,
     user_id: Uuid,
     project_name: String,
@@ -29,7 +30,7 @@ struct ProjectRow {
 }
 
 impl ProjectRow {
-    fn into_domain(self) -> Project {
+    pub(crate) fn into_domain(self) -> Project {
         Project {
             id: ProjectId::from_uuid(self.project_id),
             owner_id: UserId::from_uuid(self.user_id),
@@ -107,11 +108,8 @@ impl ProjectRepository for PgProjectRepository {
             .limit(i64::from(page.limit.get()) + 1)
             .into_boxed();
         if let Ok(Some((t, id))) = page.keyset() {
-            query = query.filter(
-                p::created_at
-                    .gt(t)
-                    .or(p::created_at.eq(t).and(p::project_id.gt(id))),
-            );
+            query =
+                query.filter(p::created_at.gt(t).or(p::created_at.eq(t).and(p::project_id.gt(id))));
         }
         let rows = query.load(&mut conn).await.map_err(map_diesel)?;
         Ok(rows.into_iter().map(ProjectRow::into_domain).collect())
@@ -125,21 +123,14 @@ impl ProjectRepository for PgProjectRepository {
             .execute(&mut conn)
             .await
             .map_err(map_diesel)?;
-        if deleted == 0 {
-            Err(RepositoryError::NotFound)
-        } else {
-            Ok(())
-        }
+        if deleted == 0 { Err(RepositoryError::NotFound) } else { Ok(()) }
     }
 
     async fn enable_database(&self, id: ProjectId) -> Result<Project, RepositoryError> {
         use zerodb_projects::dsl as p;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         diesel::update(p::zerodb_projects.find(id.as_uuid()))
-            .set((
-                p::database_enabled.eq(true),
-                p::updated_at.eq(diesel::dsl::now),
-            ))
+            .set((p::database_enabled.eq(true), p::updated_at.eq(diesel::dsl::now)))
             .returning(ProjectRow::as_returning())
             .get_result(&mut conn)
             .await
@@ -157,10 +148,7 @@ impl ProjectRepository for PgProjectRepository {
             serde_json::to_value(&config).map_err(|e| RepositoryError::Internal(e.to_string()))?;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         diesel::update(p::zerodb_projects.find(id.as_uuid()))
-            .set((
-                p::database_config.eq(config),
-                p::updated_at.eq(diesel::dsl::now),
-            ))
+            .set((p::database_config.eq(config), p::updated_at.eq(diesel::dsl::now)))
             .returning(ProjectRow::as_returning())
             .get_result(&mut conn)
             .await
@@ -169,32 +157,12 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn statistics(&self, id: ProjectId) -> Result<DatabaseStatistics, RepositoryError> {
-        #[derive(QueryableByName)]
-        struct Counts {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            tables: i64,
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            rows: i64,
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            api_keys: i64,
-        }
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        let counts: Counts = diesel::sql_query(
-            "SELECT (SELECT count(*) FROM zerodb_tables WHERE project_id = $1) AS tables, \
-                    (SELECT coalesce(sum(row_count), 0)::bigint FROM zerodb_tables \
-                      WHERE project_id = $1) AS rows, \
-                    (SELECT count(*) FROM zerodb_api_keys \
-                      WHERE project_id = $1 AND is_active) AS api_keys",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id.as_uuid())
-        .get_result(&mut conn)
-        .await
-        .map_err(map_diesel)?;
-        let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
-        Ok(DatabaseStatistics {
-            tables: unsigned(counts.tables),
-            rows: unsigned(counts.rows),
-            api_keys: unsigned(counts.api_keys),
-        })
+        let counts: Counts = diesel::sql_query(counts_sql("project_id = $1"))
+            .bind::<diesel::sql_types::Uuid, _>(id.as_uuid())
+            .get_result(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        Ok(counts.into())
     }
 }

@@ -64,7 +64,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    zerodb_rlhf_datasets (dataset_id) {
+        seq -> Int8,
+        dataset_id -> Uuid,
+        project_id -> Uuid,
+        session_id -> Uuid,
+        input_prompt -> Text,
+        model_output -> Nullable<Text>,
+        chosen_output -> Nullable<Text>,
+        rejected_output -> Nullable<Text>,
+        reward_score -> Nullable<Float8>,
+        rating -> Nullable<Int2>,
+        notes -> Nullable<Text>,
+        tags -> Array<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_agent_logs (log_id) {
+        seq -> Int8,
+        log_id -> Uuid,
+        project_id -> Uuid,
+        agent_id -> Uuid,
+        session_id -> Nullable<Uuid>,
+        log_level -> Text,
+        log_message -> Text,
+        raw_payload -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_usage_daily (project_id, day, area) {
+        project_id -> Uuid,
+        day -> Date,
+        area -> Text,
+        requests -> Int8,
+    }
+}
+
 diesel::joinable!(zerodb_projects -> users (user_id));
+diesel::joinable!(zerodb_rlhf_datasets -> zerodb_projects (project_id));
+diesel::joinable!(zerodb_agent_logs -> zerodb_projects (project_id));
 diesel::joinable!(zerodb_api_keys -> zerodb_projects (project_id));
 diesel::joinable!(zerodb_tables -> zerodb_projects (project_id));
 diesel::joinable!(zerodb_table_rows -> zerodb_tables (table_id));
@@ -75,4 +119,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     zerodb_api_keys,
     zerodb_tables,
     zerodb_table_rows,
+    zerodb_rlhf_datasets,
+    zerodb_agent_logs,
+    zerodb_usage_daily,
 );

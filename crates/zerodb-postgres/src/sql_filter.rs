@@ -30,10 +30,7 @@ pub(crate) struct SqlBuilder {
 
 impl SqlBuilder {
     pub fn new(sql: &str) -> Self {
-        Self {
-            sql: sql.to_owned(),
-            params: Vec::new(),
-        }
+        Self { sql: sql.to_owned(), params: Vec::new() }
     }
 
     /// Adds a parameter and returns its placeholder (`$n`).
@@ -139,9 +136,7 @@ impl SqlBuilder {
                 let key = self.param(Param::Text(s.column.clone()));
                 let cast = cast_for(s.column_type);
                 let dir = if s.descending { "DESC" } else { "ASC" };
-                self.push(&format!(
-                    " ORDER BY (data->>{key}){cast} {dir} NULLS LAST, row_seq ASC"
-                ));
+                self.push(&format!(" ORDER BY (data->>{key}){cast} {dir} NULLS LAST, row_seq ASC"));
             }
         }
     }

@@ -122,9 +122,7 @@ fn scoped(
     let mut b = SqlBuilder::new(select);
     let table = b.param(Param::Uuid(table_id.as_uuid()));
     let project = b.param(Param::Uuid(project_id.as_uuid()));
-    b.push(&format!(
-        " WHERE table_id = {table} AND project_id = {project}"
-    ));
+    b.push(&format!(" WHERE table_id = {table} AND project_id = {project}"));
     b.push_filter(filter);
     b
 }
@@ -182,11 +180,8 @@ impl TableRepository for PgTableRepository {
             .limit(i64::from(page.limit.get()) + 1)
             .into_boxed();
         if let Ok(Some((ts, id))) = page.keyset() {
-            query = query.filter(
-                t::created_at
-                    .gt(ts)
-                    .or(t::created_at.eq(ts).and(t::table_id.gt(id))),
-            );
+            query =
+                query.filter(t::created_at.gt(ts).or(t::created_at.eq(ts).and(t::table_id.gt(id))));
         }
         let rows: Vec<TableRow> = query.load(&mut conn).await.map_err(map_diesel)?;
         rows.into_iter().map(TableRow::into_domain).collect()
@@ -216,11 +211,7 @@ impl TableRepository for PgTableRepository {
         .execute(&mut conn)
         .await
         .map_err(map_diesel)?;
-        if deleted == 0 {
-            Err(RepositoryError::NotFound)
-        } else {
-            Ok(())
-        }
+        if deleted == 0 { Err(RepositoryError::NotFound) } else { Ok(()) }
     }
 
     async fn insert_rows(
@@ -256,9 +247,7 @@ impl TableRepository for PgTableRepository {
                 if let Some(max) = max_rows
                     && u64::try_from(current.saturating_add(added)).unwrap_or(u64::MAX) > max
                 {
-                    return Err(TxError(RepositoryError::Conflict(
-                        "max_rows_per_table".into(),
-                    )));
+                    return Err(TxError(RepositoryError::Conflict("max_rows_per_table".into())));
                 }
                 let mut inserted: Vec<DataRow> = diesel::insert_into(zerodb_table_rows::table)
                     .values(&values)
@@ -323,10 +312,7 @@ impl TableRepository for PgTableRepository {
         } else {
             None
         };
-        Ok(RowBatch {
-            rows: rows.into_iter().map(DataRow::into_domain).collect(),
-            total,
-        })
+        Ok(RowBatch { rows: rows.into_iter().map(DataRow::into_domain).collect(), total })
     }
 
     async fn update_rows(
@@ -341,16 +327,10 @@ impl TableRepository for PgTableRepository {
         b.push(&format!("{p}, updated_at = now()"));
         let table = b.param(Param::Uuid(table_id.as_uuid()));
         let project = b.param(Param::Uuid(project_id.as_uuid()));
-        b.push(&format!(
-            " WHERE table_id = {table} AND project_id = {project}"
-        ));
+        b.push(&format!(" WHERE table_id = {table} AND project_id = {project}"));
         b.push_filter(filter);
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        let changed = b
-            .into_query()
-            .execute(&mut conn)
-            .await
-            .map_err(map_diesel)?;
+        let changed = b.into_query().execute(&mut conn).await.map_err(map_diesel)?;
         Ok(changed as u64)
     }
 
@@ -364,13 +344,8 @@ impl TableRepository for PgTableRepository {
         let table = table_id.as_uuid();
         let deleted = conn
             .transaction(async |conn| {
-                let query = scoped(
-                    "DELETE FROM zerodb_table_rows",
-                    project_id,
-                    table_id,
-                    filter,
-                )
-                .into_query();
+                let query = scoped("DELETE FROM zerodb_table_rows", project_id, table_id, filter)
+                    .into_query();
                 let deleted = query.execute(conn).await?;
                 let removed = i64::try_from(deleted).unwrap_or(i64::MAX);
                 diesel::update(zerodb_tables::table.find(table))

@@ -59,14 +59,8 @@ fn register_exit_hook() {
 }
 
 async fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    diesel::sql_query(sql)
-        .execute(&mut conn)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let mut conn = AsyncPgConnection::establish(url).await.map_err(|e| e.to_string())?;
+    diesel::sql_query(sql).execute(&mut conn).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 async fn start_server() -> Result<Server, String> {
@@ -78,10 +72,7 @@ async fn start_server() -> Result<Server, String> {
         .unwrap_or_default();
     let template_db = format!(
         "zerodb_tpl_{}",
-        latest
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
+        latest.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
     );
     let url_template = match std::env::var("ZERODB_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => url_template(&url),
@@ -100,10 +91,7 @@ async fn start_server() -> Result<Server, String> {
             template
         }
     };
-    let server = Server {
-        url_template,
-        template_db,
-    };
+    let server = Server { url_template, template_db };
     prepare_template(&server).await?;
     Ok(server)
 }
@@ -112,9 +100,7 @@ async fn start_server() -> Result<Server, String> {
 /// an advisory lock held on the admin database.
 async fn prepare_template(server: &Server) -> Result<(), String> {
     let admin_url = server.url("postgres");
-    let mut admin = AsyncPgConnection::establish(&admin_url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut admin = AsyncPgConnection::establish(&admin_url).await.map_err(|e| e.to_string())?;
     let lock_key: i64 = 0x7a64_6274_706c;
     diesel::sql_query("SELECT pg_advisory_lock($1)")
         .bind::<BigInt, _>(lock_key)
@@ -135,14 +121,8 @@ async fn prepare_template(server: &Server) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
         if !found.exists {
-            admin_exec(
-                &admin_url,
-                &format!("CREATE DATABASE \"{}\"", server.template_db),
-            )
-            .await?;
-            run_migrations(&server.url(&server.template_db))
-                .await
-                .map_err(|e| e.to_string())?;
+            admin_exec(&admin_url, &format!("CREATE DATABASE \"{}\"", server.template_db)).await?;
+            run_migrations(&server.url(&server.template_db)).await.map_err(|e| e.to_string())?;
         }
         Ok::<(), String>(())
     }
@@ -175,10 +155,7 @@ impl TestDatabase {
         let server = SERVER.get_or_try_init(start_server).await?;
         let name = format!("zerodb_test_{}", uuid::Uuid::new_v4().simple());
         let admin_url = server.url("postgres");
-        let sql = format!(
-            "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
-            server.template_db
-        );
+        let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{}\"", server.template_db);
         // Another process may be migrating the template this instant; it is brief.
         let mut attempt = 0;
         loop {
@@ -191,19 +168,12 @@ impl TestDatabase {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Self {
-            url: server.url(&name),
-            name,
-            admin_url,
-        })
+        Ok(Self { url: server.url(&name), name, admin_url })
     }
 
     /// A small pool on this database.
     pub fn pool(&self) -> PgPool {
-        let options = PoolOptions {
-            max_size: 4,
-            ..PoolOptions::default()
-        };
+        let options = PoolOptions { max_size: 4, ..PoolOptions::default() };
         match build_pool(&self.url, options) {
             Ok(pool) => pool,
             Err(e) => panic!("pool: {e}"),
@@ -221,10 +191,8 @@ impl Drop for TestDatabase {
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         // Drop runs inside the test's runtime, which cannot be blocked on: use a thread of its own.
         let handle = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(admin_exec(&admin_url, &sql)).ok()
         });
         let _ = handle.join();
@@ -237,10 +205,7 @@ mod tests {
 
     #[test]
     fn templates_urls() {
-        assert_eq!(
-            url_template("postgres://u:p@h:5/db"),
-            "postgres://u:p@h:5/{db}"
-        );
+        assert_eq!(url_template("postgres://u:p@h:5/db"), "postgres://u:p@h:5/{db}");
         assert_eq!(
             url_template("postgres://u:p@h:5/db?sslmode=disable"),
             "postgres://u:p@h:5/{db}?sslmode=disable"

@@ -71,20 +71,10 @@ async fn users_unique_by_email() {
         password_hash: "h".into(),
         role: Role::User,
     };
-    assert!(matches!(
-        r.users.create(dup).await,
-        Err(RepositoryError::Conflict(_))
-    ));
-    let creds = r
-        .users
-        .find_credentials(&Email::new("ada@example.com").unwrap())
-        .await
-        .unwrap();
+    assert!(matches!(r.users.create(dup).await, Err(RepositoryError::Conflict(_))));
+    let creds = r.users.find_credentials(&Email::new("ada@example.com").unwrap()).await.unwrap();
     assert_eq!(creds.password_hash, "hash");
-    assert_eq!(
-        r.users.get(UserId::new()).await.err(),
-        Some(RepositoryError::NotFound)
-    );
+    assert_eq!(r.users.get(UserId::new()).await.err(), Some(RepositoryError::NotFound));
 }
 
 #[tokio::test]
@@ -102,16 +92,10 @@ async fn projects_unique_per_owner_paged_and_deleted_with_everything() {
         name: ProjectName::new("p0").unwrap(),
         description: None,
     };
-    assert!(matches!(
-        r.projects.create(dup).await,
-        Err(RepositoryError::Conflict(_))
-    ));
+    assert!(matches!(r.projects.create(dup).await, Err(RepositoryError::Conflict(_))));
 
     let mut seen = Vec::new();
-    let mut page = PageRequest {
-        limit: Limit::new(Some(2)).unwrap(),
-        after: None,
-    };
+    let mut page = PageRequest { limit: Limit::new(Some(2)).unwrap(), after: None };
     loop {
         let items = r.projects.list_by_owner(ada, &page).await.unwrap();
         let more = items.len() > 2;
@@ -121,20 +105,14 @@ async fn projects_unique_per_owner_paged_and_deleted_with_everything() {
             break;
         }
         let last = kept.last().unwrap();
-        page.after = Some(Position::Keyset {
-            t: last.created_at,
-            id: last.id.as_uuid(),
-        });
+        page.after = Some(Position::Keyset { t: last.created_at, id: last.id.as_uuid() });
     }
     assert_eq!(seen, vec!["p0", "p1", "p2", "p3", "p4"]);
 
     // A project with a table, rows and a key disappears with all of them.
     let pid = project(&r, ada, "doomed").await;
     let table = r.tables.create(new_table(pid, "t"), 10).await.unwrap();
-    r.tables
-        .insert_rows(pid, table.id, vec![row(json!({"n": 1}))], None)
-        .await
-        .unwrap();
+    r.tables.insert_rows(pid, table.id, vec![row(json!({"n": 1}))], None).await.unwrap();
     let key = GeneratedKey::generate().unwrap();
     r.keys
         .create(NewApiKey {
@@ -148,22 +126,10 @@ async fn projects_unique_per_owner_paged_and_deleted_with_everything() {
         .await
         .unwrap();
     r.projects.delete(pid).await.unwrap();
-    assert_eq!(
-        r.projects.get(pid).await.err(),
-        Some(RepositoryError::NotFound)
-    );
-    assert_eq!(
-        r.keys.find_active(key.id).await.err(),
-        Some(RepositoryError::NotFound)
-    );
-    assert_eq!(
-        r.tables.get(pid, "t").await.err(),
-        Some(RepositoryError::NotFound)
-    );
-    assert_eq!(
-        r.projects.delete(pid).await.err(),
-        Some(RepositoryError::NotFound)
-    );
+    assert_eq!(r.projects.get(pid).await.err(), Some(RepositoryError::NotFound));
+    assert_eq!(r.keys.find_active(key.id).await.err(), Some(RepositoryError::NotFound));
+    assert_eq!(r.tables.get(pid, "t").await.err(), Some(RepositoryError::NotFound));
+    assert_eq!(r.projects.delete(pid).await.err(), Some(RepositoryError::NotFound));
 }
 
 #[tokio::test]
@@ -185,37 +151,15 @@ async fn api_keys_store_hashes_and_revoke() {
         })
         .await
         .unwrap();
-    assert_eq!(
-        created.scopes,
-        vec!["tables:read".parse::<Scope>().unwrap()]
-    );
+    assert_eq!(created.scopes, vec!["tables:read".parse::<Scope>().unwrap()]);
     let stored = r.keys.find_active(key.id).await.unwrap();
     assert_eq!(stored.key_hash, hash_key(&key.secret));
     r.keys.touch(key.id).await.unwrap();
-    assert_eq!(
-        r.keys
-            .list(pid, &PageRequest::default())
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        r.keys.revoke(other, key.id).await.err(),
-        Some(RepositoryError::NotFound)
-    );
+    assert_eq!(r.keys.list(pid, &PageRequest::default()).await.unwrap().len(), 1);
+    assert_eq!(r.keys.revoke(other, key.id).await.err(), Some(RepositoryError::NotFound));
     r.keys.revoke(pid, key.id).await.unwrap();
-    assert_eq!(
-        r.keys.find_active(key.id).await.err(),
-        Some(RepositoryError::NotFound)
-    );
-    assert!(
-        r.keys
-            .list(pid, &PageRequest::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(r.keys.find_active(key.id).await.err(), Some(RepositoryError::NotFound));
+    assert!(r.keys.list(pid, &PageRequest::default()).await.unwrap().is_empty());
 }
 
 fn schema() -> TableSchema {
@@ -241,10 +185,7 @@ fn new_table(project_id: ProjectId, name: &str) -> NewTable {
 }
 
 fn row(v: Value) -> NewRow {
-    NewRow {
-        id: RowId::new(),
-        data: obj(v),
-    }
+    NewRow { id: RowId::new(), data: obj(v) }
 }
 
 async fn names(
@@ -261,11 +202,7 @@ async fn names(
         count: false,
     };
     let batch = r.tables.query_rows(pid, tid, &query).await.unwrap();
-    batch
-        .rows
-        .iter()
-        .map(|row| row.data["name"].as_str().unwrap().to_owned())
-        .collect()
+    batch.rows.iter().map(|row| row.data["name"].as_str().unwrap().to_owned()).collect()
 }
 
 #[tokio::test]
@@ -288,105 +225,45 @@ async fn rows_filter_sort_update_delete() {
         row(json!({"name": "cy", "age": 40, "meta": {"tags": ["art", "math"]}})),
         row(json!({"name": "x'; DROP TABLE users; --", "age": 1})),
     ];
-    let inserted = r
-        .tables
-        .insert_rows(pid, t.id, rows, Some(4))
-        .await
-        .unwrap();
+    let inserted = r.tables.insert_rows(pid, t.id, rows, Some(4)).await.unwrap();
     assert_eq!(inserted.len(), 4);
     assert!(inserted.windows(2).all(|w| w[0].seq < w[1].seq));
 
-    assert_eq!(
-        names(&r, pid, t.id, json!({"name": "ada"}), None).await,
-        vec!["ada"]
-    );
+    assert_eq!(names(&r, pid, t.id, json!({"name": "ada"}), None).await, vec!["ada"]);
     assert_eq!(
         names(&r, pid, t.id, json!({"age": {"$gte": 36}}), Some("-age")).await,
         vec!["cy", "ada"]
     );
     assert_eq!(
-        names(
-            &r,
-            pid,
-            t.id,
-            json!({"age": {"$in": [25, 40]}}),
-            Some("name")
-        )
-        .await,
+        names(&r, pid, t.id, json!({"age": {"$in": [25, 40]}}), Some("name")).await,
         vec!["bob", "cy"]
     );
+    assert_eq!(names(&r, pid, t.id, json!({"name": {"$contains": "DROP"}}), None).await.len(), 1);
     assert_eq!(
-        names(&r, pid, t.id, json!({"name": {"$contains": "DROP"}}), None)
-            .await
-            .len(),
-        1
-    );
-    assert_eq!(
-        names(
-            &r,
-            pid,
-            t.id,
-            json!({"meta": {"$contains": {"tags": ["math"]}}}),
-            None
-        )
-        .await,
+        names(&r, pid, t.id, json!({"meta": {"$contains": {"tags": ["math"]}}}), None).await,
         vec!["ada", "cy"]
     );
+    assert_eq!(names(&r, pid, t.id, json!({"active": false}), None).await, vec!["bob"]);
+    assert_eq!(names(&r, pid, t.id, json!({"score": null}), None).await.len(), 2);
     assert_eq!(
-        names(&r, pid, t.id, json!({"active": false}), None).await,
-        vec!["bob"]
-    );
-    assert_eq!(
-        names(&r, pid, t.id, json!({"score": null}), None)
-            .await
-            .len(),
-        2
-    );
-    assert_eq!(
-        names(
-            &r,
-            pid,
-            t.id,
-            json!({"born": {"$lt": "1989-12-31T23:00:00Z"}}),
-            None
-        )
-        .await,
+        names(&r, pid, t.id, json!({"born": {"$lt": "1989-12-31T23:00:00Z"}}), None).await,
         vec!["ada", "bob"]
     );
+    assert_eq!(names(&r, pid, t.id, json!({"score": {"$gt": 7}}), None).await, vec!["ada"]);
     assert_eq!(
-        names(&r, pid, t.id, json!({"score": {"$gt": 7}}), None).await,
-        vec!["ada"]
-    );
-    assert_eq!(
-        names(
-            &r,
-            pid,
-            t.id,
-            json!({"name": {"$ne": "ada"}}),
-            Some("-score")
-        )
-        .await[0],
+        names(&r, pid, t.id, json!({"name": {"$ne": "ada"}}), Some("-score")).await[0],
         "bob"
     );
     // The users table survived the metacharacters.
     assert!(r.users.get(ada).await.is_ok());
 
     // The limit holds: one more row would make five.
-    let over = r
-        .tables
-        .insert_rows(pid, t.id, vec![row(json!({"name": "dee"}))], Some(4))
-        .await;
-    assert_eq!(
-        over.err(),
-        Some(RepositoryError::Conflict("max_rows_per_table".into()))
-    );
+    let over = r.tables.insert_rows(pid, t.id, vec![row(json!({"name": "dee"}))], Some(4)).await;
+    assert_eq!(over.err(), Some(RepositoryError::Conflict("max_rows_per_table".into())));
 
     let filter = RowFilter::parse(Some(&json!({"age": {"$lt": 30}})), &schema()).unwrap();
-    let changed = r
-        .tables
-        .update_rows(pid, t.id, &filter, obj(json!({"active": true})))
-        .await
-        .unwrap();
+    let changed =
+        r.tables.update_rows(pid, t.id, &filter, obj(json!({"active": true}))).await.unwrap();
     assert_eq!(changed, 2);
     assert_eq!(
         names(&r, pid, t.id, json!({"active": true}), Some("name")).await,
@@ -394,22 +271,13 @@ async fn rows_filter_sort_update_delete() {
     );
 
     let other = project(&r, ada, "other").await;
-    assert_eq!(
-        r.tables
-            .delete_rows(other, t.id, &RowFilter::default())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(r.tables.delete_rows(other, t.id, &RowFilter::default()).await.unwrap(), 0);
     assert_eq!(r.tables.delete_rows(pid, t.id, &filter).await.unwrap(), 2);
     assert_eq!(r.tables.get(pid, "people").await.unwrap().row_count, 2);
     let stats = r.projects.statistics(pid).await.unwrap();
     assert_eq!((stats.tables, stats.rows), (1, 2));
     r.tables.delete(pid, "people").await.unwrap();
-    assert_eq!(
-        r.tables.delete(pid, "people").await.err(),
-        Some(RepositoryError::NotFound)
-    );
+    assert_eq!(r.tables.delete(pid, "people").await.err(), Some(RepositoryError::NotFound));
 }
 
 #[tokio::test]
@@ -418,23 +286,16 @@ async fn row_pages_follow_insertion_order_and_count() {
     let ada = user(&r, "ada@example.com").await;
     let pid = project(&r, ada, "p").await;
     let t = r.tables.create(new_table(pid, "t"), 10).await.unwrap();
-    let rows = (0..25)
-        .map(|i| row(json!({"name": format!("n{i:02}"), "age": i})))
-        .collect();
+    let rows = (0..25).map(|i| row(json!({"name": format!("n{i:02}"), "age": i}))).collect();
     r.tables.insert_rows(pid, t.id, rows, None).await.unwrap();
     let mut query = RowQuery {
-        page: PageRequest {
-            limit: Limit::new(Some(10)).unwrap(),
-            after: None,
-        },
+        page: PageRequest { limit: Limit::new(Some(10)).unwrap(), after: None },
         count: true,
         ..Default::default()
     };
     let first = r.tables.query_rows(pid, t.id, &query).await.unwrap();
     assert_eq!((first.rows.len(), first.total), (11, Some(25)));
-    query.page.after = Some(Position::Sequence {
-        s: first.rows[9].seq,
-    });
+    query.page.after = Some(Position::Sequence { s: first.rows[9].seq });
     let second = r.tables.query_rows(pid, t.id, &query).await.unwrap();
     assert_eq!(second.rows[0].data["name"], "n10");
     assert!(

@@ -48,7 +48,26 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub metering: MeteringSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Sustained requests per second per user and per API key.
+    pub requests_per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeteringSettings {
+    /// How often request counts are written to the database.
+    pub flush_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +134,14 @@ jwt_issuer = "zerodb"
 token_ttl_secs = 3600
 allow_registration = true
 
+[rate_limit]
+enabled = true
+requests_per_second = 100
+burst = 200
+
+[metering]
+flush_interval_secs = 10
+
 [log]
 format = "text"
 level = "info"
@@ -156,14 +183,20 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.database.max_connections == 0 {
-            return Err(ConfigError(
-                "database.max_connections must be at least 1".into(),
-            ));
+            return Err(ConfigError("database.max_connections must be at least 1".into()));
         }
         if self.server.max_body_bytes < 1024 {
+            return Err(ConfigError("server.max_body_bytes must be at least 1024".into()));
+        }
+        if self.rate_limit.enabled
+            && (self.rate_limit.requests_per_second == 0 || self.rate_limit.burst == 0)
+        {
             return Err(ConfigError(
-                "server.max_body_bytes must be at least 1024".into(),
+                "rate_limit.requests_per_second and burst must be at least 1".into(),
             ));
+        }
+        if self.metering.flush_interval_secs == 0 {
+            return Err(ConfigError("metering.flush_interval_secs must be at least 1".into()));
         }
         if self.auth.token_ttl_secs == 0 {
             return Err(ConfigError("auth.token_ttl_secs must be at least 1".into()));

@@ -9,11 +9,7 @@ use zerodb_server::startup::{Application, Database, build_services, jwt_secret};
 use zerodb_server::telemetry;
 
 #[derive(Parser)]
-#[command(
-    name = "zerodb",
-    version,
-    about = "ZeroDB: an AI-native database platform"
-)]
+#[command(name = "zerodb", version, about = "ZeroDB: an AI-native database platform")]
 struct Cli {
     /// Configuration file (default: ./zerodb.toml when present).
     #[arg(long, global = true, env = "ZERODB_CONFIG")]
@@ -63,14 +59,7 @@ async fn main() -> anyhow::Result<()> {
             db.shutdown().await;
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Create {
-                    email,
-                    password,
-                    admin,
-                },
-        } => {
+        Command::User { command: UserCommand::Create { email, password, admin } } => {
             let db = Database::connect(&settings).await?;
             let secret = jwt_secret(&settings)?;
             let services = build_services(&db.pool, &settings, &secret);
@@ -78,12 +67,7 @@ async fn main() -> anyhow::Result<()> {
             let result = services.auth.create_user(&email, password, role).await;
             db.shutdown().await;
             let user = result.context("could not create the user")?;
-            println!(
-                "created {} user {} ({})",
-                role.as_str(),
-                user.email,
-                user.id
-            );
+            println!("created {} user {} ({})", role.as_str(), user.email, user.id);
             Ok(())
         }
     }

@@ -3,16 +3,23 @@
 use crate::config::{Profile, Settings};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
+use chrono::Utc;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use zerodb_domain::admin::AdminRepository;
+use zerodb_domain::rate_limit::RateLimit;
 use zerodb_domain::services::{Ports, ServiceOptions, Services};
+use zerodb_domain::usage::UsageMeter;
+use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
+use zerodb_http::rate_limit::InProcessRateLimiter;
 use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
-    PgApiKeyRepository, PgPool, PgProjectRepository, PgTableRepository, PgUserRepository,
-    PoolOptions, build_pool, ensure_database, run_migrations,
+    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgPool, PgProjectRepository,
+    PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository, PoolOptions,
+    build_pool, ensure_database, run_migrations,
 };
 
 /// The database name ZeroDB uses inside its embedded cluster.
@@ -25,10 +32,7 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] zerodb_postgres::SetupError),
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Invalid(String),
 }
@@ -94,9 +98,7 @@ pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
         return Ok(secret.expose().as_bytes().to_vec());
     }
     if settings.profile == Profile::Production {
-        return Err(StartupError::Invalid(
-            "production needs auth.jwt_secret".into(),
-        ));
+        return Err(StartupError::Invalid("production needs auth.jwt_secret".into()));
     }
     let io = |context: &str| {
         let context = context.to_owned();
@@ -125,6 +127,10 @@ pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Serv
         projects: Arc::new(PgProjectRepository::new(pool.clone())),
         api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
         tables: Arc::new(PgTableRepository::new(pool.clone())),
+        rlhf: Arc::new(PgRlhfRepository::new(pool.clone())),
+        agent_logs: Arc::new(PgAgentLogRepository::new(pool.clone())),
+        admin: Arc::new(PgAdminRepository::new(pool.clone())),
+        usage: Arc::new(PgUsageRepository::new(pool.clone())),
         password_hasher: Arc::new(Argon2PasswordHasher),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
@@ -132,22 +138,55 @@ pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Serv
             Duration::from_secs(settings.auth.token_ttl_secs),
         )),
     };
-    Services::new(
-        ports,
-        ServiceOptions {
-            allow_registration: settings.auth.allow_registration,
-        },
-    )
+    let options = ServiceOptions {
+        allow_registration: settings.auth.allow_registration,
+        started_at: Utc::now(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    Services::new(ports, options)
 }
 
 struct PgReadiness(PgPool);
 
+/// Scrape-time metrics: pool usage and per-area object counts (exact counts; they cost a
+/// few index scans per scrape).
+struct PgMetricsSource {
+    pool: PgPool,
+    admin: PgAdminRepository,
+}
+
+#[async_trait]
+impl MetricsSource for PgMetricsSource {
+    async fn snapshot(&self) -> MetricsSnapshot {
+        let status = self.pool.status();
+        let mut snapshot = MetricsSnapshot {
+            pool_size: status.size as u64,
+            pool_available: status.available as u64,
+            pool_waiting: status.waiting as u64,
+            objects: Vec::new(),
+        };
+        match self.admin.system_totals().await {
+            Ok(t) => {
+                snapshot.objects = vec![
+                    ("users", t.users),
+                    ("projects", t.projects),
+                    ("tables", t.counts.tables),
+                    ("rows", t.counts.rows),
+                    ("api_keys", t.counts.api_keys),
+                    ("rlhf_records", t.counts.rlhf_records),
+                    ("agent_logs", t.counts.agent_logs),
+                ];
+            }
+            Err(e) => tracing::warn!(error = %e, "could not count objects for metrics"),
+        }
+        snapshot
+    }
+}
+
 #[async_trait]
 impl ReadinessProbe for PgReadiness {
     async fn check(&self) -> Result<(), String> {
-        zerodb_postgres::ping(&self.0)
-            .await
-            .map_err(|e| e.to_string())
+        zerodb_postgres::ping(&self.0).await.map_err(|e| e.to_string())
     }
 }
 
@@ -155,6 +194,8 @@ impl ReadinessProbe for PgReadiness {
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
+    meter: Arc<UsageMeter>,
+    flush_interval: Duration,
 }
 
 impl Application {
@@ -166,31 +207,36 @@ impl Application {
         handle_signals: bool,
     ) -> Result<Self, StartupError> {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Io {
-            context: format!("binding {address}"),
-            source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(settings.server.port);
-        let state = web::Data::new(AppState {
-            services: build_services(&pool, settings, secret),
-            readiness: Arc::new(PgReadiness(pool)),
+        let listener = TcpListener::bind(&address)
+            .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
+        let services = build_services(&pool, settings, secret);
+        let meter = services.meter.clone();
+        let default_rate_limit = settings.rate_limit.enabled.then_some(RateLimit {
+            per_second: settings.rate_limit.requests_per_second,
+            burst: settings.rate_limit.burst,
         });
-        let limits = HttpLimits {
-            max_body_bytes: settings.server.max_body_bytes,
-        };
+        let metrics =
+            HttpMetrics::new().map_err(|e| StartupError::Invalid(format!("metrics: {e}")))?;
+        let state = web::Data::new(AppState {
+            services,
+            readiness: Arc::new(PgReadiness(pool.clone())),
+            rate_limiter: Arc::new(InProcessRateLimiter::default()),
+            default_rate_limit,
+            metrics,
+            metrics_source: Arc::new(PgMetricsSource {
+                pool: pool.clone(),
+                admin: PgAdminRepository::new(pool),
+            }),
+        });
+        let limits = HttpLimits { max_body_bytes: settings.server.max_body_bytes };
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(zerodb_http::request_id::request_id_middleware))
+                .wrap(from_fn(zerodb_http::request_id::observe_requests))
                 .configure(zerodb_http::configure(state.clone(), limits))
         })
         .listen(listener)
-        .map_err(|source| StartupError::Io {
-            context: "listening".into(),
-            source,
-        })?
+        .map_err(|source| StartupError::Io { context: "listening".into(), source })?
         .shutdown_timeout(10);
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
@@ -201,15 +247,40 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            meter,
+            flush_interval: Duration::from_secs(settings.metering.flush_interval_secs),
         })
+    }
+
+    /// The request meter, e.g. to flush it on demand.
+    pub fn meter(&self) -> Arc<UsageMeter> {
+        self.meter.clone()
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until the server is stopped (Ctrl-C or SIGTERM when signals are handled).
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM when signals are handled),
+    /// writing usage counts on an interval and once more after the last request.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let meter = self.meter.clone();
+        let interval = self.flush_interval;
+        let flusher = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if let Err(e) = meter.flush().await {
+                    tracing::warn!(error = %e, "usage flush failed; counts kept for the next one");
+                }
+            }
+        });
+        let result = self.server.await;
+        flusher.abort();
+        if let Err(e) = self.meter.flush().await {
+            tracing::error!(error = %e, "final usage flush failed; these counts are lost");
+        }
+        result
     }
 }

@@ -34,9 +34,7 @@ impl ApiKeyService {
         name: Option<String>,
         scopes: &[String],
     ) -> Result<CreatedApiKey, ServiceError> {
-        self.access
-            .project(who, project_id, Permission::Manage)
-            .await?;
+        self.access.project(who, project_id, Permission::Manage).await?;
         let name = validate_key_name(name)?;
         let scopes = parse_scopes(scopes)?;
         let generated = GeneratedKey::generate()?;
@@ -48,15 +46,9 @@ impl ApiKeyService {
             key_hash: hash_key(&generated.secret),
             scopes,
         };
-        let key = self
-            .keys
-            .create(new)
-            .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
-        Ok(CreatedApiKey {
-            key,
-            secret: generated.secret,
-        })
+        let key =
+            self.keys.create(new).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        Ok(CreatedApiKey { key, secret: generated.secret })
     }
 
     pub async fn list(
@@ -65,16 +57,12 @@ impl ApiKeyService {
         project_id: ProjectId,
         page: PageRequest,
     ) -> Result<Page<ApiKey>, ServiceError> {
-        self.access
-            .project(who, project_id, Permission::Manage)
-            .await?;
+        self.access.project(who, project_id, Permission::Manage).await?;
         page.keyset()?;
         let items = self.keys.list(project_id, &page).await?;
-        Ok(Page::from_overfetch(items, page.limit, |k| {
-            Position::Keyset {
-                t: k.created_at,
-                id: k.id.as_uuid(),
-            }
+        Ok(Page::from_overfetch(items, page.limit, |k| Position::Keyset {
+            t: k.created_at,
+            id: k.id.as_uuid(),
         }))
     }
 
@@ -84,9 +72,7 @@ impl ApiKeyService {
         project_id: ProjectId,
         key_id: ApiKeyId,
     ) -> Result<(), ServiceError> {
-        self.access
-            .project(who, project_id, Permission::Manage)
-            .await?;
+        self.access.project(who, project_id, Permission::Manage).await?;
         self.keys
             .revoke(project_id, key_id)
             .await

@@ -4,6 +4,7 @@ use crate::api_keys::{self, ApiKeyRepository};
 use crate::error::{AuthFailure, ConflictKind, RepositoryError, ServiceError};
 use crate::ids::UserId;
 use crate::principal::{Principal, Role};
+use crate::rate_limit::RateLimit;
 use crate::security::{IssuedToken, PasswordHasher, TokenIssuer};
 use crate::users::{Email, NewUser, Password, User, UserRepository};
 use std::sync::Arc;
@@ -33,13 +34,7 @@ impl AuthService {
         tokens: Arc<dyn TokenIssuer>,
         allow_registration: bool,
     ) -> Self {
-        Self {
-            users,
-            api_keys,
-            hasher,
-            tokens,
-            allow_registration,
-        }
+        Self { users, api_keys, hasher, tokens, allow_registration }
     }
 
     /// Self-service sign-up: always creates a plain user.
@@ -76,20 +71,12 @@ impl AuthService {
             .hash(password.expose())
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let new_user = NewUser {
-            id: UserId::new(),
-            email,
-            password_hash,
-            role,
-        };
+        let new_user = NewUser { id: UserId::new(), email, password_hash, role };
         self.users.create(new_user).await.map_err(|e| {
             ServiceError::from_repo(
                 e,
                 "user",
-                Some((
-                    ConflictKind::EmailTaken,
-                    "a user with this email already exists",
-                )),
+                Some((ConflictKind::EmailTaken, "a user with this email already exists")),
             )
         })
     }
@@ -107,11 +94,7 @@ impl AuthService {
             }
             Err(e) => return Err(e.into()),
         };
-        if !self
-            .hasher
-            .verify(password, &credentials.password_hash)
-            .await
-        {
+        if !self.hasher.verify(password, &credentials.password_hash).await {
             return Err(wrong);
         }
         let user = credentials.user;
@@ -128,14 +111,15 @@ impl AuthService {
             .tokens
             .verify(token)
             .map_err(|_| ServiceError::Unauthenticated(AuthFailure::InvalidCredentials))?;
-        Ok(Principal::User {
-            id: claims.user_id,
-            role: claims.role,
-        })
+        Ok(Principal::User { id: claims.user_id, role: claims.role })
     }
 
-    /// Verifies a project API key (constant-time hash comparison).
-    pub async fn authenticate_api_key(&self, secret: &str) -> Result<Principal, ServiceError> {
+    /// Verifies a project API key (constant-time hash comparison); also answers the project's
+    /// own rate limit for its keys, if it sets one.
+    pub async fn authenticate_api_key(
+        &self,
+        secret: &str,
+    ) -> Result<(Principal, Option<RateLimit>), ServiceError> {
         let invalid = ServiceError::Unauthenticated(AuthFailure::InvalidCredentials);
         let Some(key_id) = api_keys::parse_key_id(secret) else {
             return Err(invalid);
@@ -152,11 +136,12 @@ impl AuthService {
         if let Err(e) = self.api_keys.touch(key_id).await {
             tracing::warn!(error = %e, "could not record API key use");
         }
-        Ok(Principal::ApiKey {
+        let principal = Principal::ApiKey {
             key_id,
             project_id: stored.key.project_id,
             scopes: stored.key.scopes,
-        })
+        };
+        Ok((principal, stored.rate_limit))
     }
 
     /// The signed-in user behind a principal (`None` for API keys).
@@ -194,11 +179,7 @@ mod tests {
     ) -> AuthService {
         let mut tokens = MockTokenIssuer::new();
         tokens.expect_issue().returning(|_, _| {
-            Ok(IssuedToken {
-                token: "t".into(),
-                expires_at: Utc::now(),
-                expires_in_seconds: 60,
-            })
+            Ok(IssuedToken { token: "t".into(), expires_at: Utc::now(), expires_in_seconds: 60 })
         });
         AuthService::new(
             Arc::new(users),
@@ -210,12 +191,7 @@ mod tests {
     }
 
     fn user() -> User {
-        User {
-            id: UserId::new(),
-            email: "a@b.co".into(),
-            role: Role::User,
-            created_at: Utc::now(),
-        }
+        User { id: UserId::new(), email: "a@b.co".into(), role: Role::User, created_at: Utc::now() }
     }
 
     #[tokio::test]
@@ -247,10 +223,7 @@ mod tests {
         }
         assert!(matches!(
             s.register("a@b.co", "password1".into()).await,
-            Err(ServiceError::Conflict {
-                kind: ConflictKind::EmailTaken,
-                ..
-            })
+            Err(ServiceError::Conflict { kind: ConflictKind::EmailTaken, .. })
         ));
     }
 
@@ -261,18 +234,13 @@ mod tests {
         let known = u.clone();
         users.expect_find_credentials().returning(move |email| {
             if email.as_str() == "a@b.co" {
-                Ok(UserCredentials {
-                    user: known.clone(),
-                    password_hash: "real".into(),
-                })
+                Ok(UserCredentials { user: known.clone(), password_hash: "real".into() })
             } else {
                 Err(RepositoryError::NotFound)
             }
         });
         let mut hasher = MockPasswordHasher::new();
-        hasher
-            .expect_verify()
-            .returning(|pw, hash| pw == "right-password" && hash == "real");
+        hasher.expect_verify().returning(|pw, hash| pw == "right-password" && hash == "real");
         let s = service(users, MockApiKeyRepository::new(), hasher, true);
         assert!(s.login("A@B.co", "right-password").await.is_ok());
         let wrong = Some(ServiceError::Unauthenticated(AuthFailure::WrongPassword));
@@ -295,25 +263,19 @@ mod tests {
                 last_used_at: None,
             },
             key_hash: hash_key(&generated.secret),
+            rate_limit: None,
         };
         let mut keys = MockApiKeyRepository::new();
         let id = generated.id;
         keys.expect_find_active().returning(move |k| {
-            if k == id {
-                Ok(stored.clone())
-            } else {
-                Err(RepositoryError::NotFound)
-            }
+            if k == id { Ok(stored.clone()) } else { Err(RepositoryError::NotFound) }
         });
         keys.expect_touch().returning(|_| Ok(()));
-        let s = service(
-            MockUserRepository::new(),
-            keys,
-            MockPasswordHasher::new(),
-            true,
-        );
+        let s = service(MockUserRepository::new(), keys, MockPasswordHasher::new(), true);
         let who = s.authenticate_api_key(&generated.secret).await;
-        assert!(matches!(who, Ok(Principal::ApiKey { project_id: p, .. }) if p == project_id));
+        assert!(
+            matches!(who, Ok((Principal::ApiKey { project_id: p, .. }, None)) if p == project_id)
+        );
         let mut forged = generated.secret.clone();
         let last = if forged.ends_with('A') { 'B' } else { 'A' };
         forged.pop();

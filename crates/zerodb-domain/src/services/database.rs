@@ -6,6 +6,7 @@ use crate::error::ServiceError;
 use crate::ids::ProjectId;
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{Project, ProjectRepository};
+use crate::rlhf::RlhfRepository;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -14,12 +15,17 @@ const WRITE: Permission = Permission::Data(Area::Database, Operation::Write);
 
 pub struct DatabaseService {
     projects: Arc<dyn ProjectRepository>,
+    rlhf: Arc<dyn RlhfRepository>,
     access: Arc<AccessPolicy>,
 }
 
 impl DatabaseService {
-    pub fn new(projects: Arc<dyn ProjectRepository>, access: Arc<AccessPolicy>) -> Self {
-        Self { projects, access }
+    pub fn new(
+        projects: Arc<dyn ProjectRepository>,
+        rlhf: Arc<dyn RlhfRepository>,
+        access: Arc<AccessPolicy>,
+    ) -> Self {
+        Self { projects, rlhf, access }
     }
 
     pub async fn status(
@@ -65,9 +71,7 @@ impl DatabaseService {
 
     async fn with_statistics(&self, project: Project) -> Result<DatabaseStatus, ServiceError> {
         let statistics = self.projects.statistics(project.id).await?;
-        Ok(DatabaseStatus {
-            project,
-            statistics,
-        })
+        let rlhf = self.rlhf.summary(project.id).await?;
+        Ok(DatabaseStatus { project, statistics, rlhf })
     }
 }

@@ -1,24 +1,35 @@
 //! Use-case services. Each takes the calling [`Principal`](crate::principal::Principal) and
 //! asks [`AccessPolicy`](crate::access::AccessPolicy) before touching a project.
 
+mod admin;
+mod agent_logs;
 mod api_keys;
 mod auth;
 mod database;
 mod projects;
+mod rlhf;
 mod tables;
 
+pub use admin::{AdminService, MAX_USAGE_DAYS, SystemStats};
+pub use agent_logs::AgentLogService;
 pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use auth::{AuthService, LoginResult};
 pub use database::DatabaseService;
 pub use projects::ProjectService;
+pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
 
 use crate::access::AccessPolicy;
+use crate::admin::AdminRepository;
+use crate::agent_logs::AgentLogRepository;
 use crate::api_keys::ApiKeyRepository;
 use crate::projects::ProjectRepository;
+use crate::rlhf::RlhfRepository;
 use crate::security::{PasswordHasher, TokenIssuer};
 use crate::tables::TableRepository;
+use crate::usage::{UsageMeter, UsageRepository};
 use crate::users::UserRepository;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// The adapters a deployment plugs in.
@@ -28,6 +39,10 @@ pub struct Ports {
     pub projects: Arc<dyn ProjectRepository>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub tables: Arc<dyn TableRepository>,
+    pub rlhf: Arc<dyn RlhfRepository>,
+    pub agent_logs: Arc<dyn AgentLogRepository>,
+    pub admin: Arc<dyn AdminRepository>,
+    pub usage: Arc<dyn UsageRepository>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
 }
@@ -36,6 +51,9 @@ pub struct Ports {
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
     pub allow_registration: bool,
+    /// When this server started, for uptime reports.
+    pub started_at: DateTime<Utc>,
+    pub version: &'static str,
 }
 
 /// Every service, wired to one set of ports.
@@ -45,11 +63,17 @@ pub struct Services {
     pub api_keys: ApiKeyService,
     pub database: DatabaseService,
     pub tables: TableService,
+    pub rlhf: RlhfService,
+    pub agent_logs: AgentLogService,
+    pub admin: AdminService,
+    /// Counts granted project accesses; flush it periodically and at shutdown.
+    pub meter: Arc<UsageMeter>,
 }
 
 impl Services {
     pub fn new(ports: Ports, options: ServiceOptions) -> Self {
-        let access = Arc::new(AccessPolicy::new(ports.projects.clone()));
+        let meter = Arc::new(UsageMeter::new(ports.usage.clone()));
+        let access = Arc::new(AccessPolicy::metered(ports.projects.clone(), meter.clone()));
         Self {
             auth: AuthService::new(
                 ports.users.clone(),
@@ -60,8 +84,16 @@ impl Services {
             ),
             projects: ProjectService::new(ports.projects.clone(), access.clone()),
             api_keys: ApiKeyService::new(ports.api_keys.clone(), access.clone()),
-            database: DatabaseService::new(ports.projects.clone(), access.clone()),
-            tables: TableService::new(ports.tables, access),
+            database: DatabaseService::new(
+                ports.projects.clone(),
+                ports.rlhf.clone(),
+                access.clone(),
+            ),
+            tables: TableService::new(ports.tables, access.clone()),
+            rlhf: RlhfService::new(ports.rlhf, access.clone()),
+            agent_logs: AgentLogService::new(ports.agent_logs, access),
+            admin: AdminService::new(ports.admin, ports.usage, options.started_at, options.version),
+            meter,
         }
     }
 }

@@ -37,20 +37,12 @@ impl ProjectService {
         let owner_id = signed_in_user(who)?;
         let name = ProjectName::new(name)?;
         let description = validate_description(description)?;
-        let new = NewProject {
-            id: ProjectId::new(),
-            owner_id,
-            name,
-            description,
-        };
+        let new = NewProject { id: ProjectId::new(), owner_id, name, description };
         self.projects.create(new).await.map_err(|e| {
             ServiceError::from_repo(
                 e,
                 "project",
-                Some((
-                    ConflictKind::ProjectNameTaken,
-                    "you already have a project with this name",
-                )),
+                Some((ConflictKind::ProjectNameTaken, "you already have a project with this name")),
             )
         })
     }
@@ -64,26 +56,19 @@ impl ProjectService {
         let owner_id = signed_in_user(who)?;
         page.keyset()?;
         let items = self.projects.list_by_owner(owner_id, &page).await?;
-        Ok(Page::from_overfetch(items, page.limit, |p| {
-            Position::Keyset {
-                t: p.created_at,
-                id: p.id.as_uuid(),
-            }
+        Ok(Page::from_overfetch(items, page.limit, |p| Position::Keyset {
+            t: p.created_at,
+            id: p.id.as_uuid(),
         }))
     }
 
     pub async fn get(&self, who: &Principal, id: ProjectId) -> Result<Project, ServiceError> {
-        self.access
-            .project(who, id, Permission::Data(Area::Database, Operation::Read))
-            .await
+        self.access.project(who, id, Permission::Data(Area::Database, Operation::Read)).await
     }
 
     /// Deletes the project and everything it owns.
     pub async fn delete(&self, who: &Principal, id: ProjectId) -> Result<(), ServiceError> {
         self.access.project(who, id, Permission::Manage).await?;
-        self.projects
-            .delete(id)
-            .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))
+        self.projects.delete(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))
     }
 }

@@ -46,10 +46,7 @@ fn table_error(e: RepositoryError) -> ServiceError {
         other => ServiceError::from_repo(
             other,
             "table",
-            Some((
-                ConflictKind::TableExists,
-                "a table with this name already exists",
-            )),
+            Some((ConflictKind::TableExists, "a table with this name already exists")),
         ),
     }
 }
@@ -67,11 +64,7 @@ impl TableService {
         need: Permission,
     ) -> Result<(Project, Table), ServiceError> {
         let project = self.access.enabled_project(who, project_id, need).await?;
-        let table = self
-            .tables
-            .get(project_id, name)
-            .await
-            .map_err(table_error)?;
+        let table = self.tables.get(project_id, name).await.map_err(table_error)?;
         Ok((project, table))
     }
 
@@ -89,16 +82,8 @@ impl TableService {
             (Ok(n), Ok(s)) => (n, s),
             (n, s) => return Err(merge_violations([n.err(), s.err()])),
         };
-        let new = NewTable {
-            id: TableId::new(),
-            project_id,
-            name,
-            schema,
-        };
-        self.tables
-            .create(new, project.database_config.max_tables())
-            .await
-            .map_err(table_error)
+        let new = NewTable { id: TableId::new(), project_id, name, schema };
+        self.tables.create(new, project.database_config.max_tables()).await.map_err(table_error)
     }
 
     pub async fn list(
@@ -110,11 +95,9 @@ impl TableService {
         self.access.enabled_project(who, project_id, READ).await?;
         page.keyset()?;
         let items = self.tables.list(project_id, &page).await?;
-        Ok(Page::from_overfetch(items, page.limit, |t| {
-            Position::Keyset {
-                t: t.created_at,
-                id: t.id.as_uuid(),
-            }
+        Ok(Page::from_overfetch(items, page.limit, |t| Position::Keyset {
+            t: t.created_at,
+            id: t.id.as_uuid(),
         }))
     }
 
@@ -124,9 +107,7 @@ impl TableService {
         project_id: ProjectId,
         name: &str,
     ) -> Result<Table, ServiceError> {
-        self.table(who, project_id, name, READ)
-            .await
-            .map(|(_, t)| t)
+        self.table(who, project_id, name, READ).await.map(|(_, t)| t)
     }
 
     pub async fn delete(
@@ -136,10 +117,7 @@ impl TableService {
         name: &str,
     ) -> Result<(), ServiceError> {
         self.access.enabled_project(who, project_id, WRITE).await?;
-        self.tables
-            .delete(project_id, name)
-            .await
-            .map_err(table_error)
+        self.tables.delete(project_id, name).await.map_err(table_error)
     }
 
     /// Validates every row against the schema, then inserts all of them or none.
@@ -161,10 +139,7 @@ impl TableService {
         let mut new_rows = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             match table.schema.validate_row(row, &format!("rows[{i}]")) {
-                Ok(data) => new_rows.push(NewRow {
-                    id: RowId::new(),
-                    data,
-                }),
+                Ok(data) => new_rows.push(NewRow { id: RowId::new(), data }),
                 Err(v) => violations.extend(v),
             }
         }
@@ -173,12 +148,7 @@ impl TableService {
         }
         let rows = self
             .tables
-            .insert_rows(
-                project_id,
-                table.id,
-                new_rows,
-                project.database_config.max_rows_per_table,
-            )
+            .insert_rows(project_id, table.id, new_rows, project.database_config.max_rows_per_table)
             .await
             .map_err(table_error)?;
         Ok(InsertedRows { rows })
@@ -213,12 +183,7 @@ impl TableService {
                 ));
             }
         };
-        let query = RowQuery {
-            filter,
-            sort,
-            page,
-            count,
-        };
+        let query = RowQuery { filter, sort, page, count };
         let batch = self.tables.query_rows(project_id, table.id, &query).await?;
         let sorted = query.sort.is_some();
         let next_offset = offset + i64::from(query.page.limit.get());
@@ -230,10 +195,7 @@ impl TableService {
                 Position::Sequence { s: row.seq }
             }
         });
-        Ok(RowPage {
-            page,
-            total: batch.total,
-        })
+        Ok(RowPage { page, total: batch.total })
     }
 
     /// Applies `set` to every row matching `filter`; returns how many rows changed.
@@ -252,10 +214,7 @@ impl TableService {
             (Ok(f), Ok(p)) => (f, p),
             (f, p) => return Err(merge_violations([f.err(), p.err()])),
         };
-        self.tables
-            .update_rows(project_id, table.id, &filter, patch)
-            .await
-            .map_err(table_error)
+        self.tables.update_rows(project_id, table.id, &filter, patch).await.map_err(table_error)
     }
 
     /// Deletes every row matching `filter`; an empty filter `{}` deletes all rows.
@@ -274,10 +233,7 @@ impl TableService {
             ));
         };
         let filter = RowFilter::parse(Some(filter), &table.schema)?;
-        self.tables
-            .delete_rows(project_id, table.id, &filter)
-            .await
-            .map_err(table_error)
+        self.tables.delete_rows(project_id, table.id, &filter).await.map_err(table_error)
     }
 }
 
@@ -320,16 +276,11 @@ mod tests {
         };
         let id = project.id;
         let mut projects = MockProjectRepository::new();
-        projects
-            .expect_get()
-            .returning(move |_| Ok(project.clone()));
+        projects.expect_get().returning(move |_| Ok(project.clone()));
         let access = Arc::new(AccessPolicy::new(Arc::new(projects)));
         (
             TableService::new(Arc::new(tables), access),
-            Principal::User {
-                id: owner,
-                role: Role::User,
-            },
+            Principal::User { id: owner, role: Role::User },
             id,
         )
     }
@@ -370,27 +321,12 @@ mod tests {
     async fn cursor_kind_must_match_query() {
         let mut repo = MockTableRepository::new();
         repo.expect_get().returning(|p, _| Ok(table(p)));
-        repo.expect_query_rows()
-            .returning(|_, _, _| Ok(RowBatch::default()));
+        repo.expect_query_rows().returning(|_, _, _| Ok(RowBatch::default()));
         let (svc, who, pid) = fixture(repo);
-        let page = PageRequest {
-            after: Some(Position::Offset { o: 5 }),
-            ..Default::default()
-        };
-        assert!(
-            svc.query_rows(&who, pid, "t", None, None, page, false)
-                .await
-                .is_err()
-        );
-        let page = PageRequest {
-            after: Some(Position::Offset { o: 5 }),
-            ..Default::default()
-        };
-        assert!(
-            svc.query_rows(&who, pid, "t", None, Some("-n"), page, false)
-                .await
-                .is_ok()
-        );
+        let page = PageRequest { after: Some(Position::Offset { o: 5 }), ..Default::default() };
+        assert!(svc.query_rows(&who, pid, "t", None, None, page, false).await.is_err());
+        let page = PageRequest { after: Some(Position::Offset { o: 5 }), ..Default::default() };
+        assert!(svc.query_rows(&who, pid, "t", None, Some("-n"), page, false).await.is_ok());
     }
 
     #[tokio::test]

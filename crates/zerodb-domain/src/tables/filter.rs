@@ -98,10 +98,7 @@ impl RowFilter {
             }
         }
         if conditions.len() > MAX_CONDITIONS {
-            violations.push(FieldViolation::new(
-                "filter",
-                "too many conditions (max 64)",
-            ));
+            violations.push(FieldViolation::new("filter", "too many conditions (max 64)"));
         }
         if violations.is_empty() {
             Ok(Self { conditions })
@@ -114,9 +111,7 @@ impl RowFilter {
 fn parse_ops(ops: &Map<String, Value>) -> Result<Vec<(FilterOp, &Value)>, String> {
     ops.iter()
         .map(|(k, v)| {
-            FilterOp::parse(k)
-                .map(|op| (op, v))
-                .ok_or_else(|| format!("unknown operator {k:?}"))
+            FilterOp::parse(k).map(|op| (op, v)).ok_or_else(|| format!("unknown operator {k:?}"))
         })
         .collect()
 }
@@ -182,16 +177,9 @@ impl RowSort {
             ServiceError::invalid("sort", format!("{column:?} is not a column of this table"))
         })?;
         if def.column_type == ColumnType::Json {
-            return Err(ServiceError::invalid(
-                "sort",
-                "json columns cannot be sorted on",
-            ));
+            return Err(ServiceError::invalid("sort", "json columns cannot be sorted on"));
         }
-        Ok(Some(Self {
-            column: column.to_owned(),
-            column_type: def.column_type,
-            descending,
-        }))
+        Ok(Some(Self { column: column.to_owned(), column_type: def.column_type, descending }))
     }
 }
 
@@ -215,11 +203,7 @@ mod tests {
         );
         let f = f.unwrap_or_default();
         assert_eq!(f.conditions.len(), 3);
-        assert!(
-            f.conditions
-                .iter()
-                .any(|c| c.op == FilterOp::Gte && c.value == json!(30))
-        );
+        assert!(f.conditions.iter().any(|c| c.op == FilterOp::Gte && c.value == json!(30)));
     }
 
     #[test]
@@ -241,10 +225,7 @@ mod tests {
 
     #[test]
     fn sql_metacharacters_are_just_values() {
-        let f = RowFilter::parse(
-            Some(&json!({"name": "x'; DROP TABLE users; --"})),
-            &schema(),
-        );
+        let f = RowFilter::parse(Some(&json!({"name": "x'; DROP TABLE users; --"})), &schema());
         assert!(f.is_ok());
     }
 
@@ -252,10 +233,7 @@ mod tests {
     fn sort_specs() {
         let s = schema();
         assert_eq!(
-            RowSort::parse(Some("-age"), &s)
-                .ok()
-                .flatten()
-                .map(|s| s.descending),
+            RowSort::parse(Some("-age"), &s).ok().flatten().map(|s| s.descending),
             Some(true)
         );
         assert!(RowSort::parse(Some("meta"), &s).is_err());

@@ -46,10 +46,9 @@ impl ColumnType {
             | (ColumnType::Number, Value::Number(_))
             | (ColumnType::Boolean, Value::Bool(_))
             | (ColumnType::Json, _) => Ok(value.clone()),
-            (ColumnType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => n
-                .as_i64()
-                .map(Value::from)
-                .ok_or_else(|| "integer out of range".to_owned()),
+            (ColumnType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {
+                n.as_i64().map(Value::from).ok_or_else(|| "integer out of range".to_owned())
+            }
             (ColumnType::Integer, Value::Number(n)) => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
                 _ => Err(expected()),
@@ -124,11 +123,9 @@ impl TableSchema {
                 continue;
             }
             let def = match serde_json::from_value::<ColumnSpec>(spec) {
-                Ok(ColumnSpec::Short(column_type)) => ColumnDef {
-                    column_type,
-                    required: false,
-                    default: None,
-                },
+                Ok(ColumnSpec::Short(column_type)) => {
+                    ColumnDef { column_type, required: false, default: None }
+                }
                 Ok(ColumnSpec::Full(def)) => def,
                 Err(_) => {
                     violations.push(FieldViolation::new(
@@ -140,15 +137,9 @@ impl TableSchema {
                 }
             };
             let def = match def.default {
-                Some(Value::Null) => ColumnDef {
-                    default: None,
-                    ..def
-                },
+                Some(Value::Null) => ColumnDef { default: None, ..def },
                 Some(ref d) => match def.column_type.normalise(d) {
-                    Ok(normalised) => ColumnDef {
-                        default: Some(normalised),
-                        ..def
-                    },
+                    Ok(normalised) => ColumnDef { default: Some(normalised), ..def },
                     Err(reason) => {
                         violations.push(FieldViolation::new(format!("{field}.default"), reason));
                         continue;
@@ -202,11 +193,7 @@ impl TableSchema {
                 },
             }
         }
-        if violations.is_empty() {
-            Ok(out)
-        } else {
-            Err(violations)
-        }
+        if violations.is_empty() { Ok(out) } else { Err(violations) }
     }
 
     /// Validates a partial update: only declared columns, typed values, and no nulls for
@@ -216,10 +203,7 @@ impl TableSchema {
         patch: &Map<String, Value>,
     ) -> Result<Map<String, Value>, ServiceError> {
         if patch.is_empty() {
-            return Err(ServiceError::invalid(
-                "set",
-                "must name at least one column",
-            ));
+            return Err(ServiceError::invalid("set", "must name at least one column"));
         }
         let mut violations = self.unknown_columns(patch, "set");
         let mut out = Map::new();
@@ -243,11 +227,7 @@ impl TableSchema {
                 },
             }
         }
-        if violations.is_empty() {
-            Ok(out)
-        } else {
-            Err(ServiceError::InvalidInput(violations))
-        }
+        if violations.is_empty() { Ok(out) } else { Err(ServiceError::InvalidInput(violations)) }
     }
 
     fn unknown_columns(&self, row: &Map<String, Value>, prefix: &str) -> Vec<FieldViolation> {
@@ -289,10 +269,7 @@ mod tests {
             )
             .unwrap_or_default();
         assert_eq!(row.get("views"), Some(&json!(0)));
-        assert_eq!(
-            row.get("ref"),
-            Some(&json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))
-        );
+        assert_eq!(row.get("ref"), Some(&json!("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")));
     }
 
     #[test]
@@ -305,13 +282,7 @@ mod tests {
             .err()
             .unwrap_or_default();
         let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
-        for f in [
-            "rows[3].ghost",
-            "rows[3].title",
-            "rows[3].views",
-            "rows[3].done",
-            "rows[3].at",
-        ] {
+        for f in ["rows[3].ghost", "rows[3].title", "rows[3].views", "rows[3].done", "rows[3].at"] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
     }
@@ -326,10 +297,7 @@ mod tests {
             json!({"columns": {"a": {"type": "integer", "default": "x"}}}),
             json!({"columns": {"a": "string"}, "other": 1}),
         ] {
-            assert!(
-                TableSchema::from_json(bad.clone()).is_err(),
-                "{bad} accepted"
-            );
+            assert!(TableSchema::from_json(bad.clone()).is_err(), "{bad} accepted");
         }
     }
 
@@ -339,9 +307,6 @@ mod tests {
         assert!(s.validate_patch(&obj(json!({"title": null}))).is_err());
         assert!(s.validate_patch(&obj(json!({}))).is_err());
         assert!(s.validate_patch(&obj(json!({"nope": 1}))).is_err());
-        assert!(
-            s.validate_patch(&obj(json!({"score": null, "views": 3})))
-                .is_ok()
-        );
+        assert!(s.validate_patch(&obj(json!({"score": null, "views": 3}))).is_ok());
     }
 }

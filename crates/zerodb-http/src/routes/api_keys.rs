@@ -86,17 +86,10 @@ pub async fn create_api_key(
     let created = state
         .services
         .api_keys
-        .create(
-            &caller.0,
-            ProjectId::from_uuid(*path),
-            body.name,
-            &body.scopes,
-        )
+        .create(&caller.0, ProjectId::from_uuid(*path), body.name, &body.scopes)
         .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKeyResponse {
-        key: created.key.into(),
-        api_key: created.secret,
-    }))
+    Ok(HttpResponse::Created()
+        .json(CreatedApiKeyResponse { key: created.key.into(), api_key: created.secret }))
 }
 
 /// The project's active keys (without secrets).
@@ -129,11 +122,7 @@ pub async fn revoke_api_key(
     state
         .services
         .api_keys
-        .revoke(
-            &caller.0,
-            ProjectId::from_uuid(project_id),
-            ApiKeyId::from_uuid(key_id),
-        )
+        .revoke(&caller.0, ProjectId::from_uuid(project_id), ApiKeyId::from_uuid(key_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

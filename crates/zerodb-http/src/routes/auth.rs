@@ -41,12 +41,7 @@ pub struct UserResponse {
 
 impl From<User> for UserResponse {
     fn from(u: User) -> Self {
-        Self {
-            user_id: u.id.as_uuid(),
-            email: u.email,
-            role: u.role,
-            created_at: u.created_at,
-        }
+        Self { user_id: u.id.as_uuid(), email: u.email, role: u.role, created_at: u.created_at }
     }
 }
 
@@ -83,11 +78,7 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let user = state
-        .services
-        .auth
-        .register(&body.email, body.password)
-        .await?;
+    let user = state.services.auth.register(&body.email, body.password).await?;
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
 
@@ -98,11 +89,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = state
-        .services
-        .auth
-        .login(&body.email, &body.password)
-        .await?;
+    let result = state.services.auth.login(&body.email, &body.password).await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: result.token.token,
         token_type: "Bearer",
@@ -119,14 +106,7 @@ pub async fn login(
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let user = state.services.auth.me(&caller.0).await?;
     let response = match (&caller.0, user) {
-        (
-            Principal::ApiKey {
-                key_id,
-                project_id,
-                scopes,
-            },
-            _,
-        ) => MeResponse {
+        (Principal::ApiKey { key_id, project_id, scopes }, _) => MeResponse {
             kind: "api_key",
             user: None,
             project_id: Some(project_id.as_uuid()),

@@ -26,6 +26,40 @@ pub struct DatabaseStatistics {
     pub tables: u64,
     pub rows: u64,
     pub api_keys: u64,
+    pub rlhf_records: u64,
+    pub agent_logs: u64,
+}
+
+impl From<zerodb_domain::database::DatabaseStatistics> for DatabaseStatistics {
+    fn from(s: zerodb_domain::database::DatabaseStatistics) -> Self {
+        Self {
+            tables: s.tables,
+            rows: s.rows,
+            api_keys: s.api_keys,
+            rlhf_records: s.rlhf_records,
+            agent_logs: s.agent_logs,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardBucket {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: u64,
+}
+
+/// Count, mean and distribution of RLHF rewards.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RlhfSummary {
+    pub count: u64,
+    /// Records that carry a reward.
+    pub rewarded: u64,
+    pub mean_reward: Option<f64>,
+    pub min_reward: Option<f64>,
+    pub max_reward: Option<f64>,
+    /// Ten equal-width bars from min to max (one when all rewards are equal).
+    pub histogram: Vec<RewardBucket>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,6 +69,7 @@ pub struct DatabaseStatusResponse {
     /// The database configuration (see the configuration reference).
     pub config: Value,
     pub statistics: DatabaseStatistics,
+    pub rlhf: RlhfSummary,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -44,10 +79,19 @@ impl From<DatabaseStatus> for DatabaseStatusResponse {
             project_id: s.project.id.as_uuid(),
             enabled: s.project.database_enabled,
             config: serde_json::to_value(&s.project.database_config).unwrap_or(Value::Null),
-            statistics: DatabaseStatistics {
-                tables: s.statistics.tables,
-                rows: s.statistics.rows,
-                api_keys: s.statistics.api_keys,
+            statistics: s.statistics.into(),
+            rlhf: RlhfSummary {
+                count: s.rlhf.count,
+                rewarded: s.rlhf.rewarded,
+                mean_reward: s.rlhf.mean_reward,
+                min_reward: s.rlhf.min_reward,
+                max_reward: s.rlhf.max_reward,
+                histogram: s
+                    .rlhf
+                    .histogram
+                    .into_iter()
+                    .map(|b| RewardBucket { lower: b.lower, upper: b.upper, count: b.count })
+                    .collect(),
             },
             updated_at: s.project.updated_at,
         }
@@ -63,11 +107,7 @@ pub async fn get_database(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state
-        .services
-        .database
-        .status(&caller.0, ProjectId::from_uuid(*path))
-        .await?;
+    let status = state.services.database.status(&caller.0, ProjectId::from_uuid(*path)).await?;
     Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
 }
 
@@ -80,11 +120,7 @@ pub async fn enable_database(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state
-        .services
-        .database
-        .enable(&caller.0, ProjectId::from_uuid(*path))
-        .await?;
+    let status = state.services.database.enable(&caller.0, ProjectId::from_uuid(*path)).await?;
     Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
 }
 

@@ -1,10 +1,13 @@
 //! Route modules; each exposes `config(cfg)` and its handlers.
 
+pub mod admin;
+pub mod agent_logs;
 pub mod api_keys;
 pub mod auth;
 pub mod database;
 pub mod health;
 pub mod projects;
+pub mod rlhf;
 pub mod tables;
 
 use crate::error::{ApiError, ErrorCode};
@@ -40,18 +43,12 @@ pub struct ListResponse<T: ToSchema> {
 impl<T: ToSchema> ListResponse<T> {
     pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
         let page = page.map(f);
-        Self {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
+        Self { items: page.items, next_cursor: page.next_cursor }
     }
 }
 
 pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "method not allowed on this path",
-    ))
+    Err(ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path"))
 }
 
 pub async fn route_not_found() -> Result<HttpResponse, ApiError> {

@@ -71,11 +71,8 @@ pub async fn create_project(
     body: web::Json<CreateProjectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let project = state
-        .services
-        .projects
-        .create(&caller.0, &body.project_name, body.description)
-        .await?;
+    let project =
+        state.services.projects.create(&caller.0, &body.project_name, body.description).await?;
     Ok(HttpResponse::Created().json(ProjectResponse::from(project)))
 }
 
@@ -87,11 +84,7 @@ pub async fn list_projects(
     caller: Caller,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .services
-        .projects
-        .list_mine(&caller.0, params.page()?)
-        .await?;
+    let page = state.services.projects.list_mine(&caller.0, params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, ProjectResponse::from)))
 }
 
@@ -104,11 +97,7 @@ pub async fn get_project(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = state
-        .services
-        .projects
-        .get(&caller.0, ProjectId::from_uuid(*path))
-        .await?;
+    let project = state.services.projects.get(&caller.0, ProjectId::from_uuid(*path)).await?;
     Ok(HttpResponse::Ok().json(ProjectResponse::from(project)))
 }
 
@@ -120,10 +109,6 @@ pub async fn delete_project(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .services
-        .projects
-        .delete(&caller.0, ProjectId::from_uuid(*path))
-        .await?;
+    state.services.projects.delete(&caller.0, ProjectId::from_uuid(*path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -153,11 +153,7 @@ pub struct RowsPageResponse {
 impl From<RowPage> for RowsPageResponse {
     fn from(p: RowPage) -> Self {
         let page = p.page.map(RowResponse::from);
-        Self {
-            items: page.items,
-            next_cursor: page.next_cursor,
-            total: p.total,
-        }
+        Self { items: page.items, next_cursor: page.next_cursor, total: p.total }
     }
 }
 
@@ -203,11 +199,8 @@ pub async fn list_tables(
     path: web::Path<Uuid>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .services
-        .tables
-        .list(&caller.0, ProjectId::from_uuid(*path), params.page()?)
-        .await?;
+    let page =
+        state.services.tables.list(&caller.0, ProjectId::from_uuid(*path), params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, TableResponse::from)))
 }
 
@@ -227,12 +220,7 @@ pub async fn create_table(
     let table = state
         .services
         .tables
-        .create(
-            &caller.0,
-            ProjectId::from_uuid(*path),
-            &body.table_name,
-            body.schema_definition,
-        )
+        .create(&caller.0, ProjectId::from_uuid(*path), &body.table_name, body.schema_definition)
         .await?;
     Ok(HttpResponse::Created().json(TableResponse::from(table)))
 }
@@ -247,11 +235,7 @@ pub async fn get_table(
     path: TablePath,
 ) -> Result<HttpResponse, ApiError> {
     let (project, table) = ids(path);
-    let table = state
-        .services
-        .tables
-        .get(&caller.0, project, &table)
-        .await?;
+    let table = state.services.tables.get(&caller.0, project, &table).await?;
     Ok(HttpResponse::Ok().json(TableResponse::from(table)))
 }
 
@@ -265,11 +249,7 @@ pub async fn delete_table(
     path: TablePath,
 ) -> Result<HttpResponse, ApiError> {
     let (project, table) = ids(path);
-    state
-        .services
-        .tables
-        .delete(&caller.0, project, &table)
-        .await?;
+    state.services.tables.delete(&caller.0, project, &table).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -287,24 +267,14 @@ pub async fn insert_rows(
 ) -> Result<HttpResponse, ApiError> {
     let (project, table) = ids(path);
     let rows = match body.into_inner() {
-        InsertRowsRequest {
-            rows: Some(rows),
-            row: None,
-        } => rows,
-        InsertRowsRequest {
-            rows: None,
-            row: Some(row),
-        } => vec![row],
+        InsertRowsRequest { rows: Some(rows), row: None } => rows,
+        InsertRowsRequest { rows: None, row: Some(row) } => vec![row],
         _ => {
             return Err(ApiError::new(ErrorCode::ValidationFailed, "send either `rows` or `row`")
                 .with_details(serde_json::json!({"fields": [{"field": "rows", "reason": "send either `rows` or `row`"}]})));
         }
     };
-    let inserted = state
-        .services
-        .tables
-        .insert_rows(&caller.0, project, &table, rows)
-        .await?;
+    let inserted = state.services.tables.insert_rows(&caller.0, project, &table, rows).await?;
     Ok(HttpResponse::Created().json(InsertRowsResponse {
         inserted: inserted.rows.len(),
         rows: inserted.rows.into_iter().map(RowResponse::from).collect(),
@@ -327,10 +297,7 @@ pub async fn query_rows(
     crate::extract::validate(&params)?;
     let filter = match params.filter.as_deref() {
         Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidQuery,
-                format!("filter is not valid JSON: {e}"),
-            )
+            ApiError::new(ErrorCode::InvalidQuery, format!("filter is not valid JSON: {e}"))
         })?),
         None => None,
     };
@@ -418,10 +385,7 @@ pub async fn delete_rows(
     body: web::Json<DeleteRowsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, table) = ids(path);
-    let affected = state
-        .services
-        .tables
-        .delete_rows(&caller.0, project, &table, Some(&body.filter))
-        .await?;
+    let affected =
+        state.services.tables.delete_rows(&caller.0, project, &table, Some(&body.filter)).await?;
     Ok(HttpResponse::Ok().json(AffectedRowsResponse { affected }))
 }

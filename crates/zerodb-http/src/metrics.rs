@@ -1,0 +1,100 @@
+//! Prometheus metrics: request counts and latencies per route and status, database pool
+//! usage, per-area object counts, build info.
+
+use async_trait::async_trait;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// What the server knows only at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    pub pool_size: u64,
+    pub pool_available: u64,
+    pub pool_waiting: u64,
+    /// Object counts per area (`tables`, `rows`, ...).
+    pub objects: Vec<(&'static str, u64)>,
+}
+
+#[async_trait]
+pub trait MetricsSource: Send + Sync + 'static {
+    async fn snapshot(&self) -> MetricsSnapshot;
+}
+
+pub struct HttpMetrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+    objects: IntGaugeVec,
+    uptime: IntGauge,
+    started: std::time::Instant,
+}
+
+impl HttpMetrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("zerodb".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by method and route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        let objects = IntGaugeVec::new(Opts::new("objects", "Stored objects by area"), &["area"])?;
+        let uptime = IntGauge::new("uptime_seconds", "Seconds since the server started")?;
+        let build = IntGaugeVec::new(Opts::new("build_info", "Build information"), &["version"])?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool.clone()),
+            Box::new(objects.clone()),
+            Box::new(uptime.clone()),
+            Box::new(build),
+        ] {
+            registry.register(collector)?;
+        }
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            objects,
+            uptime,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
+        self.latency.with_label_values(&[method, route]).observe(seconds);
+    }
+
+    /// The text exposition format, with scrape-time values filled in.
+    pub fn render(&self, snapshot: &MetricsSnapshot) -> Result<String, prometheus::Error> {
+        let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.pool.with_label_values(&["size"]).set(gauge(snapshot.pool_size));
+        self.pool.with_label_values(&["available"]).set(gauge(snapshot.pool_available));
+        self.pool.with_label_values(&["waiting"]).set(gauge(snapshot.pool_waiting));
+        for (area, count) in &snapshot.objects {
+            self.objects.with_label_values(&[area]).set(gauge(*count));
+        }
+        self.uptime.set(i64::try_from(self.started.elapsed().as_secs()).unwrap_or(i64::MAX));
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}

@@ -1,0 +1,168 @@
+//! Operator endpoints under `/admin/zerodb`: admin role only, others get 403.
+
+use super::ListResponse;
+use super::projects::ProjectResponse;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Caller;
+use crate::routes::database::DatabaseStatistics;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use zerodb_domain::admin::AdminProjectFilter;
+use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::usage::UsageQuery;
+use zerodb_domain::{ProjectId, UserId};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/admin/zerodb/projects").route(web::get().to(admin_list_projects)),
+    )
+    .service(
+        super::resource("/admin/zerodb/projects/{project_id}")
+            .route(web::get().to(admin_get_project)),
+    )
+    .service(super::resource("/admin/zerodb/stats").route(web::get().to(admin_stats)))
+    .service(super::resource("/admin/zerodb/usage/analytics").route(web::get().to(admin_usage)));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AdminProjectParams {
+    /// Only this owner's projects.
+    pub owner: Option<Uuid>,
+    pub active: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminProjectResponse {
+    #[serde(flatten)]
+    pub project: ProjectResponse,
+    pub database_config: serde_json::Value,
+    pub counts: DatabaseStatistics,
+    pub storage_bytes: u64,
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemStatsResponse {
+    pub users: u64,
+    pub projects: u64,
+    pub totals: DatabaseStatistics,
+    pub database_bytes: u64,
+    pub started_at: DateTime<Utc>,
+    pub uptime_seconds: i64,
+    pub version: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UsageParams {
+    /// First day (UTC, inclusive); default 29 days before `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day (UTC, inclusive); default today.
+    pub to: Option<NaiveDate>,
+    pub project_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageRowResponse {
+    pub project_id: Uuid,
+    pub day: NaiveDate,
+    pub area: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageResponse {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub items: Vec<UsageRowResponse>,
+}
+
+/// Every owner's projects.
+#[utoipa::path(get, path = "/api/v1/admin/zerodb/projects", tag = "admin", params(AdminProjectParams),
+    responses((status = 200, body = ListResponse<ProjectResponse>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_list_projects(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<AdminProjectParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter =
+        AdminProjectFilter { owner: params.owner.map(UserId::from_uuid), active: params.active };
+    let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
+    let page = state.services.admin.list_projects(&caller.0, &filter, page).await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(page, ProjectResponse::from)))
+}
+
+/// One project with per-area counts, storage and last activity.
+#[utoipa::path(get, path = "/api/v1/admin/zerodb/projects/{project_id}", tag = "admin",
+    responses((status = 200, body = AdminProjectResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_get_project(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let details = state.services.admin.project(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let config = serde_json::to_value(&details.project.database_config).unwrap_or_default();
+    Ok(HttpResponse::Ok().json(AdminProjectResponse {
+        project: details.project.into(),
+        database_config: config,
+        counts: details.counts.into(),
+        storage_bytes: details.storage_bytes,
+        last_activity: details.last_activity,
+    }))
+}
+
+/// System totals, database size, uptime and version.
+#[utoipa::path(get, path = "/api/v1/admin/zerodb/stats", tag = "admin",
+    responses((status = 200, body = SystemStatsResponse), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn admin_stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let stats = state.services.admin.stats(&caller.0).await?;
+    Ok(HttpResponse::Ok().json(SystemStatsResponse {
+        users: stats.totals.users,
+        projects: stats.totals.projects,
+        totals: stats.totals.counts.into(),
+        database_bytes: stats.totals.database_bytes,
+        started_at: stats.started_at,
+        uptime_seconds: (Utc::now() - stats.started_at).num_seconds(),
+        version: stats.version.to_owned(),
+    }))
+}
+
+/// Requests per project, UTC day and area, from metering.
+#[utoipa::path(get, path = "/api/v1/admin/zerodb/usage/analytics", tag = "admin", params(UsageParams),
+    responses((status = 200, body = UsageResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_usage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<UsageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let to = params.to.unwrap_or_else(|| Utc::now().date_naive());
+    let from = params.from.unwrap_or(to - Duration::days(29));
+    let query = UsageQuery { from, to, project_id: params.project_id.map(ProjectId::from_uuid) };
+    let rows = state.services.admin.usage(&caller.0, query).await?;
+    Ok(HttpResponse::Ok().json(UsageResponse {
+        from,
+        to,
+        items: rows
+            .into_iter()
+            .map(|r| UsageRowResponse {
+                project_id: r.project_id.as_uuid(),
+                day: r.day,
+                area: r.area,
+                requests: r.requests,
+            })
+            .collect(),
+    }))
+}
