@@ -9,7 +9,7 @@ use zerodb_server::startup::{Application, Database, jwt_secret};
 async fn start(settings: &Settings) -> (Database, Client) {
     let db = Database::connect(settings).await.expect("embedded database");
     let secret = jwt_secret(settings).expect("secret");
-    let app = Application::build(settings, db.pool.clone(), &secret, false).expect("app");
+    let app = Application::build(settings, &db, &secret, false).expect("app");
     let client = Client::new(&format!("http://127.0.0.1:{}", app.port()));
     tokio::spawn(app.run_until_stopped());
     (db, client)

@@ -39,8 +39,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = Database::connect(&settings).await.expect("database");
     let secret = settings.auth.jwt_secret.clone().expect("secret");
     let app =
-        Application::build(&settings, database.pool.clone(), secret.expose().as_bytes(), false)
-            .expect("build");
+        Application::build(&settings, &database, secret.expose().as_bytes(), false).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     let meter = app.meter();
     tokio::spawn(app.run_until_stopped());

@@ -8,6 +8,7 @@ mod agent_logs;
 mod auth;
 mod database;
 mod embedded;
+mod events;
 mod malformed;
 mod operations;
 mod projects;

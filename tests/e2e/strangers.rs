@@ -60,6 +60,24 @@ fn endpoints(pid: &str, key_id: &str) -> Vec<(M, String, Option<Value>)> {
             ),
         ),
         (M::GET, format!("{p}/database/agent/logs"), None),
+        (
+            M::POST,
+            format!("{p}/database/events/publish"),
+            Some(json!({"topic": "t", "event_payload": 1})),
+        ),
+        (
+            M::POST,
+            format!("{p}/database/events/publish-batch"),
+            Some(json!({"events": [{"topic": "t", "event_payload": 1}]})),
+        ),
+        (M::GET, format!("{p}/database/events"), None),
+        (M::GET, format!("{p}/database/events/stream"), None),
+        (
+            M::POST,
+            format!("{p}/database/events/consumers/g/commit"),
+            Some(json!({"topic": "t", "offset": 0})),
+        ),
+        (M::GET, format!("{p}/database/events/consumers/g"), None),
     ]
 }
 

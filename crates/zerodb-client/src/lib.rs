@@ -467,6 +467,109 @@ impl Client {
     }
 }
 
+impl Client {
+    // --- events -------------------------------------------------------------------------
+
+    /// Publishes one event; returns it with its offset once it is durable.
+    pub async fn publish_event(
+        &self,
+        project_id: Uuid,
+        event: &NewEvent,
+    ) -> Result<Event, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/events/publish"), event).await
+    }
+
+    /// Publishes up to 1000 events atomically.
+    pub async fn publish_events(
+        &self,
+        project_id: Uuid,
+        events: &[NewEvent],
+    ) -> Result<PublishedEvents, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/events/publish-batch"),
+            &json!({"events": events}),
+        )
+        .await
+    }
+
+    pub async fn list_events(
+        &self,
+        project_id: Uuid,
+        query: &EventQuery,
+    ) -> Result<Page<Event>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/events");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    pub async fn commit_consumer(
+        &self,
+        project_id: Uuid,
+        group: &str,
+        topic: &str,
+        offset: i64,
+    ) -> Result<Consumer, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/events/consumers/{group}/commit"),
+            &json!({"topic": topic, "offset": offset}),
+        )
+        .await
+    }
+
+    pub async fn get_consumer(
+        &self,
+        project_id: Uuid,
+        group: &str,
+    ) -> Result<Consumer, ClientError> {
+        self.get(&format!("/api/v1/projects/{project_id}/database/events/consumers/{group}")).await
+    }
+
+    /// Follows the event log over Server-Sent Events. `last_event_id` resumes right after
+    /// that offset (as a reconnecting `EventSource` does); otherwise the query's start
+    /// applies. The stream replays history, then yields live events until dropped.
+    pub async fn stream_events(
+        &self,
+        project_id: Uuid,
+        query: &EventQuery,
+        last_event_id: Option<i64>,
+    ) -> Result<EventStream, ClientError> {
+        use eventsource_stream::Eventsource;
+        use futures_util::StreamExt;
+        let path = format!("/api/v1/projects/{project_id}/database/events/stream");
+        let mut builder =
+            self.request(Method::GET, &path).query(query).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            builder = builder.header("last-event-id", id.to_string());
+        }
+        let response = builder.send().await?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let bytes = response.bytes().await?;
+            return Err(error_from(status, &bytes));
+        }
+        let events = response.bytes_stream().eventsource().map(move |item| match item {
+            Ok(frame) => serde_json::from_str::<Event>(&frame.data)
+                .map_err(|_| ClientError::Unexpected { status, body: frame.data }),
+            Err(e) => Err(ClientError::Unexpected { status, body: e.to_string() }),
+        });
+        Ok(EventStream { inner: Box::pin(events) })
+    }
+}
+
+/// Live events from [`Client::stream_events`].
+pub struct EventStream {
+    inner: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Event, ClientError>> + Send>>,
+}
+
+impl futures_util::Stream for EventStream {
+    type Item = Result<Event, ClientError>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
 /// The client error for a non-2xx answer.
 fn error_from(status: u16, bytes: &[u8]) -> ClientError {
     let envelope: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);

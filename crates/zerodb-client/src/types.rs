@@ -342,3 +342,70 @@ pub struct RlhfSummary {
     pub max_reward: Option<f64>,
     pub histogram: Vec<RewardBucket>,
 }
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Event {
+    pub event_id: Uuid,
+    pub offset: i64,
+    pub topic: String,
+    pub key: Option<String>,
+    pub headers: Map<String, Value>,
+    pub event_payload: Value,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewEvent {
+    pub topic: String,
+    pub event_payload: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Value>,
+}
+
+impl NewEvent {
+    pub fn new(topic: &str, payload: Value) -> Self {
+        Self { topic: topic.to_owned(), event_payload: payload, key: None, headers: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublishedEvents {
+    pub published: usize,
+    pub events: Vec<Event>,
+}
+
+/// Where a listing or stream starts, and what it covers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// First offset (inclusive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_offset: Option<i64>,
+    /// Start after this consumer group's committed offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ConsumerOffset {
+    pub topic: String,
+    pub committed_offset: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Consumer {
+    pub group: String,
+    pub offsets: Vec<ConsumerOffset>,
+}

@@ -72,6 +72,9 @@ pub enum ServiceError {
     /// An API key without the scope the operation needs.
     #[error("this API key lacks the {scope} scope")]
     MissingScope { scope: String },
+    /// A value is larger than the configured limit.
+    #[error("{field} is larger than the limit of {limit} bytes")]
+    TooLarge { field: String, limit: usize },
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]

@@ -177,6 +177,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::InsufficientScope, message)
                     .with_details(json!({ "required_scope": scope }))
             }
+            ServiceError::TooLarge { field, limit } => {
+                ApiError::new(ErrorCode::PayloadTooLarge, message)
+                    .with_details(json!({ "field": field, "limit_bytes": limit }))
+            }
             ServiceError::RegistrationDisabled => {
                 ApiError::new(ErrorCode::RegistrationDisabled, message)
             }

@@ -34,6 +34,7 @@ pub struct AppState {
     pub default_rate_limit: Option<RateLimit>,
     pub metrics: HttpMetrics,
     pub metrics_source: Arc<dyn MetricsSource>,
+    pub stream: routes::events::StreamSettings,
 }
 
 /// HTTP-level limits.
@@ -80,6 +81,7 @@ pub fn configure(
                     .configure(routes::tables::config)
                     .configure(routes::rlhf::config)
                     .configure(routes::agent_logs::config)
+                    .configure(routes::events::config)
                     .configure(routes::admin::config),
             )
             .default_service(web::to(routes::route_not_found));

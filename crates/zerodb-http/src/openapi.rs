@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, agent_logs, api_keys, auth, database, health, projects, rlhf, tables};
+use crate::routes::{
+    admin, agent_logs, api_keys, auth, database, events, health, projects, rlhf, tables,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -36,6 +38,8 @@ impl Modify for SecuritySchemes {
         tables::insert_rows, tables::query_rows, tables::query_rows_post, tables::update_rows, tables::delete_rows,
         rlhf::log_rlhf, rlhf::log_rlhf_batch, rlhf::list_rlhf, rlhf::export_rlhf,
         agent_logs::log_agent, agent_logs::log_agent_batch, agent_logs::list_agent_logs,
+        events::publish_event, events::publish_events, events::list_events, events::stream_events,
+        events::commit_consumer, events::get_consumer,
         admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode)),

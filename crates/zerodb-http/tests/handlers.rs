@@ -12,6 +12,7 @@ use zerodb_domain::admin::MockAdminRepository;
 use zerodb_domain::agent_logs::MockAgentLogRepository;
 use zerodb_domain::api_keys::MockApiKeyRepository;
 use zerodb_domain::database::DatabaseConfig;
+use zerodb_domain::events::MockEventBus;
 use zerodb_domain::principal::Role;
 use zerodb_domain::projects::{MockProjectRepository, Project};
 use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
@@ -90,11 +91,16 @@ fn state_with(
         agent_logs: Arc::new(MockAgentLogRepository::new()),
         admin: Arc::new(MockAdminRepository::new()),
         usage: Arc::new(usage),
+        events: Arc::new(MockEventBus::new()),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
     };
-    let options =
-        ServiceOptions { allow_registration: true, started_at: Utc::now(), version: "test" };
+    let options = ServiceOptions {
+        allow_registration: true,
+        started_at: Utc::now(),
+        version: "test",
+        max_event_payload_bytes: 1024,
+    };
     web::Data::new(AppState {
         services: Services::new(ports, options),
         readiness: Arc::new(Probe(ready)),
@@ -102,6 +108,7 @@ fn state_with(
         default_rate_limit: Some(RateLimit { per_second: 10, burst: 10 }),
         metrics: HttpMetrics::new().unwrap(),
         metrics_source: Arc::new(NoMetrics),
+        stream: Default::default(),
     })
 }
 

@@ -106,6 +106,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    zerodb_events (project_id, event_offset) {
+        project_id -> Uuid,
+        event_offset -> Int8,
+        event_id -> Uuid,
+        topic -> Text,
+        event_key -> Nullable<Text>,
+        headers -> Jsonb,
+        event_payload -> Jsonb,
+        published_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    zerodb_event_offsets (project_id) {
+        project_id -> Uuid,
+        last_offset -> Int8,
+    }
+}
+
+diesel::table! {
+    zerodb_event_consumers (project_id, group_name, topic) {
+        project_id -> Uuid,
+        group_name -> Text,
+        topic -> Text,
+        committed_offset -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(zerodb_projects -> users (user_id));
 diesel::joinable!(zerodb_rlhf_datasets -> zerodb_projects (project_id));
 diesel::joinable!(zerodb_agent_logs -> zerodb_projects (project_id));
@@ -122,4 +152,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     zerodb_rlhf_datasets,
     zerodb_agent_logs,
     zerodb_usage_daily,
+    zerodb_events,
+    zerodb_event_offsets,
+    zerodb_event_consumers,
 );

@@ -50,7 +50,19 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub metering: MeteringSettings,
+    pub events: EventSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// Largest event payload (serialised JSON); larger ones get 413.
+    pub max_payload_bytes: usize,
+    /// Keep-alive comment interval of idle streams.
+    pub heartbeat_secs: u64,
+    /// A stream whose client stops reading for this long is closed.
+    pub slow_consumer_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +154,11 @@ burst = 200
 [metering]
 flush_interval_secs = 10
 
+[events]
+max_payload_bytes = 262144
+heartbeat_secs = 15
+slow_consumer_timeout_secs = 30
+
 [log]
 format = "text"
 level = "info"
@@ -193,6 +210,11 @@ impl Settings {
         {
             return Err(ConfigError(
                 "rate_limit.requests_per_second and burst must be at least 1".into(),
+            ));
+        }
+        if self.events.heartbeat_secs == 0 || self.events.slow_consumer_timeout_secs == 0 {
+            return Err(ConfigError(
+                "events.heartbeat_secs and slow_consumer_timeout_secs must be at least 1".into(),
             ));
         }
         if self.metering.flush_interval_secs == 0 {

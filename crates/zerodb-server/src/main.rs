@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command: UserCommand::Create { email, password, admin } } => {
             let db = Database::connect(&settings).await?;
             let secret = jwt_secret(&settings)?;
-            let services = build_services(&db.pool, &settings, &secret);
+            let services = build_services(&db, &settings, &secret);
             let role = if admin { Role::Admin } else { Role::User };
             let result = services.auth.create_user(&email, password, role).await;
             db.shutdown().await;
@@ -77,7 +77,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = Database::connect(&settings).await?;
     let result = async {
         let secret = jwt_secret(&settings)?;
-        let app = Application::build(&settings, db.pool.clone(), &secret, true)?;
+        let app = Application::build(&settings, &db, &secret, true)?;
         tracing::info!(
             host = %settings.server.host,
             port = app.port(),

@@ -13,13 +13,14 @@ use zerodb_domain::services::{Ports, ServiceOptions, Services};
 use zerodb_domain::usage::UsageMeter;
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::rate_limit::InProcessRateLimiter;
+use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
-    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgPool, PgProjectRepository,
-    PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository, PoolOptions,
-    build_pool, ensure_database, run_migrations,
+    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgPool,
+    PgProjectRepository, PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository,
+    PoolOptions, build_pool, ensure_database, run_migrations,
 };
 
 /// The database name ZeroDB uses inside its embedded cluster.
@@ -120,8 +121,10 @@ pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
     }
 }
 
-/// Builds every service on the PostgreSQL adapters.
-pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Services {
+/// Builds every service on the PostgreSQL adapters. Starts the event writers, so it must be
+/// called inside a Tokio runtime.
+pub fn build_services(db: &Database, settings: &Settings, secret: &[u8]) -> Services {
+    let pool = &db.pool;
     let ports = Ports {
         users: Arc::new(PgUserRepository::new(pool.clone())),
         projects: Arc::new(PgProjectRepository::new(pool.clone())),
@@ -131,6 +134,7 @@ pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Serv
         agent_logs: Arc::new(PgAgentLogRepository::new(pool.clone())),
         admin: Arc::new(PgAdminRepository::new(pool.clone())),
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
+        events: PgEventBus::start(pool.clone(), db.url.clone()),
         password_hasher: Arc::new(Argon2PasswordHasher),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
@@ -142,6 +146,7 @@ pub fn build_services(pool: &PgPool, settings: &Settings, secret: &[u8]) -> Serv
         allow_registration: settings.auth.allow_registration,
         started_at: Utc::now(),
         version: env!("CARGO_PKG_VERSION"),
+        max_event_payload_bytes: settings.events.max_payload_bytes,
     };
     Services::new(ports, options)
 }
@@ -202,15 +207,16 @@ impl Application {
     /// Binds `server.host:server.port` (port 0 picks a free one) and prepares the server.
     pub fn build(
         settings: &Settings,
-        pool: PgPool,
+        db: &Database,
         secret: &[u8],
         handle_signals: bool,
     ) -> Result<Self, StartupError> {
+        let pool = db.pool.clone();
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let services = build_services(&pool, settings, secret);
+        let services = build_services(db, settings, secret);
         let meter = services.meter.clone();
         let default_rate_limit = settings.rate_limit.enabled.then_some(RateLimit {
             per_second: settings.rate_limit.requests_per_second,
@@ -228,6 +234,12 @@ impl Application {
                 pool: pool.clone(),
                 admin: PgAdminRepository::new(pool),
             }),
+            stream: StreamSettings {
+                heartbeat: Duration::from_secs(settings.events.heartbeat_secs),
+                slow_consumer_timeout: Duration::from_secs(
+                    settings.events.slow_consumer_timeout_secs,
+                ),
+            },
         });
         let limits = HttpLimits { max_body_bytes: settings.server.max_body_bytes };
         let mut server = HttpServer::new(move || {

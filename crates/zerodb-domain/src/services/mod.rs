@@ -6,6 +6,7 @@ mod agent_logs;
 mod api_keys;
 mod auth;
 mod database;
+mod events;
 mod projects;
 mod rlhf;
 mod tables;
@@ -15,6 +16,7 @@ pub use agent_logs::AgentLogService;
 pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use auth::{AuthService, LoginResult};
 pub use database::DatabaseService;
+pub use events::{EventService, EventStart};
 pub use projects::ProjectService;
 pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
@@ -23,6 +25,7 @@ use crate::access::AccessPolicy;
 use crate::admin::AdminRepository;
 use crate::agent_logs::AgentLogRepository;
 use crate::api_keys::ApiKeyRepository;
+use crate::events::EventBus;
 use crate::projects::ProjectRepository;
 use crate::rlhf::RlhfRepository;
 use crate::security::{PasswordHasher, TokenIssuer};
@@ -43,6 +46,7 @@ pub struct Ports {
     pub agent_logs: Arc<dyn AgentLogRepository>,
     pub admin: Arc<dyn AdminRepository>,
     pub usage: Arc<dyn UsageRepository>,
+    pub events: Arc<dyn EventBus>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
 }
@@ -54,6 +58,8 @@ pub struct ServiceOptions {
     /// When this server started, for uptime reports.
     pub started_at: DateTime<Utc>,
     pub version: &'static str,
+    /// Largest accepted event payload, serialised.
+    pub max_event_payload_bytes: usize,
 }
 
 /// Every service, wired to one set of ports.
@@ -66,6 +72,7 @@ pub struct Services {
     pub rlhf: RlhfService,
     pub agent_logs: AgentLogService,
     pub admin: AdminService,
+    pub events: EventService,
     /// Counts granted project accesses; flush it periodically and at shutdown.
     pub meter: Arc<UsageMeter>,
 }
@@ -91,7 +98,8 @@ impl Services {
             ),
             tables: TableService::new(ports.tables, access.clone()),
             rlhf: RlhfService::new(ports.rlhf, access.clone()),
-            agent_logs: AgentLogService::new(ports.agent_logs, access),
+            agent_logs: AgentLogService::new(ports.agent_logs, access.clone()),
+            events: EventService::new(ports.events, access, options.max_event_payload_bytes),
             admin: AdminService::new(ports.admin, ports.usage, options.started_at, options.version),
             meter,
         }

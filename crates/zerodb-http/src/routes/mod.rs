@@ -5,6 +5,7 @@ pub mod agent_logs;
 pub mod api_keys;
 pub mod auth;
 pub mod database;
+pub mod events;
 pub mod health;
 pub mod projects;
 pub mod rlhf;

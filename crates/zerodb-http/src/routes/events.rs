@@ -1,0 +1,365 @@
+//! The event log: publish, list, follow live over Server-Sent Events, consumer groups.
+
+use super::ListResponse;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Caller;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use zerodb_domain::ProjectId;
+use zerodb_domain::events::{ConsumerOffset, Event, EventInput};
+use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::services::EventStart;
+
+/// Events read from the database per round of a stream.
+const STREAM_BATCH: u32 = 500;
+/// Frames buffered per stream before the producer waits for the client.
+const STREAM_BUFFER: usize = 256;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    let base = "/projects/{project_id}/database/events";
+    cfg.service(super::resource(base).route(web::get().to(list_events)))
+        .service(super::resource(&format!("{base}/publish")).route(web::post().to(publish_event)))
+        .service(
+            super::resource(&format!("{base}/publish-batch")).route(web::post().to(publish_events)),
+        )
+        .service(super::resource(&format!("{base}/stream")).route(web::get().to(stream_events)))
+        .service(
+            super::resource(&format!("{base}/consumers/{{group}}"))
+                .route(web::get().to(get_consumer)),
+        )
+        .service(
+            super::resource(&format!("{base}/consumers/{{group}}/commit"))
+                .route(web::post().to(commit_consumer)),
+        );
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishEventRequest {
+    /// `[A-Za-z0-9._-]{1,249}`.
+    pub topic: String,
+    /// Any JSON value within the configured size.
+    #[schema(value_type = Object)]
+    pub event_payload: Value,
+    /// Optional partitioning key.
+    pub key: Option<String>,
+    /// String values only.
+    #[schema(value_type = Option<Object>)]
+    pub headers: Option<Map<String, Value>>,
+}
+
+impl From<PublishEventRequest> for EventInput {
+    fn from(r: PublishEventRequest) -> Self {
+        EventInput { topic: r.topic, payload: r.event_payload, key: r.key, headers: r.headers }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishEventsRequest {
+    /// 1..=1000 events, published atomically with consecutive offsets.
+    pub events: Vec<PublishEventRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub event_id: Uuid,
+    pub offset: i64,
+    pub topic: String,
+    pub key: Option<String>,
+    #[schema(value_type = Object)]
+    pub headers: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub event_payload: Value,
+    pub published_at: DateTime<Utc>,
+}
+
+impl From<Event> for EventResponse {
+    fn from(e: Event) -> Self {
+        Self {
+            event_id: e.id,
+            offset: e.offset,
+            topic: e.topic,
+            key: e.key,
+            headers: e.headers,
+            event_payload: e.payload,
+            published_at: e.published_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedEventsResponse {
+    pub published: usize,
+    pub events: Vec<EventResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventParams {
+    pub topic: Option<String>,
+    /// First offset to return (inclusive).
+    pub from_offset: Option<i64>,
+    /// Start after this consumer group's committed offset (needs `topic`).
+    pub consumer: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StreamParams {
+    pub topic: Option<String>,
+    /// First offset to deliver (inclusive); ignored when `Last-Event-ID` is sent.
+    pub from_offset: Option<i64>,
+    /// Start after this consumer group's committed offset (needs `topic`).
+    pub consumer: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitRequest {
+    pub topic: String,
+    /// The last offset the group has processed.
+    pub offset: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsumerOffsetResponse {
+    pub topic: String,
+    pub committed_offset: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ConsumerOffset> for ConsumerOffsetResponse {
+    fn from(o: ConsumerOffset) -> Self {
+        Self { topic: o.topic, committed_offset: o.committed_offset, updated_at: o.updated_at }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsumerResponse {
+    pub group: String,
+    pub offsets: Vec<ConsumerOffsetResponse>,
+}
+
+/// Publishes one event; answers once it is durable.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/events/publish", tag = "events",
+    request_body = PublishEventRequest,
+    responses((status = 201, body = EventResponse), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:write"])))]
+pub async fn publish_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<PublishEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let events = state
+        .services
+        .events
+        .publish(&caller.0, ProjectId::from_uuid(*path), vec![body.into_inner().into()], false)
+        .await?;
+    Ok(HttpResponse::Created().json(events.into_iter().next().map(EventResponse::from)))
+}
+
+/// Publishes up to 1000 events atomically.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/events/publish-batch", tag = "events",
+    request_body = PublishEventsRequest,
+    responses((status = 201, body = PublishedEventsResponse), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:write"])))]
+pub async fn publish_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<PublishEventsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let inputs = body.into_inner().events.into_iter().map(EventInput::from).collect();
+    let events =
+        state.services.events.publish(&caller.0, ProjectId::from_uuid(*path), inputs, true).await?;
+    Ok(HttpResponse::Created().json(PublishedEventsResponse {
+        published: events.len(),
+        events: events.into_iter().map(EventResponse::from).collect(),
+    }))
+}
+
+/// Lists events in offset order.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/database/events", tag = "events", params(EventParams),
+    responses((status = 200, body = ListResponse<EventResponse>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:read"])))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    params: web::Query<EventParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
+    let start = EventStart {
+        from_offset: params.from_offset,
+        after_offset: None,
+        consumer: params.consumer,
+    };
+    let page = state
+        .services
+        .events
+        .list(
+            &caller.0,
+            ProjectId::from_uuid(*path),
+            params.topic.as_deref(),
+            start,
+            params.since,
+            params.until,
+            page,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(page, EventResponse::from)))
+}
+
+/// Follows the log as Server-Sent Events: `id:` is the offset and `data:` the event as JSON.
+/// History from the start position is replayed, then live events follow with no gap and no
+/// duplicate. Reconnect with `Last-Event-ID` to resume right after the last event seen.
+/// Comments (`: keep-alive`) keep idle connections open; a client that stops reading is
+/// disconnected.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/database/events/stream", tag = "events", params(StreamParams),
+    responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:read"])))]
+pub async fn stream_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    params: web::Query<StreamParams>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let project = ProjectId::from_uuid(*path);
+    let last_event_id =
+        request.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::trim);
+    let start = match last_event_id {
+        Some(id) => EventStart {
+            after_offset: Some(id.parse().map_err(|_| {
+                zerodb_domain::ServiceError::invalid("Last-Event-ID", "must be an event offset")
+            })?),
+            ..EventStart::default()
+        },
+        None => EventStart {
+            from_offset: params.from_offset,
+            after_offset: None,
+            consumer: params.consumer.clone(),
+        },
+    };
+    let mut filter = state
+        .services
+        .events
+        .start(&caller.0, project, params.topic.as_deref(), &start, None, None)
+        .await?;
+    let (frames, receiver) = mpsc::channel::<web::Bytes>(STREAM_BUFFER);
+    let heartbeat = state.stream.heartbeat;
+    let slow_consumer = state.stream.slow_consumer_timeout;
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        loop {
+            let events =
+                match state.services.events.next_events(project, &filter, STREAM_BATCH).await {
+                    Ok(events) => events,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event stream ends: read failed");
+                        return;
+                    }
+                };
+            let full = events.len() == STREAM_BATCH as usize;
+            for event in events {
+                let offset = event.offset;
+                let data = serde_json::to_string(&EventResponse::from(event)).unwrap_or_default();
+                let frame = web::Bytes::from(format!("id: {offset}\ndata: {data}\n\n"));
+                match frames.send_timeout(frame, slow_consumer).await {
+                    Ok(()) => filter.after_offset = offset,
+                    Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                        tracing::info!(%project, "disconnecting a consumer that stopped reading");
+                        return;
+                    }
+                    Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
+                }
+            }
+            if full {
+                continue;
+            }
+            let before = filter.after_offset;
+            state.services.events.wait(project, before, heartbeat).await;
+            if frames.is_closed() {
+                return;
+            }
+            // A keep-alive when the wait ended by timeout; harmless after a wake-up.
+            if frames.try_send(web::Bytes::from_static(b": keep-alive\n\n")).is_err()
+                && frames.is_closed()
+            {
+                return;
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|frame| (Ok::<_, actix_web::Error>(frame), receiver))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body))
+}
+
+/// Records a consumer group's position in a topic (the last offset it processed).
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/events/consumers/{group}/commit", tag = "events",
+    request_body = CommitRequest,
+    responses((status = 200, body = ConsumerResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:read"])))]
+pub async fn commit_consumer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, String)>,
+    body: web::Json<CommitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (project, group) = path.into_inner();
+    let project = ProjectId::from_uuid(project);
+    state.services.events.commit(&caller.0, project, &group, &body.topic, body.offset).await?;
+    let offsets = state.services.events.consumer(&caller.0, project, &group).await?;
+    Ok(HttpResponse::Ok()
+        .json(ConsumerResponse { group, offsets: offsets.into_iter().map(Into::into).collect() }))
+}
+
+/// A consumer group's committed offsets.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/database/events/consumers/{group}", tag = "events",
+    responses((status = 200, body = ConsumerResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["events:read"])))]
+pub async fn get_consumer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (project, group) = path.into_inner();
+    let offsets =
+        state.services.events.consumer(&caller.0, ProjectId::from_uuid(project), &group).await?;
+    Ok(HttpResponse::Ok()
+        .json(ConsumerResponse { group, offsets: offsets.into_iter().map(Into::into).collect() }))
+}
+
+/// Timing of live streams.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSettings {
+    /// Idle time after which a keep-alive comment is sent.
+    pub heartbeat: Duration,
+    /// How long a stream waits for a client that stopped reading before dropping it.
+    pub slow_consumer_timeout: Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self { heartbeat: Duration::from_secs(15), slow_consumer_timeout: Duration::from_secs(30) }
+    }
+}

@@ -1,0 +1,418 @@
+//! `PgEventBus`: the event log in `zerodb_events`, with group commit for throughput and
+//! LISTEN/NOTIFY for live fan-out across processes.
+//!
+//! Publishes from all requests of this process go through a few writer tasks. Each writer
+//! takes every publish waiting in the queue and commits them in one transaction: one fsync
+//! serves many requests (group commit), and `synchronous_commit` stays on, so a publish
+//! answers only once it is durable. Offsets come from a per-project counter row updated in
+//! the same transaction; its row lock orders concurrent writers of any process, so offsets
+//! grow in commit order. The transaction also sends `NOTIFY zerodb_events, '<project>:<offset>'`,
+//! which every process's listener turns into a wake-up of its local subscribers.
+
+use crate::error::{TxError, map_diesel, map_pool};
+use crate::pool::PgPool;
+use crate::schema::{zerodb_event_consumers, zerodb_event_offsets, zerodb_events};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::upsert::excluded;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+use zerodb_domain::events::{ConsumerOffset, Event, EventBus, EventFilter, NewEvent, TopicName};
+use zerodb_domain::{ProjectId, RepositoryError};
+
+const CHANNEL: &str = "zerodb_events";
+/// Most events one group commit carries.
+const MAX_GROUP_EVENTS: usize = 4000;
+/// Writers committing in parallel: while one waits for its fsync, the next gathers a group.
+const WRITERS: usize = 2;
+
+type Reply = oneshot::Sender<Result<Vec<Event>, RepositoryError>>;
+
+struct Job {
+    project_id: ProjectId,
+    events: Vec<NewEvent>,
+    reply: Reply,
+}
+
+/// The latest known committed offset per project, watched by local subscribers.
+#[derive(Default)]
+struct Hub {
+    projects: Mutex<HashMap<ProjectId, watch::Sender<i64>>>,
+}
+
+impl Hub {
+    fn sender(&self, project_id: ProjectId) -> watch::Sender<i64> {
+        let mut projects = self.projects.lock().unwrap_or_else(PoisonError::into_inner);
+        projects.entry(project_id).or_insert_with(|| watch::channel(0).0).clone()
+    }
+
+    fn advance(&self, project_id: ProjectId, offset: i64) {
+        self.sender(project_id).send_if_modified(|known| {
+            let newer = offset > *known;
+            if newer {
+                *known = offset;
+            }
+            newer
+        });
+    }
+
+    /// Wakes every subscriber (after the listener lost notifications).
+    fn wake_all(&self) {
+        let projects = self.projects.lock().unwrap_or_else(PoisonError::into_inner);
+        for sender in projects.values() {
+            sender.send_modify(|_| {});
+        }
+    }
+}
+
+pub struct PgEventBus {
+    pool: PgPool,
+    queue: mpsc::Sender<Job>,
+    hub: Arc<Hub>,
+}
+
+impl PgEventBus {
+    /// Starts the writer tasks and the notification listener on the current Tokio runtime.
+    pub fn start(pool: PgPool, database_url: String) -> Arc<Self> {
+        let (queue, receiver) = mpsc::channel::<Job>(16 * 1024);
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let hub = Arc::new(Hub::default());
+        for _ in 0..WRITERS {
+            tokio::spawn(write_groups(pool.clone(), receiver.clone(), hub.clone()));
+        }
+        tokio::spawn(listen(database_url, hub.clone()));
+        Arc::new(Self { pool, queue, hub })
+    }
+}
+
+async fn write_groups(
+    pool: PgPool,
+    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    hub: Arc<Hub>,
+) {
+    loop {
+        let jobs = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else { return };
+            let mut count = first.events.len();
+            let mut jobs = vec![first];
+            while count < MAX_GROUP_EVENTS {
+                match receiver.try_recv() {
+                    Ok(job) => {
+                        count += job.events.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        match commit_group(&pool, &jobs).await {
+            Ok(results) => {
+                for (job, events) in jobs.into_iter().zip(results) {
+                    if let Some(last) = events.last() {
+                        hub.advance(job.project_id, last.offset);
+                    }
+                    let _ = job.reply.send(Ok(events));
+                }
+            }
+            Err(e) if jobs.len() == 1 => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+            Err(_) => {
+                // One bad publish (say, for a project deleted meanwhile) must not fail the
+                // others: commit each on its own.
+                for job in jobs {
+                    let result = commit_group(&pool, std::slice::from_ref(&job)).await;
+                    let result = result.map(|mut r| r.pop().unwrap_or_default());
+                    if let Ok(Some(last)) = result.as_ref().map(|e| e.last()) {
+                        hub.advance(job.project_id, last.offset);
+                    }
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = zerodb_events)]
+struct NewEventRow<'a> {
+    project_id: Uuid,
+    event_offset: i64,
+    event_id: Uuid,
+    topic: &'a str,
+    event_key: Option<&'a str>,
+    headers: Value,
+    event_payload: &'a Value,
+    published_at: DateTime<Utc>,
+}
+
+/// Commits every job's events in one transaction; returns each job's events.
+async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Last {
+        #[diesel(sql_type = BigInt)]
+        last_offset: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = Timestamptz)]
+        now: DateTime<Utc>,
+    }
+    // Counter rows are locked in project order, so concurrent writers cannot deadlock.
+    let mut counts: BTreeMap<ProjectId, i64> = BTreeMap::new();
+    for job in jobs {
+        *counts.entry(job.project_id).or_insert(0) += job.events.len() as i64;
+    }
+    let mut conn = pool.get().await.map_err(map_pool)?;
+    conn.transaction(async |conn| {
+        let mut next: HashMap<ProjectId, i64> = HashMap::new();
+        let mut last_of: Vec<(ProjectId, i64)> = Vec::new();
+        for (project, n) in &counts {
+            let last: Last = diesel::sql_query(
+                "INSERT INTO zerodb_event_offsets (project_id, last_offset) VALUES ($1, $2) \
+                 ON CONFLICT (project_id) DO UPDATE \
+                 SET last_offset = zerodb_event_offsets.last_offset + EXCLUDED.last_offset \
+                 RETURNING last_offset",
+            )
+            .bind::<SqlUuid, _>(project.as_uuid())
+            .bind::<BigInt, _>(*n)
+            .get_result(conn)
+            .await?;
+            next.insert(*project, last.last_offset - n + 1);
+            last_of.push((*project, last.last_offset));
+        }
+        let now: Now = diesel::sql_query("SELECT now() AS now").get_result(conn).await?;
+        let mut results = Vec::with_capacity(jobs.len());
+        let mut rows = Vec::new();
+        for job in jobs {
+            let mut events = Vec::with_capacity(job.events.len());
+            for e in &job.events {
+                let offset = next.get_mut(&job.project_id).map_or(0, |n| {
+                    *n += 1;
+                    *n - 1
+                });
+                rows.push(NewEventRow {
+                    project_id: job.project_id.as_uuid(),
+                    event_offset: offset,
+                    event_id: e.id,
+                    topic: e.topic.as_str(),
+                    event_key: e.key.as_deref(),
+                    headers: Value::Object(e.headers.clone()),
+                    event_payload: &e.payload,
+                    published_at: now.now,
+                });
+                events.push(Event {
+                    id: e.id,
+                    offset,
+                    topic: e.topic.as_str().to_owned(),
+                    key: e.key.clone(),
+                    headers: e.headers.clone(),
+                    payload: e.payload.clone(),
+                    published_at: now.now,
+                });
+            }
+            results.push(events);
+        }
+        // 8 parameters a row; PostgreSQL allows 65535 in one statement.
+        for chunk in rows.chunks(4000) {
+            diesel::insert_into(zerodb_events::table).values(chunk).execute(conn).await?;
+        }
+        for (project, last) in last_of {
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<Text, _>(CHANNEL)
+                .bind::<Text, _>(format!("{project}:{last}"))
+                .execute(conn)
+                .await?;
+        }
+        Ok::<_, TxError>(results)
+    })
+    .await
+    .map_err(|e| e.0)
+}
+
+/// Turns notifications from every process into local wake-ups; reconnects with backoff.
+async fn listen(database_url: String, hub: Arc<Hub>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match AsyncPgConnection::establish(&database_url).await {
+            Ok(mut conn) => {
+                if diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn).await.is_ok() {
+                    backoff = Duration::from_millis(100);
+                    // Anything committed while we were not listening: let subscribers re-read.
+                    hub.wake_all();
+                    let mut notifications = std::pin::pin!(conn.notifications_stream());
+                    while let Some(Ok(n)) = notifications.next().await {
+                        if let Some((project, offset)) = n.payload.split_once(':')
+                            && let (Ok(project), Ok(offset)) =
+                                (project.parse::<ProjectId>(), offset.parse::<i64>())
+                        {
+                            hub.advance(project, offset);
+                        }
+                    }
+                }
+                tracing::warn!("event notification connection lost; reconnecting");
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for event notifications"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = zerodb_events)]
+struct EventRow {
+    event_offset: i64,
+    event_id: Uuid,
+    topic: String,
+    event_key: Option<String>,
+    headers: Value,
+    event_payload: Value,
+    published_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Self {
+        Event {
+            id: r.event_id,
+            offset: r.event_offset,
+            topic: r.topic,
+            key: r.event_key,
+            headers: match r.headers {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            payload: r.event_payload,
+            published_at: r.published_at,
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for PgEventBus {
+    async fn publish(
+        &self,
+        project_id: ProjectId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Event>, RepositoryError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { project_id, events, reply })
+            .await
+            .map_err(|_| RepositoryError::Unavailable("event writer stopped".into()))?;
+        answer.await.map_err(|_| RepositoryError::Unavailable("event writer stopped".into()))?
+    }
+
+    async fn read(
+        &self,
+        project_id: ProjectId,
+        filter: &EventFilter,
+        limit: u32,
+    ) -> Result<Vec<Event>, RepositoryError> {
+        use zerodb_events::dsl as e;
+        let mut query = e::zerodb_events
+            .filter(e::project_id.eq(project_id.as_uuid()))
+            .filter(e::event_offset.gt(filter.after_offset))
+            .select(EventRow::as_select())
+            .order(e::event_offset.asc())
+            .limit(i64::from(limit))
+            .into_boxed();
+        if let Some(topic) = &filter.topic {
+            query = query.filter(e::topic.eq(topic.as_str().to_owned()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(e::published_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(e::published_at.lt(until));
+        }
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let rows: Vec<EventRow> = query.load(&mut conn).await.map_err(map_diesel)?;
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+
+    async fn last_offset(&self, project_id: ProjectId) -> Result<i64, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let last: Option<i64> = zerodb_event_offsets::table
+            .find(project_id.as_uuid())
+            .select(zerodb_event_offsets::last_offset)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(map_diesel)?;
+        Ok(last.unwrap_or(0))
+    }
+
+    async fn wait_for_events(&self, project_id: ProjectId, after_offset: i64, timeout: Duration) {
+        let mut receiver = self.hub.sender(project_id).subscribe();
+        if *receiver.borrow_and_update() > after_offset {
+            return;
+        }
+        let _ = tokio::time::timeout(timeout, receiver.changed()).await;
+    }
+
+    async fn commit_offset(
+        &self,
+        project_id: ProjectId,
+        group: &TopicName,
+        topic: &TopicName,
+        offset: i64,
+    ) -> Result<(), RepositoryError> {
+        use zerodb_event_consumers::dsl as c;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        diesel::insert_into(c::zerodb_event_consumers)
+            .values((
+                c::project_id.eq(project_id.as_uuid()),
+                c::group_name.eq(group.as_str()),
+                c::topic.eq(topic.as_str()),
+                c::committed_offset.eq(offset),
+            ))
+            .on_conflict((c::project_id, c::group_name, c::topic))
+            .do_update()
+            .set((
+                c::committed_offset.eq(excluded(c::committed_offset)),
+                c::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(map_diesel)
+    }
+
+    async fn consumer_offsets(
+        &self,
+        project_id: ProjectId,
+        group: &TopicName,
+    ) -> Result<Vec<ConsumerOffset>, RepositoryError> {
+        use zerodb_event_consumers::dsl as c;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let rows: Vec<(String, i64, DateTime<Utc>)> = c::zerodb_event_consumers
+            .filter(c::project_id.eq(project_id.as_uuid()))
+            .filter(c::group_name.eq(group.as_str()))
+            .select((c::topic, c::committed_offset, c::updated_at))
+            .order(c::topic.asc())
+            .load(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        Ok(rows
+            .into_iter()
+            .map(|(topic, committed_offset, updated_at)| ConsumerOffset {
+                topic,
+                committed_offset,
+                updated_at,
+            })
+            .collect())
+    }
+}
