@@ -15,7 +15,7 @@ use crate::schema::{zerodb_event_consumers, zerodb_event_offsets, zerodb_events}
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
@@ -165,11 +165,6 @@ async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, Re
         #[diesel(sql_type = BigInt)]
         last_offset: i64,
     }
-    #[derive(QueryableByName)]
-    struct Now {
-        #[diesel(sql_type = Timestamptz)]
-        now: DateTime<Utc>,
-    }
     // Counter rows are locked in project order, so concurrent writers cannot deadlock.
     let mut counts: BTreeMap<ProjectId, i64> = BTreeMap::new();
     for job in jobs {
@@ -178,22 +173,28 @@ async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, Re
     let mut conn = pool.get().await.map_err(map_pool)?;
     conn.transaction(async |conn| {
         let mut next: HashMap<ProjectId, i64> = HashMap::new();
-        let mut last_of: Vec<(ProjectId, i64)> = Vec::new();
         for (project, n) in &counts {
+            // Take the offsets and queue the notification in one round trip; NOTIFY is
+            // delivered only if and when the transaction commits.
             let last: Last = diesel::sql_query(
-                "INSERT INTO zerodb_event_offsets (project_id, last_offset) VALUES ($1, $2) \
-                 ON CONFLICT (project_id) DO UPDATE \
-                 SET last_offset = zerodb_event_offsets.last_offset + EXCLUDED.last_offset \
-                 RETURNING last_offset",
+                "WITH taken AS ( \
+                   INSERT INTO zerodb_event_offsets (project_id, last_offset) VALUES ($1, $2) \
+                   ON CONFLICT (project_id) DO UPDATE \
+                   SET last_offset = zerodb_event_offsets.last_offset + EXCLUDED.last_offset \
+                   RETURNING last_offset) \
+                 SELECT last_offset, pg_notify($3, $1::text || ':' || last_offset) IS NULL AS notified \
+                 FROM taken",
             )
             .bind::<SqlUuid, _>(project.as_uuid())
             .bind::<BigInt, _>(*n)
+            .bind::<Text, _>(CHANNEL)
             .get_result(conn)
             .await?;
             next.insert(*project, last.last_offset - n + 1);
-            last_of.push((*project, last.last_offset));
         }
-        let now: Now = diesel::sql_query("SELECT now() AS now").get_result(conn).await?;
+        // The commit, not this instant, makes the events visible; the difference is the
+        // length of this short transaction.
+        let now = Utc::now();
         let mut results = Vec::with_capacity(jobs.len());
         let mut rows = Vec::new();
         for job in jobs {
@@ -211,7 +212,7 @@ async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, Re
                     event_key: e.key.as_deref(),
                     headers: Value::Object(e.headers.clone()),
                     event_payload: &e.payload,
-                    published_at: now.now,
+                    published_at: now,
                 });
                 events.push(Event {
                     id: e.id,
@@ -220,7 +221,7 @@ async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, Re
                     key: e.key.clone(),
                     headers: e.headers.clone(),
                     payload: e.payload.clone(),
-                    published_at: now.now,
+                    published_at: now,
                 });
             }
             results.push(events);
@@ -228,13 +229,6 @@ async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, Re
         // 8 parameters a row; PostgreSQL allows 65535 in one statement.
         for chunk in rows.chunks(4000) {
             diesel::insert_into(zerodb_events::table).values(chunk).execute(conn).await?;
-        }
-        for (project, last) in last_of {
-            diesel::sql_query("SELECT pg_notify($1, $2)")
-                .bind::<Text, _>(CHANNEL)
-                .bind::<Text, _>(format!("{project}:{last}"))
-                .execute(conn)
-                .await?;
         }
         Ok::<_, TxError>(results)
     })

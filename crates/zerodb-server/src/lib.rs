@@ -1,6 +1,7 @@
 //! The `zerodb` server: configuration, wiring and start-up, usable as a library so that tests
 //! and integrators can start a server in-process.
 
+pub mod bench;
 pub mod config;
 pub mod startup;
 pub mod telemetry;

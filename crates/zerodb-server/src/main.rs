@@ -29,6 +29,17 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Measure performance through the HTTP API.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Event publish throughput, delivery latency and concurrent streams.
+    Events(zerodb_server::bench::EventBenchOptions),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +68,10 @@ async fn main() -> anyhow::Result<()> {
             let db = Database::connect(&settings).await?;
             tracing::info!("database is up to date");
             db.shutdown().await;
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Events(options) } => {
+            zerodb_server::bench::run_events(settings, options).await?;
             Ok(())
         }
         Command::User { command: UserCommand::Create { email, password, admin } } => {

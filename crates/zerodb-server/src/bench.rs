@@ -1,0 +1,238 @@
+//! `zerodb bench events`: publish throughput, publish-to-subscriber latency and concurrent
+//! streams, measured through the real HTTP API.
+
+use crate::config::{Secret, Settings};
+use crate::startup::{Application, Database, jwt_secret};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use zerodb_client::{Client, EventQuery, NewEvent};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventBenchOptions {
+    /// Benchmark a running server instead of starting one in-process.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Seconds per throughput measurement.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Concurrent publishers for the single-event runs.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 16, 64])]
+    pub clients: Vec<usize>,
+    /// Events timed from publish to delivery.
+    #[arg(long, default_value_t = 500)]
+    pub latency_events: usize,
+    /// Concurrent SSE connections to open.
+    #[arg(long, default_value_t = 1000)]
+    pub streams: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Startup(#[from] crate::startup::StartupError),
+    #[error(transparent)]
+    Client(#[from] zerodb_client::ClientError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+struct Run {
+    events: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies_ms: Vec<f64>,
+}
+
+async fn publish_for(
+    client: &Client,
+    project: Uuid,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> Run {
+    let events = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..clients {
+        let (client, events, errors) = (client.clone(), events.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let ok = if batch == 1 {
+                    let event = NewEvent::new("bench", json!({"worker": worker, "n": n}));
+                    client.publish_event(project, &event).await.is_ok()
+                } else {
+                    let batch: Vec<NewEvent> = (0..batch)
+                        .map(|i| NewEvent::new("bench", json!({"worker": worker, "n": n, "i": i})))
+                        .collect();
+                    client.publish_events(project, &batch).await.is_ok()
+                };
+                latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                if ok {
+                    events.fetch_add(batch as u64, Ordering::Relaxed);
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut latencies_ms = Vec::new();
+    for task in tasks {
+        latencies_ms.extend(task.await.unwrap_or_default());
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Run {
+        events: events.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        latencies_ms,
+    }
+}
+
+pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Result<(), BenchError> {
+    // In-process server unless a URL is given; the embedded cluster keeps fsync on.
+    let mut _server_dir = None;
+    let mut database = None;
+    let base_url = match &options.url {
+        Some(url) => url.clone(),
+        None => {
+            let mut settings = settings;
+            if settings.database.url.is_none() {
+                let dir = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
+                settings.data_dir = dir.path().to_path_buf();
+                _server_dir = Some(dir);
+            }
+            settings.server.port = 0;
+            settings.rate_limit.enabled = false;
+            settings.database.max_connections = settings.database.max_connections.max(32);
+            if settings.auth.jwt_secret.is_none() {
+                settings.auth.jwt_secret =
+                    Some(Secret::new(Uuid::new_v4().simple().to_string().repeat(2)));
+            }
+            let db = Database::connect(&settings).await?;
+            let secret = jwt_secret(&settings)?;
+            let app = Application::build(&settings, &db, &secret, false)?;
+            let url = format!("http://127.0.0.1:{}", app.port());
+            tokio::spawn(app.run_until_stopped());
+            database = Some(db);
+            url
+        }
+    };
+    let anonymous = Client::new(&base_url);
+    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
+    anonymous.register(&email, "bench password").await?;
+    let token = anonymous.login(&email, "bench password").await?.access_token;
+    let client = anonymous.with_token(&token);
+    let project = client
+        .create_project(&format!("bench-{}", Uuid::new_v4().simple()), None)
+        .await?
+        .project_id;
+    client.enable_database(project).await?;
+
+    println!("zerodb bench events against {base_url} ({} s per run)", options.seconds);
+    println!("{:<28} {:>12} {:>8} {:>10} {:>10}", "run", "events/s", "errors", "p50 ms", "p95 ms");
+    for &clients in &options.clients {
+        let run = publish_for(&client, project, clients, 1, options.seconds).await;
+        print_run(&format!("single, {clients} clients"), &run);
+    }
+    let run = publish_for(&client, project, 4, 1000, options.seconds).await;
+    print_run("batch of 1000, 4 clients", &run);
+
+    // Publish-to-subscriber latency: one subscriber, events published one at a time.
+    let last =
+        client.list_events(project, &EventQuery { limit: Some(1), ..Default::default() }).await?;
+    let _ = last;
+    let mut stream = client
+        .stream_events(
+            project,
+            &EventQuery { topic: Some("latency".into()), ..Default::default() },
+            None,
+        )
+        .await?;
+    let mut delays = Vec::with_capacity(options.latency_events);
+    for n in 0..options.latency_events {
+        let sent = Instant::now();
+        client.publish_event(project, &NewEvent::new("latency", json!({"n": n}))).await?;
+        match tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
+            Ok(Some(Ok(_))) => delays.push(sent.elapsed().as_secs_f64() * 1000.0),
+            _ => return Err(BenchError::Setup("subscriber missed an event".into())),
+        }
+    }
+    drop(stream);
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "publish-to-subscriber latency over {} events: p50 {:.2} ms, p95 {:.2} ms",
+        delays.len(),
+        percentile(&delays, 50.0),
+        percentile(&delays, 95.0)
+    );
+
+    // Concurrent streams: open them all, publish one event, count deliveries.
+    let opened = Instant::now();
+    let mut streams = Vec::with_capacity(options.streams);
+    let mut open_errors = 0;
+    let query = EventQuery { topic: Some("fanout".into()), ..Default::default() };
+    for chunk in (0..options.streams).collect::<Vec<_>>().chunks(100) {
+        let results = futures_util::future::join_all(
+            chunk.iter().map(|_| client.stream_events(project, &query, None)),
+        )
+        .await;
+        for r in results {
+            match r {
+                Ok(s) => streams.push(s),
+                Err(_) => open_errors += 1,
+            }
+        }
+    }
+    let open_time = opened.elapsed();
+    let sent = Instant::now();
+    client.publish_event(project, &NewEvent::new("fanout", json!({"hello": "everyone"}))).await?;
+    let deliveries = futures_util::future::join_all(
+        streams.iter_mut().map(|s| tokio::time::timeout(Duration::from_secs(10), s.next())),
+    )
+    .await;
+    let delivered = deliveries.iter().filter(|d| matches!(d, Ok(Some(Ok(_))))).count();
+    println!(
+        "concurrent SSE streams: {} open ({} failed to open, {:.1} s to open), {} received the event ({:.0} ms for all)",
+        streams.len(),
+        open_errors,
+        open_time.as_secs_f64(),
+        delivered,
+        sent.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(streams);
+    if let Some(db) = database {
+        db.pool.close();
+        db.shutdown().await;
+    }
+    Ok(())
+}
+
+fn print_run(name: &str, run: &Run) {
+    println!(
+        "{:<28} {:>12.0} {:>8} {:>10.2} {:>10.2}",
+        name,
+        run.events as f64 / run.elapsed.as_secs_f64(),
+        run.errors,
+        percentile(&run.latencies_ms, 50.0),
+        percentile(&run.latencies_ms, 95.0)
+    );
+}
