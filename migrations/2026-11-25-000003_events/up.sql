@@ -7,8 +7,11 @@ CREATE TABLE zerodb_event_offsets (
     last_offset BIGINT NOT NULL
 );
 
+-- No foreign key here: a per-row check would cost every publish; the project's row in
+-- zerodb_event_offsets (which has one) is written by every publish, and deleting a project
+-- deletes its events explicitly.
 CREATE TABLE zerodb_events (
-    project_id    UUID NOT NULL REFERENCES zerodb_projects (project_id) ON DELETE CASCADE,
+    project_id    UUID NOT NULL,
     event_offset  BIGINT NOT NULL,
     event_id      UUID NOT NULL UNIQUE,
     topic         TEXT NOT NULL,

@@ -73,9 +73,23 @@ async fn deleting_a_project_removes_its_data_and_keys() {
     ada.create_table(pid, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
     ada.insert_rows(pid, "t", &[json!({"a": "x"})]).await.unwrap();
     let key = ada.create_api_key(pid, "k", &["*"]).await.unwrap();
+    ada.publish_event(pid, &zerodb_client::NewEvent::new("t", json!(1))).await.unwrap();
     let by_key = app.client.with_api_key(&key.api_key);
     assert!(by_key.get_table(pid, "t").await.is_ok());
     ada.delete_project(pid).await.unwrap();
+    for table in [
+        "zerodb_events",
+        "zerodb_event_offsets",
+        "zerodb_table_rows",
+        "zerodb_tables",
+        "zerodb_api_keys",
+    ] {
+        let left = app
+            .db
+            .count(&format!("SELECT count(*) AS n FROM {table} WHERE project_id = '{pid}'"))
+            .await;
+        assert_eq!(left, 0, "{table} still holds the deleted project's data");
+    }
     let err = by_key.get_table(pid, "t").await.unwrap_err();
     assert_eq!(err.status(), Some(401), "the key died with its project");
     // Re-creating a project of the same name starts empty.

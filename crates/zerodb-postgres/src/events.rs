@@ -2,20 +2,21 @@
 //! LISTEN/NOTIFY for live fan-out across processes.
 //!
 //! Publishes from all requests of this process go through a few writer tasks. Each writer
-//! takes every publish waiting in the queue and commits them in one transaction: one fsync
-//! serves many requests (group commit), and `synchronous_commit` stays on, so a publish
-//! answers only once it is durable. Offsets come from a per-project counter row updated in
-//! the same transaction; its row lock orders concurrent writers of any process, so offsets
-//! grow in commit order. The transaction also sends `NOTIFY zerodb_events, '<project>:<offset>'`,
-//! which every process's listener turns into a wake-up of its local subscribers.
+//! takes every publish waiting in the queue and appends each project's share with one
+//! statement: one WAL flush serves many requests (group commit), and `synchronous_commit`
+//! stays on, so a publish answers only once it is durable. Offsets come from a per-project
+//! counter row updated by the same statement; its row lock orders concurrent writers of any
+//! process, so offsets grow in commit order. The statement also sends
+//! `NOTIFY zerodb_events, '<project>:<offset>'`, which every process's listener turns into a
+//! wake-up of its local subscribers.
 
-use crate::error::{TxError, map_diesel, map_pool};
-use crate::pool::PgPool;
+use crate::error::{map_diesel, map_pool};
+use crate::pool::{PgPool, PoolOptions, SetupError, build_pool};
 use crate::schema::{zerodb_event_consumers, zerodb_event_offsets, zerodb_events};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
@@ -81,15 +82,21 @@ pub struct PgEventBus {
 
 impl PgEventBus {
     /// Starts the writer tasks and the notification listener on the current Tokio runtime.
-    pub fn start(pool: PgPool, database_url: String) -> Arc<Self> {
+    ///
+    /// The writers get a pool of their own, opened from their runtime: a connection's I/O
+    /// is driven by a task on the runtime that opened it, and the request pool's connections
+    /// may live on busy HTTP worker threads, which would stretch every commit.
+    pub fn start(pool: PgPool, database_url: String) -> Result<Arc<Self>, SetupError> {
+        let writer_pool =
+            build_pool(&database_url, PoolOptions { max_size: WRITERS, ..PoolOptions::default() })?;
         let (queue, receiver) = mpsc::channel::<Job>(16 * 1024);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let hub = Arc::new(Hub::default());
         for _ in 0..WRITERS {
-            tokio::spawn(write_groups(pool.clone(), receiver.clone(), hub.clone()));
+            tokio::spawn(write_groups(writer_pool.clone(), receiver.clone(), hub.clone()));
         }
         tokio::spawn(listen(database_url, hub.clone()));
-        Arc::new(Self { pool, queue, hub })
+        Ok(Arc::new(Self { pool, queue, hub }))
     }
 }
 
@@ -145,95 +152,81 @@ async fn write_groups(
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = zerodb_events)]
-struct NewEventRow<'a> {
-    project_id: Uuid,
-    event_offset: i64,
-    event_id: Uuid,
-    topic: &'a str,
-    event_key: Option<&'a str>,
-    headers: Value,
-    event_payload: &'a Value,
-    published_at: DateTime<Utc>,
-}
+/// One statement appends all of a project's events in a group: it takes the offsets,
+/// inserts the rows and queues the notification. A single statement is its own transaction,
+/// so it is atomic and costs one round trip and one WAL flush.
+const APPEND_SQL: &str = "\
+    WITH taken AS ( \
+        INSERT INTO zerodb_event_offsets (project_id, last_offset) VALUES ($1, $2) \
+        ON CONFLICT (project_id) DO UPDATE \
+        SET last_offset = zerodb_event_offsets.last_offset + EXCLUDED.last_offset \
+        RETURNING last_offset), \
+    appended AS ( \
+        INSERT INTO zerodb_events \
+            (project_id, event_offset, event_id, topic, event_key, headers, event_payload, published_at) \
+        SELECT $1, (SELECT last_offset FROM taken) - $2 + u.ord, u.event_id, u.topic, u.event_key, \
+               u.headers, u.payload, $3 \
+        FROM unnest($4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[]) \
+             WITH ORDINALITY AS u(event_id, topic, event_key, headers, payload, ord)) \
+    SELECT last_offset, pg_notify($9, $1::text || ':' || last_offset) IS NULL AS notified FROM taken";
 
-/// Commits every job's events in one transaction; returns each job's events.
+/// Commits every job's events, one statement per project; returns each job's events.
 async fn commit_group(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Event>>, RepositoryError> {
     #[derive(QueryableByName)]
     struct Last {
         #[diesel(sql_type = BigInt)]
         last_offset: i64,
     }
-    // Counter rows are locked in project order, so concurrent writers cannot deadlock.
-    let mut counts: BTreeMap<ProjectId, i64> = BTreeMap::new();
-    for job in jobs {
-        *counts.entry(job.project_id).or_insert(0) += job.events.len() as i64;
+    let mut by_project: BTreeMap<ProjectId, Vec<usize>> = BTreeMap::new();
+    for (i, job) in jobs.iter().enumerate() {
+        by_project.entry(job.project_id).or_default().push(i);
     }
     let mut conn = pool.get().await.map_err(map_pool)?;
-    conn.transaction(async |conn| {
-        let mut next: HashMap<ProjectId, i64> = HashMap::new();
-        for (project, n) in &counts {
-            // Take the offsets and queue the notification in one round trip; NOTIFY is
-            // delivered only if and when the transaction commits.
-            let last: Last = diesel::sql_query(
-                "WITH taken AS ( \
-                   INSERT INTO zerodb_event_offsets (project_id, last_offset) VALUES ($1, $2) \
-                   ON CONFLICT (project_id) DO UPDATE \
-                   SET last_offset = zerodb_event_offsets.last_offset + EXCLUDED.last_offset \
-                   RETURNING last_offset) \
-                 SELECT last_offset, pg_notify($3, $1::text || ':' || last_offset) IS NULL AS notified \
-                 FROM taken",
-            )
+    let now = Utc::now();
+    let mut results: Vec<Vec<Event>> = vec![Vec::new(); jobs.len()];
+    for (project, members) in by_project {
+        let events: Vec<&NewEvent> = members.iter().flat_map(|&i| jobs[i].events.iter()).collect();
+        let count = events.len() as i64;
+        let last: Last = diesel::sql_query(APPEND_SQL)
             .bind::<SqlUuid, _>(project.as_uuid())
-            .bind::<BigInt, _>(*n)
+            .bind::<BigInt, _>(count)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Array<SqlUuid>, _>(events.iter().map(|e| e.id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(
+                events.iter().map(|e| e.topic.as_str().to_owned()).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Nullable<Text>>, _>(
+                events.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Jsonb>, _>(
+                events.iter().map(|e| Value::Object(e.headers.clone())).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Jsonb>, _>(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
             .bind::<Text, _>(CHANNEL)
-            .get_result(conn)
-            .await?;
-            next.insert(*project, last.last_offset - n + 1);
+            .get_result(&mut conn)
+            .await
+            .map_err(map_diesel)?;
+        let mut offset = last.last_offset - count;
+        for i in members {
+            results[i] = jobs[i]
+                .events
+                .iter()
+                .map(|e| {
+                    offset += 1;
+                    Event {
+                        id: e.id,
+                        offset,
+                        topic: e.topic.as_str().to_owned(),
+                        key: e.key.clone(),
+                        headers: e.headers.clone(),
+                        payload: e.payload.clone(),
+                        published_at: now,
+                    }
+                })
+                .collect();
         }
-        // The commit, not this instant, makes the events visible; the difference is the
-        // length of this short transaction.
-        let now = Utc::now();
-        let mut results = Vec::with_capacity(jobs.len());
-        let mut rows = Vec::new();
-        for job in jobs {
-            let mut events = Vec::with_capacity(job.events.len());
-            for e in &job.events {
-                let offset = next.get_mut(&job.project_id).map_or(0, |n| {
-                    *n += 1;
-                    *n - 1
-                });
-                rows.push(NewEventRow {
-                    project_id: job.project_id.as_uuid(),
-                    event_offset: offset,
-                    event_id: e.id,
-                    topic: e.topic.as_str(),
-                    event_key: e.key.as_deref(),
-                    headers: Value::Object(e.headers.clone()),
-                    event_payload: &e.payload,
-                    published_at: now,
-                });
-                events.push(Event {
-                    id: e.id,
-                    offset,
-                    topic: e.topic.as_str().to_owned(),
-                    key: e.key.clone(),
-                    headers: e.headers.clone(),
-                    payload: e.payload.clone(),
-                    published_at: now,
-                });
-            }
-            results.push(events);
-        }
-        // 8 parameters a row; PostgreSQL allows 65535 in one statement.
-        for chunk in rows.chunks(4000) {
-            diesel::insert_into(zerodb_events::table).values(chunk).execute(conn).await?;
-        }
-        Ok::<_, TxError>(results)
-    })
-    .await
-    .map_err(|e| e.0)
+    }
+    Ok(results)
 }
 
 /// Turns notifications from every process into local wake-ups; reconnects with backoff.

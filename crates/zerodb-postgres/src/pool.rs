@@ -5,8 +5,10 @@ use diesel::sql_types::BigInt;
 use diesel::{Connection, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
 use zerodb_domain::RepositoryError;
@@ -50,7 +52,11 @@ pub enum SetupError {
 }
 
 pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // Fast recycling skips the `SELECT 1` on every checkout; a broken connection is still
+    // detected (and discarded) by the query that meets it.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(options.max_size)
         .wait_timeout(Some(options.acquire_timeout))

@@ -3,12 +3,15 @@
 use crate::counts::{Counts, counts_sql};
 use crate::error::{map_diesel, map_pool};
 use crate::pool::PgPool;
-use crate::schema::zerodb_projects;
+use crate::schema::{zerodb_events, zerodb_projects};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 use zerodb_domain::database::{DatabaseConfig, DatabaseStatistics};
 use zerodb_domain::pagination::PageRequest;
@@ -55,13 +58,40 @@ struct NewProjectRow<'a> {
     description: Option<&'a str>,
 }
 
+/// How long a looked-up project is reused. Every request checks its project, so the cache
+/// saves one query per request; changes made through this repository take effect at once,
+/// changes made by another process within this time.
+const CACHE_TTL: Duration = Duration::from_secs(1);
+const CACHE_MAX: usize = 10_000;
+
 pub struct PgProjectRepository {
     pool: PgPool,
+    cache: Mutex<HashMap<ProjectId, (Instant, Project)>>,
 }
 
 impl PgProjectRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, cache: Mutex::new(HashMap::new()) }
+    }
+
+    fn cached(&self, id: ProjectId) -> Option<Project> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.get(&id).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, p)| p.clone())
+    }
+
+    fn remember(&self, project: &Project) {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHE_MAX {
+            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(project.id, (Instant::now(), project.clone()));
+    }
+
+    fn forget(&self, id: ProjectId) {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
     }
 }
 
@@ -84,14 +114,19 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn get(&self, id: ProjectId) -> Result<Project, RepositoryError> {
+        if let Some(project) = self.cached(id) {
+            return Ok(project);
+        }
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        zerodb_projects::table
+        let project = zerodb_projects::table
             .find(id.as_uuid())
             .select(ProjectRow::as_select())
             .first(&mut conn)
             .await
             .map(ProjectRow::into_domain)
-            .map_err(map_diesel)
+            .map_err(map_diesel)?;
+        self.remember(&project);
+        Ok(project)
     }
 
     async fn list_by_owner(
@@ -116,26 +151,38 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn delete(&self, id: ProjectId) -> Result<(), RepositoryError> {
+        self.forget(id);
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        // Every table owned by a project references it ON DELETE CASCADE: one statement
-        // removes all of its data atomically.
-        let deleted = diesel::delete(zerodb_projects::table.find(id.as_uuid()))
-            .execute(&mut conn)
+        // Every table owned by a project references it ON DELETE CASCADE, except the event
+        // log (kept free of a per-row foreign key check): one transaction removes it all.
+        let deleted = conn
+            .transaction(async |conn| {
+                diesel::delete(
+                    zerodb_events::table.filter(zerodb_events::project_id.eq(id.as_uuid())),
+                )
+                .execute(conn)
+                .await?;
+                diesel::delete(zerodb_projects::table.find(id.as_uuid())).execute(conn).await
+            })
             .await
             .map_err(map_diesel)?;
         if deleted == 0 { Err(RepositoryError::NotFound) } else { Ok(()) }
     }
 
     async fn enable_database(&self, id: ProjectId) -> Result<Project, RepositoryError> {
+        self.forget(id);
         use zerodb_projects::dsl as p;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        diesel::update(p::zerodb_projects.find(id.as_uuid()))
+        let project = diesel::update(p::zerodb_projects.find(id.as_uuid()))
             .set((p::database_enabled.eq(true), p::updated_at.eq(diesel::dsl::now)))
             .returning(ProjectRow::as_returning())
             .get_result(&mut conn)
             .await
             .map(ProjectRow::into_domain)
-            .map_err(map_diesel)
+            .map_err(map_diesel)?;
+        // Another request may have cached the old row meanwhile: replace it.
+        self.remember(&project);
+        Ok(project)
     }
 
     async fn update_config(
@@ -144,16 +191,20 @@ impl ProjectRepository for PgProjectRepository {
         config: DatabaseConfig,
     ) -> Result<Project, RepositoryError> {
         use zerodb_projects::dsl as p;
+        self.forget(id);
         let config =
             serde_json::to_value(&config).map_err(|e| RepositoryError::Internal(e.to_string()))?;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        diesel::update(p::zerodb_projects.find(id.as_uuid()))
+        let project = diesel::update(p::zerodb_projects.find(id.as_uuid()))
             .set((p::database_config.eq(config), p::updated_at.eq(diesel::dsl::now)))
             .returning(ProjectRow::as_returning())
             .get_result(&mut conn)
             .await
             .map(ProjectRow::into_domain)
-            .map_err(map_diesel)
+            .map_err(map_diesel)?;
+        // Another request may have cached the old row meanwhile: replace it.
+        self.remember(&project);
+        Ok(project)
     }
 
     async fn statistics(&self, id: ProjectId) -> Result<DatabaseStatistics, RepositoryError> {

@@ -171,6 +171,23 @@ impl TestDatabase {
         Ok(Self { url: server.url(&name), name, admin_url })
     }
 
+    /// Runs a query answering one `bigint` column named `n`, for assertions on raw storage.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = match AsyncPgConnection::establish(&self.url).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        match diesel::sql_query(sql).get_result::<N>(&mut conn).await {
+            Ok(row) => row.n,
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+
     /// A small pool on this database.
     pub fn pool(&self) -> PgPool {
         let options = PoolOptions { max_size: 4, ..PoolOptions::default() };

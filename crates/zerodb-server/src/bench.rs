@@ -147,6 +147,9 @@ pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Resul
         .project_id;
     client.enable_database(project).await?;
 
+    // Warm-up, unmeasured: opens pooled connections on both sides.
+    let warmup = options.clients.iter().copied().max().unwrap_or(1);
+    let _ = publish_for(&client, project, warmup, 1, 2).await;
     println!("zerodb bench events against {base_url} ({} s per run)", options.seconds);
     println!("{:<28} {:>12} {:>8} {:>10} {:>10}", "run", "events/s", "errors", "p50 ms", "p95 ms");
     for &clients in &options.clients {

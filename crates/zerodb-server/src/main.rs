@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command: UserCommand::Create { email, password, admin } } => {
             let db = Database::connect(&settings).await?;
             let secret = jwt_secret(&settings)?;
-            let services = build_services(&db, &settings, &secret);
+            let services = build_services(&db, &settings, &secret)?;
             let role = if admin { Role::Admin } else { Role::User };
             let result = services.auth.create_user(&email, password, role).await;
             db.shutdown().await;

@@ -123,7 +123,11 @@ pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
 
 /// Builds every service on the PostgreSQL adapters. Starts the event writers, so it must be
 /// called inside a Tokio runtime.
-pub fn build_services(db: &Database, settings: &Settings, secret: &[u8]) -> Services {
+pub fn build_services(
+    db: &Database,
+    settings: &Settings,
+    secret: &[u8],
+) -> Result<Services, StartupError> {
     let pool = &db.pool;
     let ports = Ports {
         users: Arc::new(PgUserRepository::new(pool.clone())),
@@ -134,7 +138,7 @@ pub fn build_services(db: &Database, settings: &Settings, secret: &[u8]) -> Serv
         agent_logs: Arc::new(PgAgentLogRepository::new(pool.clone())),
         admin: Arc::new(PgAdminRepository::new(pool.clone())),
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
-        events: PgEventBus::start(pool.clone(), db.url.clone()),
+        events: PgEventBus::start(pool.clone(), db.url.clone())?,
         password_hasher: Arc::new(Argon2PasswordHasher),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
@@ -148,7 +152,7 @@ pub fn build_services(db: &Database, settings: &Settings, secret: &[u8]) -> Serv
         version: env!("CARGO_PKG_VERSION"),
         max_event_payload_bytes: settings.events.max_payload_bytes,
     };
-    Services::new(ports, options)
+    Ok(Services::new(ports, options))
 }
 
 struct PgReadiness(PgPool);
@@ -216,7 +220,7 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let services = build_services(db, settings, secret);
+        let services = build_services(db, settings, secret)?;
         let meter = services.meter.clone();
         let default_rate_limit = settings.rate_limit.enabled.then_some(RateLimit {
             per_second: settings.rate_limit.requests_per_second,
