@@ -32,7 +32,8 @@ use zerodb_domain::{ProjectId, RepositoryError};
 const CHANNEL: &str = "zerodb_events";
 /// Most events one group commit carries.
 const MAX_GROUP_EVENTS: usize = 4000;
-/// Writers committing in parallel: while one waits for its fsync, the next gathers a group.
+/// Writer tasks. Each project's publishes always go to the same writer, so writers never
+/// wait for each other's locks; different projects commit in parallel.
 const WRITERS: usize = 2;
 
 type Reply = oneshot::Sender<Result<Vec<Event>, RepositoryError>>;
@@ -76,7 +77,7 @@ impl Hub {
 
 pub struct PgEventBus {
     pool: PgPool,
-    queue: mpsc::Sender<Job>,
+    queues: Vec<mpsc::Sender<Job>>,
     hub: Arc<Hub>,
 }
 
@@ -89,25 +90,22 @@ impl PgEventBus {
     pub fn start(pool: PgPool, database_url: String) -> Result<Arc<Self>, SetupError> {
         let writer_pool =
             build_pool(&database_url, PoolOptions { max_size: WRITERS, ..PoolOptions::default() })?;
-        let (queue, receiver) = mpsc::channel::<Job>(16 * 1024);
-        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let hub = Arc::new(Hub::default());
-        for _ in 0..WRITERS {
-            tokio::spawn(write_groups(writer_pool.clone(), receiver.clone(), hub.clone()));
-        }
+        let queues = (0..WRITERS)
+            .map(|_| {
+                let (queue, receiver) = mpsc::channel::<Job>(8 * 1024);
+                tokio::spawn(write_groups(writer_pool.clone(), receiver, hub.clone()));
+                queue
+            })
+            .collect();
         tokio::spawn(listen(database_url, hub.clone()));
-        Ok(Arc::new(Self { pool, queue, hub }))
+        Ok(Arc::new(Self { pool, queues, hub }))
     }
 }
 
-async fn write_groups(
-    pool: PgPool,
-    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
-    hub: Arc<Hub>,
-) {
+async fn write_groups(pool: PgPool, mut receiver: mpsc::Receiver<Job>, hub: Arc<Hub>) {
     loop {
         let jobs = {
-            let mut receiver = receiver.lock().await;
             let Some(first) = receiver.recv().await else { return };
             let mut count = first.events.len();
             let mut jobs = vec![first];
@@ -295,7 +293,8 @@ impl EventBus for PgEventBus {
         events: Vec<NewEvent>,
     ) -> Result<Vec<Event>, RepositoryError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
+        let writer = project_id.as_uuid().as_u128() as usize % self.queues.len().max(1);
+        self.queues[writer]
             .send(Job { project_id, events, reply })
             .await
             .map_err(|_| RepositoryError::Unavailable("event writer stopped".into()))?;
