@@ -88,10 +88,6 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(ErrorCode::InvalidPath, format!("invalid path parameter: {err}")).into()
 }
 
-pub fn payload_too_large() -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
-}
-
 /// Checks a request DTO's transport-level limits (sizes of lists and strings), answering 422
 /// with the offending fields named, before the domain sees it.
 pub fn validate<T: validator::Validate>(request: &T) -> Result<(), ApiError> {

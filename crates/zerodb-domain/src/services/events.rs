@@ -57,7 +57,7 @@ impl EventService {
         let mut events = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
             let prefix = if batch { format!("events[{i}]") } else { String::new() };
-            let size = serde_json::to_vec(&input.payload).map(|b| b.len()).unwrap_or(usize::MAX);
+            let size = serialized_len(&input.payload);
             if size > self.max_payload_bytes {
                 let field =
                     if batch { format!("{prefix}.event_payload") } else { "event_payload".into() };
@@ -192,5 +192,33 @@ impl EventService {
         self.access.enabled_project(who, project_id, READ).await?;
         let group = TopicName::new(group, "group")?;
         Ok(self.bus.consumer_offsets(project_id, &group).await?)
+    }
+}
+
+/// The payload's serialised size, counted without building the bytes.
+fn serialized_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_serialised_bytes() {
+        let v = serde_json::json!({"a": [1, "x"], "b": null});
+        assert_eq!(super::serialized_len(&v), serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0));
     }
 }
