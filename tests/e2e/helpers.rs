@@ -18,6 +18,44 @@ pub struct TestApp {
     pub db: TestDatabase,
     /// The server's request meter, to flush usage counts on demand.
     pub meter: Arc<UsageMeter>,
+    /// Stops the server gracefully.
+    pub handle: actix_web::dev::ServerHandle,
+    /// The server's data directory (vector index snapshots).
+    pub data_dir: Arc<tempfile::TempDir>,
+    /// Finishes when the server has stopped.
+    pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// A server as the tests start it: port 0, one worker, the test database and secret.
+pub fn test_settings(db_url: &str, data_dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.server.port = 0;
+    settings.server.workers = Some(1);
+    settings.database.url = Some(Secret::new(db_url.to_owned()));
+    settings.database.max_connections = 4;
+    settings.auth.jwt_secret = Some(Secret::new(JWT_SECRET));
+    settings.data_dir = data_dir.to_path_buf();
+    settings
+}
+
+/// A running server: its address, stop handle and completion.
+pub struct Server {
+    pub address: String,
+    pub meter: Arc<UsageMeter>,
+    pub handle: actix_web::dev::ServerHandle,
+    pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts a server with these settings inside this test's runtime.
+pub async fn start_server(settings: &Settings) -> Server {
+    let database = Database::connect(settings).await.expect("database");
+    let secret = settings.auth.jwt_secret.clone().expect("secret");
+    let app =
+        Application::build(settings, &database, secret.expose().as_bytes(), false).expect("build");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (meter, handle) = (app.meter(), app.handle());
+    let stopped = tokio::spawn(app.run_until_stopped());
+    Server { address, meter, handle, stopped }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -29,21 +67,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         zerodb_server::telemetry::init(&Settings::defaults().expect("defaults").log);
     }
-    let mut settings = Settings::defaults().expect("defaults");
-    settings.server.port = 0;
-    settings.server.workers = Some(1);
-    settings.database.url = Some(Secret::new(db.url.clone()));
-    settings.database.max_connections = 4;
-    settings.auth.jwt_secret = Some(Secret::new(JWT_SECRET));
+    let data_dir = Arc::new(tempfile::tempdir().expect("data dir"));
+    let mut settings = test_settings(&db.url, data_dir.path());
     adjust(&mut settings);
-    let database = Database::connect(&settings).await.expect("database");
-    let secret = settings.auth.jwt_secret.clone().expect("secret");
-    let app =
-        Application::build(&settings, &database, secret.expose().as_bytes(), false).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let meter = app.meter();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { client: Client::new(&address), address, db, meter }
+    let server = start_server(&settings).await;
+    TestApp {
+        client: Client::new(&server.address),
+        address: server.address,
+        db,
+        meter: server.meter,
+        handle: server.handle,
+        data_dir,
+        stopped: server.stopped,
+    }
 }
 
 impl TestApp {

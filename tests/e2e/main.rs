@@ -15,3 +15,4 @@ mod projects;
 mod rlhf;
 mod strangers;
 mod tables;
+mod vectors;

@@ -492,6 +492,109 @@ impl Client {
         .await
     }
 
+    // --- vectors ------------------------------------------------------------------------
+
+    /// Inserts a vector, or replaces the one with its id.
+    pub async fn upsert_vector(
+        &self,
+        project_id: Uuid,
+        vector: &NewVector,
+    ) -> Result<UpsertedVector, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/vectors/upsert"), vector).await
+    }
+
+    /// Upserts up to 1000 vectors, all or nothing.
+    pub async fn upsert_vectors(
+        &self,
+        project_id: Uuid,
+        vectors: &[NewVector],
+    ) -> Result<UpsertedVectors, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/vectors/upsert-batch"),
+            &json!({"vectors": vectors}),
+        )
+        .await
+    }
+
+    pub async fn search_vectors(
+        &self,
+        project_id: Uuid,
+        search: &VectorSearch,
+    ) -> Result<VectorSearchResults, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/vectors/search"), search).await
+    }
+
+    pub async fn list_vectors(
+        &self,
+        project_id: Uuid,
+        query: &VectorQuery,
+    ) -> Result<Page<Vector>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/vectors");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    pub async fn get_vector(
+        &self,
+        project_id: Uuid,
+        vector_id: Uuid,
+    ) -> Result<Vector, ClientError> {
+        self.get(&format!("/api/v1/projects/{project_id}/database/vectors/{vector_id}")).await
+    }
+
+    pub async fn delete_vector(
+        &self,
+        project_id: Uuid,
+        vector_id: Uuid,
+    ) -> Result<(), ClientError> {
+        self.delete_no_content(&format!(
+            "/api/v1/projects/{project_id}/database/vectors/{vector_id}"
+        ))
+        .await
+    }
+
+    /// Deletes vectors by id.
+    pub async fn delete_vectors(
+        &self,
+        project_id: Uuid,
+        vector_ids: &[Uuid],
+    ) -> Result<DeletedVectors, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/vectors/delete"),
+            &json!({"vector_ids": vector_ids}),
+        )
+        .await
+    }
+
+    /// Deletes every vector of a namespace matching a metadata filter.
+    pub async fn delete_vectors_where(
+        &self,
+        project_id: Uuid,
+        namespace: &str,
+        filter: &Value,
+    ) -> Result<DeletedVectors, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/vectors/delete"),
+            &json!({"namespace": namespace, "filter": filter}),
+        )
+        .await
+    }
+
+    pub async fn create_namespace(
+        &self,
+        project_id: Uuid,
+        namespace: &NewNamespace,
+    ) -> Result<VectorNamespace, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces"), namespace)
+            .await
+    }
+
+    pub async fn list_namespaces(
+        &self,
+        project_id: Uuid,
+    ) -> Result<Vec<VectorNamespace>, ClientError> {
+        self.get(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces")).await
+    }
+
     pub async fn list_events(
         &self,
         project_id: Uuid,

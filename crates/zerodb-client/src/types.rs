@@ -84,6 +84,8 @@ pub struct DatabaseStatus {
     pub config: Value,
     pub statistics: DatabaseStatistics,
     pub rlhf: RlhfSummary,
+    #[serde(default)]
+    pub vector_namespaces: Vec<VectorNamespace>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -408,4 +410,159 @@ pub struct ConsumerOffset {
 pub struct Consumer {
     pub group: String,
     pub offsets: Vec<ConsumerOffset>,
+}
+
+// --- vectors ------------------------------------------------------------------------------
+
+/// A vector to upsert.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct NewVector {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub vector_embedding: Vec<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl NewVector {
+    pub fn new(embedding: Vec<f32>) -> Self {
+        Self { vector_embedding: embedding, ..Self::default() }
+    }
+    pub fn in_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Some(namespace.to_owned());
+        self
+    }
+    pub fn with_id(mut self, id: Uuid) -> Self {
+        self.vector_id = Some(id);
+        self
+    }
+    pub fn with_metadata(mut self, metadata: Value) -> Self {
+        self.vector_metadata = Some(metadata);
+        self
+    }
+    pub fn with_document(mut self, document: &str) -> Self {
+        self.document = Some(document.to_owned());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UpsertedVector {
+    pub vector_id: Uuid,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UpsertedVectors {
+    pub upserted: usize,
+    pub vectors: Vec<UpsertedVector>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Vector {
+    pub vector_id: Uuid,
+    pub namespace: String,
+    #[serde(default)]
+    pub vector_embedding: Option<Vec<f32>>,
+    pub document: Option<String>,
+    pub vector_metadata: Value,
+    pub source: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A similarity search.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct VectorSearch {
+    pub query_vector: Vec<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f32>,
+    pub include_vectors: bool,
+}
+
+impl VectorSearch {
+    pub fn new(query: Vec<f32>, limit: u32) -> Self {
+        Self { query_vector: query, limit: Some(limit), ..Self::default() }
+    }
+    pub fn in_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Some(namespace.to_owned());
+        self
+    }
+    pub fn with_filter(mut self, filter: Value) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VectorHit {
+    pub vector_id: Uuid,
+    pub score: f32,
+    pub namespace: String,
+    pub document: Option<String>,
+    pub vector_metadata: Value,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub vector_embedding: Option<Vec<f32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VectorSearchResults {
+    pub results: Vec<VectorHit>,
+    pub count: usize,
+}
+
+/// Which vectors to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VectorQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_vectors: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VectorNamespace {
+    pub namespace: String,
+    pub dimension: Option<u32>,
+    pub metric: String,
+    pub quantization: String,
+    pub vector_count: u64,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub indexed_vectors: Option<u64>,
+    #[serde(default)]
+    pub index_memory_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewNamespace {
+    pub namespace: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DeletedVectors {
+    pub deleted: u64,
 }

@@ -97,6 +97,7 @@ pub struct DatabaseStatus {
     pub project: Project,
     pub statistics: DatabaseStatistics,
     pub rlhf: RlhfSummary,
+    pub vector_namespaces: Vec<crate::vectors::NamespaceStats>,
 }
 
 #[cfg(test)]

@@ -41,6 +41,10 @@ pub enum ConflictKind {
     TableExists,
     TableLimitExceeded,
     RowLimitExceeded,
+    /// A vector namespace exists with other settings.
+    NamespaceExists,
+    /// A vector id is taken in another namespace.
+    VectorIdTaken,
 }
 
 /// Why a caller could not be authenticated.
@@ -75,6 +79,9 @@ pub enum ServiceError {
     /// A value is larger than the configured limit.
     #[error("{field} is larger than the limit of {limit} bytes")]
     TooLarge { field: String, limit: usize },
+    /// A vector's length differs from its namespace's dimension.
+    #[error("namespace '{namespace}' holds {expected}-dimensional vectors, got {got}")]
+    DimensionMismatch { namespace: String, expected: u32, got: u32 },
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]

@@ -24,6 +24,7 @@ pub mod tables;
 pub mod usage;
 pub mod users;
 mod validation;
+pub mod vectors;
 
 pub use error::{ConflictKind, FieldViolation, RepositoryError, ServiceError};
 pub use ids::{ApiKeyId, ProjectId, RowId, TableId, UserId};

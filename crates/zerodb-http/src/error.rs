@@ -37,6 +37,9 @@ pub enum ErrorCode {
     RateLimited,
     ServiceUnavailable,
     InternalError,
+    DimensionMismatch,
+    NamespaceExists,
+    VectorIdTaken,
 }
 
 impl ErrorCode {
@@ -57,10 +60,14 @@ impl ErrorCode {
             | ErrorCode::TableExists
             | ErrorCode::TableLimitExceeded
             | ErrorCode::RowLimitExceeded
-            | ErrorCode::DatabaseNotEnabled => StatusCode::CONFLICT,
+            | ErrorCode::DatabaseNotEnabled
+            | ErrorCode::NamespaceExists
+            | ErrorCode::VectorIdTaken => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed | ErrorCode::DimensionMismatch => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,6 +155,8 @@ impl From<ServiceError> for ApiError {
                     ConflictKind::TableExists => ErrorCode::TableExists,
                     ConflictKind::TableLimitExceeded => ErrorCode::TableLimitExceeded,
                     ConflictKind::RowLimitExceeded => ErrorCode::RowLimitExceeded,
+                    ConflictKind::NamespaceExists => ErrorCode::NamespaceExists,
+                    ConflictKind::VectorIdTaken => ErrorCode::VectorIdTaken,
                 };
                 ApiError::new(code, message)
             }
@@ -180,6 +189,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooLarge { field, limit } => {
                 ApiError::new(ErrorCode::PayloadTooLarge, message)
                     .with_details(json!({ "field": field, "limit_bytes": limit }))
+            }
+            ServiceError::DimensionMismatch { namespace, expected, got } => {
+                ApiError::new(ErrorCode::DimensionMismatch, message).with_details(
+                    json!({ "namespace": namespace, "expected": expected, "got": got }),
+                )
             }
             ServiceError::RegistrationDisabled => {
                 ApiError::new(ErrorCode::RegistrationDisabled, message)

@@ -42,11 +42,13 @@ pub struct AppState {
 pub struct HttpLimits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest batch-upsert body (1000 embeddings as JSON numbers), in bytes.
+    pub max_vector_batch_bytes: usize,
 }
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self { max_body_bytes: 8 * 1024 * 1024 }
+        Self { max_body_bytes: 8 * 1024 * 1024, max_vector_batch_bytes: 64 * 1024 * 1024 }
     }
 }
 
@@ -82,6 +84,7 @@ pub fn configure(
                     .configure(routes::rlhf::config)
                     .configure(routes::agent_logs::config)
                     .configure(routes::events::config)
+                    .configure(|cfg| routes::vectors::config(cfg, limits.max_vector_batch_bytes))
                     .configure(routes::admin::config),
             )
             .default_service(web::to(routes::route_not_found));

@@ -2,7 +2,7 @@
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, agent_logs, api_keys, auth, database, events, health, projects, rlhf, tables,
+    admin, agent_logs, api_keys, auth, database, events, health, projects, rlhf, tables, vectors,
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -40,6 +40,9 @@ impl Modify for SecuritySchemes {
         agent_logs::log_agent, agent_logs::log_agent_batch, agent_logs::list_agent_logs,
         events::publish_event, events::publish_events, events::list_events, events::stream_events,
         events::commit_consumer, events::get_consumer,
+        vectors::upsert_vector, vectors::upsert_vectors, vectors::list_vectors, vectors::get_vector,
+        vectors::delete_vector, vectors::delete_vectors, vectors::search_vectors,
+        vectors::list_namespaces, vectors::create_namespace,
         admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode)),

@@ -22,6 +22,7 @@ use zerodb_domain::services::{Ports, ServiceOptions, Services};
 use zerodb_domain::tables::MockTableRepository;
 use zerodb_domain::usage::MockUsageRepository;
 use zerodb_domain::users::MockUserRepository;
+use zerodb_domain::vectors::MockVectorStore;
 use zerodb_domain::{ProjectId, RepositoryError, UserId};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::security::JwtTokenIssuer;
@@ -92,6 +93,7 @@ fn state_with(
         admin: Arc::new(MockAdminRepository::new()),
         usage: Arc::new(usage),
         events: Arc::new(MockEventBus::new()),
+        vectors: Arc::new(MockVectorStore::new()),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
     };
@@ -100,6 +102,7 @@ fn state_with(
         started_at: Utc::now(),
         version: "test",
         max_event_payload_bytes: 1024,
+        vectors: Default::default(),
     };
     web::Data::new(AppState {
         services: Services::new(ports, options),
@@ -115,9 +118,12 @@ fn state_with(
 macro_rules! app {
     ($state:expr) => {
         test::init_service(
-            App::new()
-                .wrap(from_fn(zerodb_http::request_id::observe_requests))
-                .configure(zerodb_http::configure($state, HttpLimits { max_body_bytes: 4096 })),
+            App::new().wrap(from_fn(zerodb_http::request_id::observe_requests)).configure(
+                zerodb_http::configure(
+                    $state,
+                    HttpLimits { max_body_bytes: 4096, max_vector_batch_bytes: 4096 },
+                ),
+            ),
         )
         .await
     };

@@ -18,6 +18,7 @@ mod projects;
 mod rlhf;
 mod tables;
 mod users;
+mod vectors;
 mod views;
 
 pub use admin::ensure_database;
@@ -29,4 +30,5 @@ pub use projects::PgProjectRepository;
 pub use rlhf::PgRlhfRepository;
 pub use tables::PgTableRepository;
 pub use users::PgUserRepository;
+pub use vectors::{PgVectorRecords, decode_embedding, encode_embedding};
 pub use views::{PgAdminRepository, PgUsageRepository};

@@ -51,7 +51,45 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub metering: MeteringSettings,
     pub events: EventSettings,
+    pub vectors: VectorSettings,
     pub log: LogSettings,
+}
+
+/// Which implementation serves vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VectorBackend {
+    /// PostgreSQL records plus the in-process HNSW index.
+    Builtin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorSettings {
+    pub backend: VectorBackend,
+    /// Keep index snapshots under `data_dir/vectors` so restarts load instead of rebuilding.
+    pub snapshots: bool,
+    /// How often changed namespaces are snapshotted (and always at shutdown).
+    pub snapshot_interval_secs: u64,
+    /// How often the index compares its position with the database, in case a
+    /// notification was missed.
+    pub reconcile_interval_ms: u64,
+    pub max_metadata_bytes: usize,
+    /// Body limit of `upsert-batch` (1000 embeddings as JSON).
+    pub max_batch_body_bytes: usize,
+    /// Settings of namespaces created by their first upsert.
+    pub default_metric: zerodb_domain::vectors::Metric,
+    pub default_quantization: zerodb_domain::vectors::Quantization,
+    /// HNSW graph degree.
+    pub connectivity: usize,
+    /// HNSW candidate list while inserting.
+    pub expansion_add: usize,
+    /// HNSW candidate list while searching.
+    pub expansion_search: usize,
+    /// Namespaces and filter matches up to this size are searched exactly.
+    pub exact_threshold: usize,
+    /// int8 namespaces rescore `limit * oversample` candidates from full precision.
+    pub oversample: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +196,21 @@ flush_interval_secs = 10
 max_payload_bytes = 262144
 heartbeat_secs = 15
 slow_consumer_timeout_secs = 30
+
+[vectors]
+backend = "builtin"
+snapshots = true
+snapshot_interval_secs = 300
+reconcile_interval_ms = 2000
+max_metadata_bytes = 16384
+max_batch_body_bytes = 67108864
+default_metric = "cosine"
+default_quantization = "none"
+connectivity = 16
+expansion_add = 64
+expansion_search = 128
+exact_threshold = 2000
+oversample = 4
 
 [log]
 format = "text"

@@ -1,6 +1,6 @@
 //! Wiring: the database (embedded or external), the services, and the HTTP server.
 
-use crate::config::{Profile, Settings};
+use crate::config::{Profile, Settings, VectorBackend};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -9,18 +9,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use zerodb_domain::admin::AdminRepository;
 use zerodb_domain::rate_limit::RateLimit;
-use zerodb_domain::services::{Ports, ServiceOptions, Services};
+use zerodb_domain::services::{Ports, ServiceOptions, Services, VectorOptions};
 use zerodb_domain::usage::UsageMeter;
+use zerodb_domain::vectors::NamespaceSpec;
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::rate_limit::InProcessRateLimiter;
 use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
+use zerodb_index::{IndexSettings, IndexedVectorStore};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
     PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgPool,
     PgProjectRepository, PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository,
-    PoolOptions, build_pool, ensure_database, run_migrations,
+    PgVectorRecords, PoolOptions, build_pool, ensure_database, run_migrations,
 };
 
 /// The database name ZeroDB uses inside its embedded cluster.
@@ -128,7 +130,45 @@ pub fn build_services(
     settings: &Settings,
     secret: &[u8],
 ) -> Result<Services, StartupError> {
+    Ok(build_backends(db, settings, secret)?.services)
+}
+
+/// The services and the handles the server needs to run and stop them.
+pub struct Backends {
+    pub services: Services,
+    pub vector_index: Arc<IndexedVectorStore>,
+}
+
+/// The in-process vector index over PostgreSQL records, per `settings.vectors`.
+fn vector_index(db: &Database, settings: &Settings) -> Arc<IndexedVectorStore> {
+    let v = &settings.vectors;
+    match v.backend {
+        VectorBackend::Builtin => {
+            tracing::info!(backend = "builtin", "vector backend");
+        }
+    }
+    let records = Arc::new(PgVectorRecords::start(db.pool.clone(), db.url.clone()));
+    let index_settings = IndexSettings {
+        connectivity: v.connectivity,
+        expansion_add: v.expansion_add,
+        expansion_search: v.expansion_search,
+        exact_threshold: v.exact_threshold,
+        oversample: v.oversample,
+        ..IndexSettings::default()
+    };
+    let snapshot_dir = v.snapshots.then(|| settings.data_dir.join("vectors"));
+    Arc::new(IndexedVectorStore::new(records, index_settings, snapshot_dir))
+}
+
+/// Builds every service and its adapters. Starts background tasks (event writers, the
+/// vector change listener), so it must be called inside a Tokio runtime.
+pub fn build_backends(
+    db: &Database,
+    settings: &Settings,
+    secret: &[u8],
+) -> Result<Backends, StartupError> {
     let pool = &db.pool;
+    let vector_index = vector_index(db, settings);
     let ports = Ports {
         users: Arc::new(PgUserRepository::new(pool.clone())),
         projects: Arc::new(PgProjectRepository::new(pool.clone())),
@@ -139,6 +179,7 @@ pub fn build_services(
         admin: Arc::new(PgAdminRepository::new(pool.clone())),
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
         events: PgEventBus::start(pool.clone(), db.url.clone())?,
+        vectors: vector_index.clone(),
         password_hasher: Arc::new(Argon2PasswordHasher),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
@@ -151,8 +192,15 @@ pub fn build_services(
         started_at: Utc::now(),
         version: env!("CARGO_PKG_VERSION"),
         max_event_payload_bytes: settings.events.max_payload_bytes,
+        vectors: VectorOptions {
+            max_metadata_bytes: settings.vectors.max_metadata_bytes,
+            default_spec: NamespaceSpec {
+                metric: settings.vectors.default_metric,
+                quantization: settings.vectors.default_quantization,
+            },
+        },
     };
-    Ok(Services::new(ports, options))
+    Ok(Backends { services: Services::new(ports, options), vector_index })
 }
 
 struct PgReadiness(PgPool);
@@ -205,6 +253,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     meter: Arc<UsageMeter>,
     flush_interval: Duration,
+    vector_index: Arc<IndexedVectorStore>,
 }
 
 impl Application {
@@ -220,7 +269,11 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let services = build_services(db, settings, secret)?;
+        let Backends { services, vector_index } = build_backends(db, settings, secret)?;
+        vector_index.spawn_background(
+            Duration::from_millis(settings.vectors.reconcile_interval_ms),
+            Duration::from_secs(settings.vectors.snapshot_interval_secs),
+        );
         let meter = services.meter.clone();
         let default_rate_limit = settings.rate_limit.enabled.then_some(RateLimit {
             per_second: settings.rate_limit.requests_per_second,
@@ -245,7 +298,10 @@ impl Application {
                 ),
             },
         });
-        let limits = HttpLimits { max_body_bytes: settings.server.max_body_bytes };
+        let limits = HttpLimits {
+            max_body_bytes: settings.server.max_body_bytes,
+            max_vector_batch_bytes: settings.vectors.max_batch_body_bytes,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(zerodb_http::request_id::observe_requests))
@@ -265,12 +321,23 @@ impl Application {
             server: server.run(),
             meter,
             flush_interval: Duration::from_secs(settings.metering.flush_interval_secs),
+            vector_index,
         })
     }
 
     /// The request meter, e.g. to flush it on demand.
     pub fn meter(&self) -> Arc<UsageMeter> {
         self.meter.clone()
+    }
+
+    /// The vector index, e.g. to wait until it has caught up with the database.
+    pub fn vector_index(&self) -> Arc<IndexedVectorStore> {
+        self.vector_index.clone()
+    }
+
+    /// A handle that stops the server gracefully (the index snapshot is written on the way).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn port(&self) -> u16 {
@@ -297,6 +364,7 @@ impl Application {
         if let Err(e) = self.meter.flush().await {
             tracing::error!(error = %e, "final usage flush failed; these counts are lost");
         }
+        self.vector_index.snapshot().await;
         result
     }
 }

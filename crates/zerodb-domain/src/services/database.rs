@@ -7,6 +7,7 @@ use crate::ids::ProjectId;
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{Project, ProjectRepository};
 use crate::rlhf::RlhfRepository;
+use crate::vectors::VectorStore;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ const WRITE: Permission = Permission::Data(Area::Database, Operation::Write);
 pub struct DatabaseService {
     projects: Arc<dyn ProjectRepository>,
     rlhf: Arc<dyn RlhfRepository>,
+    vectors: Arc<dyn VectorStore>,
     access: Arc<AccessPolicy>,
 }
 
@@ -23,9 +25,10 @@ impl DatabaseService {
     pub fn new(
         projects: Arc<dyn ProjectRepository>,
         rlhf: Arc<dyn RlhfRepository>,
+        vectors: Arc<dyn VectorStore>,
         access: Arc<AccessPolicy>,
     ) -> Self {
-        Self { projects, rlhf, access }
+        Self { projects, rlhf, vectors, access }
     }
 
     pub async fn status(
@@ -72,6 +75,7 @@ impl DatabaseService {
     async fn with_statistics(&self, project: Project) -> Result<DatabaseStatus, ServiceError> {
         let statistics = self.projects.statistics(project.id).await?;
         let rlhf = self.rlhf.summary(project.id).await?;
-        Ok(DatabaseStatus { project, statistics, rlhf })
+        let vector_namespaces = self.vectors.namespaces(project.id).await?;
+        Ok(DatabaseStatus { project, statistics, rlhf, vector_namespaces })
     }
 }

@@ -10,6 +10,7 @@ mod events;
 mod projects;
 mod rlhf;
 mod tables;
+mod vectors;
 
 pub use admin::{AdminService, MAX_USAGE_DAYS, SystemStats};
 pub use agent_logs::AgentLogService;
@@ -20,6 +21,7 @@ pub use events::{EventService, EventStart};
 pub use projects::ProjectService;
 pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
+pub use vectors::{DeleteInput, SearchInput, VectorOptions, VectorService, search_request};
 
 use crate::access::AccessPolicy;
 use crate::admin::AdminRepository;
@@ -32,6 +34,7 @@ use crate::security::{PasswordHasher, TokenIssuer};
 use crate::tables::TableRepository;
 use crate::usage::{UsageMeter, UsageRepository};
 use crate::users::UserRepository;
+use crate::vectors::VectorStore;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -47,6 +50,7 @@ pub struct Ports {
     pub admin: Arc<dyn AdminRepository>,
     pub usage: Arc<dyn UsageRepository>,
     pub events: Arc<dyn EventBus>,
+    pub vectors: Arc<dyn VectorStore>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
 }
@@ -60,6 +64,7 @@ pub struct ServiceOptions {
     pub version: &'static str,
     /// Largest accepted event payload, serialised.
     pub max_event_payload_bytes: usize,
+    pub vectors: VectorOptions,
 }
 
 /// Every service, wired to one set of ports.
@@ -73,6 +78,7 @@ pub struct Services {
     pub agent_logs: AgentLogService,
     pub admin: AdminService,
     pub events: EventService,
+    pub vectors: VectorService,
     /// Counts granted project accesses; flush it periodically and at shutdown.
     pub meter: Arc<UsageMeter>,
 }
@@ -94,8 +100,10 @@ impl Services {
             database: DatabaseService::new(
                 ports.projects.clone(),
                 ports.rlhf.clone(),
+                ports.vectors.clone(),
                 access.clone(),
             ),
+            vectors: VectorService::new(ports.vectors, access.clone(), options.vectors),
             tables: TableService::new(ports.tables, access.clone()),
             rlhf: RlhfService::new(ports.rlhf, access.clone()),
             agent_logs: AgentLogService::new(ports.agent_logs, access.clone()),

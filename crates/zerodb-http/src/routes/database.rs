@@ -70,6 +70,8 @@ pub struct DatabaseStatusResponse {
     pub config: Value,
     pub statistics: DatabaseStatistics,
     pub rlhf: RlhfSummary,
+    /// Per vector namespace: count, dimension, metric, quantization and index memory.
+    pub vector_namespaces: Vec<super::vectors::NamespaceResponse>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -93,6 +95,7 @@ impl From<DatabaseStatus> for DatabaseStatusResponse {
                     .map(|b| RewardBucket { lower: b.lower, upper: b.upper, count: b.count })
                     .collect(),
             },
+            vector_namespaces: s.vector_namespaces.into_iter().map(Into::into).collect(),
             updated_at: s.project.updated_at,
         }
     }

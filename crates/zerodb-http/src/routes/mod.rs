@@ -10,6 +10,7 @@ pub mod health;
 pub mod projects;
 pub mod rlhf;
 pub mod tables;
+pub mod vectors;
 
 use crate::error::{ApiError, ErrorCode};
 use actix_web::{HttpResponse, web};

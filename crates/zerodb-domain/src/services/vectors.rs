@@ -1,0 +1,293 @@
+//! Vector namespaces, upserts, similarity search, listing and deletion.
+
+use crate::access::{AccessPolicy, Permission};
+use crate::error::{ConflictKind, ServiceError};
+use crate::ids::ProjectId;
+use crate::pagination::{Page, PageRequest, Position};
+use crate::principal::{Area, Operation, Principal};
+use crate::vectors::{
+    MAX_IDS_PER_DELETE, MAX_SEARCH_LIMIT, MAX_VECTORS_PER_BATCH, MetadataFilter, Metric, Namespace,
+    NamespaceName, NamespaceSpec, NamespaceStats, Quantization, SearchHit, SearchRequest,
+    UpsertOutcome, VectorInput, VectorRecord, VectorSelector, VectorStore, VectorStoreError,
+};
+use serde_json::Value;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const READ: Permission = Permission::Data(Area::Vectors, Operation::Read);
+const WRITE: Permission = Permission::Data(Area::Vectors, Operation::Write);
+
+/// Limits and defaults from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct VectorOptions {
+    pub max_metadata_bytes: usize,
+    /// The spec of a namespace created implicitly by its first upsert.
+    pub default_spec: NamespaceSpec,
+}
+
+impl Default for VectorOptions {
+    fn default() -> Self {
+        Self { max_metadata_bytes: 16 * 1024, default_spec: NamespaceSpec::default() }
+    }
+}
+
+/// A search as a client asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchInput {
+    pub query_vector: Vec<f32>,
+    pub namespace: Option<String>,
+    pub limit: Option<u32>,
+    pub filter: Option<Value>,
+    pub min_score: Option<f32>,
+    pub include_vectors: bool,
+}
+
+/// A delete as a client asks for it: ids, or a namespace and a filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteInput {
+    pub vector_ids: Option<Vec<Uuid>>,
+    pub namespace: Option<String>,
+    pub filter: Option<Value>,
+}
+
+pub struct VectorService {
+    store: Arc<dyn VectorStore>,
+    access: Arc<AccessPolicy>,
+    options: VectorOptions,
+}
+
+impl From<VectorStoreError> for ServiceError {
+    fn from(err: VectorStoreError) -> Self {
+        match err {
+            VectorStoreError::NotFound => ServiceError::not_found("vector"),
+            VectorStoreError::NamespaceNotFound => ServiceError::not_found("namespace"),
+            VectorStoreError::DimensionMismatch { namespace, expected, got } => {
+                ServiceError::DimensionMismatch { namespace, expected, got }
+            }
+            VectorStoreError::NamespaceSettings { namespace, spec } => ServiceError::conflict(
+                ConflictKind::NamespaceExists,
+                format!(
+                    "namespace '{namespace}' already exists with metric {} and quantization {}",
+                    spec.metric, spec.quantization
+                ),
+            ),
+            VectorStoreError::IdInOtherNamespace(id) => ServiceError::conflict(
+                ConflictKind::VectorIdTaken,
+                format!("vector_id {id} is already used in another namespace"),
+            ),
+            VectorStoreError::Unavailable(m) => ServiceError::Unavailable(m),
+            VectorStoreError::Internal(m) => ServiceError::Internal(m),
+        }
+    }
+}
+
+impl VectorService {
+    pub fn new(
+        store: Arc<dyn VectorStore>,
+        access: Arc<AccessPolicy>,
+        options: VectorOptions,
+    ) -> Self {
+        Self { store, access, options }
+    }
+
+    /// Creates a namespace with chosen settings (idempotent when they match).
+    pub async fn create_namespace(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        name: &str,
+        metric: Option<Metric>,
+        quantization: Option<Quantization>,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, ServiceError> {
+        self.access.enabled_project(who, project_id, WRITE).await?;
+        let name = NamespaceName::new(name, "namespace")?;
+        if dimension.is_some_and(|d| d == 0 || d as usize > crate::vectors::MAX_DIMENSION) {
+            return Err(ServiceError::invalid("dimension", "must be 1 to 4096"));
+        }
+        let spec = NamespaceSpec {
+            metric: metric.unwrap_or(self.options.default_spec.metric),
+            quantization: quantization.unwrap_or(self.options.default_spec.quantization),
+        };
+        Ok(self.store.create_namespace(project_id, &name, spec, dimension).await?)
+    }
+
+    pub async fn namespaces(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+    ) -> Result<Vec<NamespaceStats>, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        Ok(self.store.namespaces(project_id).await?)
+    }
+
+    /// Upserts 1..=1000 vectors, all or nothing.
+    pub async fn upsert(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        inputs: Vec<VectorInput>,
+        batch: bool,
+    ) -> Result<Vec<UpsertOutcome>, ServiceError> {
+        self.access.enabled_project(who, project_id, WRITE).await?;
+        if inputs.is_empty() || inputs.len() > MAX_VECTORS_PER_BATCH {
+            return Err(ServiceError::invalid("vectors", "must hold 1 to 1000 vectors"));
+        }
+        let mut violations = Vec::new();
+        let mut vectors = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.into_iter().enumerate() {
+            let prefix = if batch { format!("vectors[{i}]") } else { String::new() };
+            match input.validate(&prefix, self.options.max_metadata_bytes) {
+                Ok(v) => vectors.push(v),
+                Err(v) => violations.extend(v),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(ServiceError::InvalidInput(violations));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(vectors.len());
+        if let Some(dup) = vectors.iter().find(|v| !seen.insert(v.id)) {
+            return Err(ServiceError::invalid(
+                "vectors",
+                format!("vector_id {} appears more than once", dup.id),
+            ));
+        }
+        Ok(self.store.upsert(project_id, vectors, self.options.default_spec).await?)
+    }
+
+    pub async fn get(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        id: Uuid,
+    ) -> Result<VectorRecord, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        Ok(self.store.get(project_id, id).await?)
+    }
+
+    /// Vectors ordered by id, a page at a time.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        namespace: Option<&str>,
+        with_embeddings: bool,
+        page: PageRequest,
+    ) -> Result<Page<VectorRecord>, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        let namespace = namespace.map(|n| NamespaceName::new(n, "namespace")).transpose()?;
+        let after = page.keyset()?.map(|(_, id)| id);
+        let records = self
+            .store
+            .list(project_id, namespace, after, page.limit.get() + 1, with_embeddings)
+            .await?;
+        Ok(Page::from_overfetch(records, page.limit, |r| Position::Keyset {
+            t: r.created_at,
+            id: r.id,
+        }))
+    }
+
+    /// Deletes by ids or by namespace and filter; answers how many were deleted.
+    pub async fn delete(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        input: DeleteInput,
+    ) -> Result<u64, ServiceError> {
+        self.access.enabled_project(who, project_id, WRITE).await?;
+        let selector = match input {
+            DeleteInput { vector_ids: Some(ids), namespace: None, filter: None } => {
+                if ids.is_empty() || ids.len() > MAX_IDS_PER_DELETE {
+                    return Err(ServiceError::invalid("vector_ids", "must hold 1 to 1000 ids"));
+                }
+                VectorSelector::Ids(ids)
+            }
+            DeleteInput { vector_ids: None, namespace, filter: Some(filter) } => {
+                let namespace = NamespaceName::new(
+                    namespace.as_deref().unwrap_or(crate::vectors::DEFAULT_NAMESPACE),
+                    "namespace",
+                )?;
+                VectorSelector::Filter { namespace, filter: MetadataFilter::parse(&filter)? }
+            }
+            _ => {
+                return Err(ServiceError::invalid(
+                    "vector_ids",
+                    "give either vector_ids, or filter (with an optional namespace)",
+                ));
+            }
+        };
+        Ok(self.store.delete(project_id, &selector).await?)
+    }
+
+    pub async fn delete_one(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        id: Uuid,
+    ) -> Result<(), ServiceError> {
+        self.access.enabled_project(who, project_id, WRITE).await?;
+        match self.store.delete(project_id, &VectorSelector::Ids(vec![id])).await? {
+            0 => Err(ServiceError::not_found("vector")),
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn search(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        input: SearchInput,
+    ) -> Result<Vec<SearchHit>, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        let request = search_request(input)?;
+        Ok(self.store.search(project_id, &request).await?)
+    }
+}
+
+/// Validates a search.
+pub fn search_request(input: SearchInput) -> Result<SearchRequest, ServiceError> {
+    let mut violations = Vec::new();
+    let namespace = NamespaceName::new(
+        input.namespace.as_deref().unwrap_or(crate::vectors::DEFAULT_NAMESPACE),
+        "namespace",
+    );
+    if input.query_vector.is_empty() || input.query_vector.len() > crate::vectors::MAX_DIMENSION {
+        violations.push(crate::FieldViolation::new("query_vector", "must have 1 to 4096 numbers"));
+    } else if input.query_vector.iter().any(|x| !x.is_finite()) {
+        violations.push(crate::FieldViolation::new("query_vector", "must hold finite numbers"));
+    }
+    let limit = input.limit.unwrap_or(10);
+    if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
+        violations.push(crate::FieldViolation::new("limit", "must be 1 to 1000"));
+    }
+    if input.min_score.is_some_and(|s| !s.is_finite()) {
+        violations.push(crate::FieldViolation::new("min_score", "must be a finite number"));
+    }
+    let filter = match input.filter.as_ref().map(MetadataFilter::parse).transpose() {
+        Ok(f) => f,
+        Err(ServiceError::InvalidInput(v)) => {
+            violations.extend(v);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let namespace = match namespace {
+        Ok(n) => n,
+        Err(ServiceError::InvalidInput(v)) => {
+            violations.extend(v);
+            return Err(ServiceError::InvalidInput(violations));
+        }
+        Err(other) => return Err(other),
+    };
+    if !violations.is_empty() {
+        return Err(ServiceError::InvalidInput(violations));
+    }
+    Ok(SearchRequest {
+        namespace,
+        query: input.query_vector,
+        limit,
+        filter,
+        min_score: input.min_score,
+        include_vectors: input.include_vectors,
+    })
+}

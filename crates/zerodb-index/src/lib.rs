@@ -1,0 +1,59 @@
+//! ZeroDB's in-process vector index.
+//!
+//! [`IndexedVectorStore`] implements the domain's `VectorStore` on top of the durable
+//! `VectorRecords` (PostgreSQL): every write commits there first and then reaches the
+//! in-memory HNSW graph of its namespace; other processes' writes arrive through the
+//! records' change feed. Searches take candidates from the graph (or an exact scan for
+//! small namespaces and selective filters) and rescore them exactly from the stored
+//! full-precision vectors, so quantization never changes a reported score and deleted or
+//! replaced vectors are never returned.
+
+mod namespace;
+mod quantize;
+mod snapshot;
+mod store;
+
+pub use store::IndexedVectorStore;
+
+/// Tuning of every namespace index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSettings {
+    /// HNSW graph degree (usearch's connectivity, "M").
+    pub connectivity: usize,
+    /// Candidate list size while inserting ("ef_construction").
+    pub expansion_add: usize,
+    /// Candidate list size while searching ("ef").
+    pub expansion_search: usize,
+    /// Namespaces (or filter matches) up to this size are scanned exactly.
+    pub exact_threshold: usize,
+    /// int8 namespaces fetch `limit * oversample` candidates for exact rescoring.
+    pub oversample: usize,
+    /// Concurrent searches per index (usearch thread contexts).
+    pub threads: usize,
+    /// Threads that insert a large batch.
+    pub build_threads: usize,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        Self {
+            connectivity: 16,
+            expansion_add: 64,
+            expansion_search: 128,
+            exact_threshold: 2000,
+            oversample: 4,
+            threads: 16,
+            build_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("index operation failed: {0}")]
+    Index(String),
+    #[error("snapshot rejected: {0}")]
+    Snapshot(String),
+    #[error("snapshot i/o: {0}")]
+    Io(#[from] std::io::Error),
+}

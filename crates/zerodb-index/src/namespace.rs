@@ -1,0 +1,400 @@
+//! One namespace's index: the HNSW graph (usearch) over quantized vectors, the key map,
+//! and the metadata filters are evaluated against.
+
+use crate::quantize::{Quantizer, Stored};
+use crate::{IndexError, IndexSettings};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+use uuid::Uuid;
+use zerodb_domain::vectors::{MetadataFilter, Metric, NamespaceSpec, Quantization, VectorChange};
+
+/// Metadata kept for filtering: top-level keys in a boxed slice, far smaller than a map.
+pub(crate) type CompactMetadata = Box<[(Box<str>, Value)]>;
+
+pub(crate) fn compact(metadata: Map<String, Value>) -> CompactMetadata {
+    metadata.into_iter().map(|(k, v)| (k.into_boxed_str(), v)).collect()
+}
+
+pub(crate) struct Entry {
+    pub id: Uuid,
+    pub seq: i64,
+    pub metadata: CompactMetadata,
+}
+
+pub(crate) struct Inner {
+    pub index: Index,
+    pub quantizer: Option<Quantizer>,
+    /// Indexed by usearch key; keys are handed out in order and never reused.
+    pub entries: Vec<Option<Entry>>,
+    pub by_id: HashMap<Uuid, u64>,
+    /// Changed since the last snapshot.
+    pub dirty: bool,
+}
+
+pub(crate) struct NamespaceIndex {
+    pub name: String,
+    pub dimension: usize,
+    pub spec: NamespaceSpec,
+    pub created_at: DateTime<Utc>,
+    settings: IndexSettings,
+    inner: RwLock<Inner>,
+}
+
+/// A candidate from the index, before exact rescoring.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub id: Uuid,
+}
+
+pub(crate) fn usearch_options(
+    dimension: usize,
+    spec: NamespaceSpec,
+    settings: &IndexSettings,
+) -> IndexOptions {
+    IndexOptions {
+        dimensions: dimension,
+        // Cosine vectors are normalised on the way in, so the inner product orders them.
+        metric: match spec.metric {
+            Metric::Cosine | Metric::Dot => MetricKind::IP,
+            Metric::Euclidean => MetricKind::L2sq,
+        },
+        quantization: match spec.quantization {
+            Quantization::None => ScalarKind::F32,
+            Quantization::Int8 => ScalarKind::I8,
+        },
+        connectivity: settings.connectivity,
+        expansion_add: settings.expansion_add,
+        expansion_search: settings.expansion_search,
+        multi: false,
+    }
+}
+
+fn usearch_err(e: impl std::fmt::Display) -> IndexError {
+    IndexError::Index(e.to_string())
+}
+
+impl NamespaceIndex {
+    pub fn new(
+        name: String,
+        dimension: usize,
+        spec: NamespaceSpec,
+        created_at: DateTime<Utc>,
+        settings: IndexSettings,
+    ) -> Result<Self, IndexError> {
+        let index =
+            Index::new(&usearch_options(dimension, spec, &settings)).map_err(usearch_err)?;
+        index.reserve_capacity_and_threads(1024, settings.threads).map_err(usearch_err)?;
+        let inner = Inner {
+            index,
+            quantizer: None,
+            entries: Vec::new(),
+            by_id: HashMap::new(),
+            dirty: false,
+        };
+        Ok(Self { name, dimension, spec, created_at, settings, inner: RwLock::new(inner) })
+    }
+
+    pub fn from_parts(
+        name: String,
+        dimension: usize,
+        spec: NamespaceSpec,
+        created_at: DateTime<Utc>,
+        settings: IndexSettings,
+        inner: Inner,
+    ) -> Self {
+        Self { name, dimension, spec, created_at, settings, inner: RwLock::new(inner) }
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn settings(&self) -> &IndexSettings {
+        &self.settings
+    }
+
+    /// Applies committed changes. A change older than what the index already holds for the
+    /// same vector is skipped, so changes may arrive twice or out of order across sources.
+    pub fn apply(&self, changes: &[&VectorChange]) -> Result<(), IndexError> {
+        let mut inner = self.write();
+        let inner = &mut *inner;
+        if inner.quantizer.is_none() {
+            let sample = changes.iter().filter_map(|c| match c {
+                VectorChange::Upserted { embedding, .. } => Some(embedding.as_slice()),
+                VectorChange::Deleted { .. } => None,
+            });
+            inner.quantizer =
+                Some(Quantizer::fit(self.spec.metric, self.spec.quantization, sample));
+        }
+        let Some(quantizer) = inner.quantizer else { return Ok(()) };
+        let mut additions: Vec<(u64, Stored)> = Vec::new();
+        for change in changes {
+            match change {
+                VectorChange::Upserted { seq, id, embedding, metadata, .. } => {
+                    if embedding.len() != self.dimension {
+                        return Err(IndexError::Index(format!(
+                            "vector {id} has {} dimensions, namespace {} has {}",
+                            embedding.len(),
+                            self.name,
+                            self.dimension
+                        )));
+                    }
+                    if let Some(&key) = inner.by_id.get(id) {
+                        let newer =
+                            inner.entries[key as usize].as_ref().is_some_and(|e| e.seq >= *seq);
+                        if newer {
+                            continue;
+                        }
+                        remove_key(inner, key)?;
+                        additions.retain(|(k, _)| *k != key);
+                    }
+                    let key = inner.entries.len() as u64;
+                    inner.entries.push(Some(Entry {
+                        id: *id,
+                        seq: *seq,
+                        metadata: compact(metadata.clone()),
+                    }));
+                    inner.by_id.insert(*id, key);
+                    additions.push((key, quantizer.encode(embedding)));
+                }
+                VectorChange::Deleted { seq, id, .. } => {
+                    if let Some(&key) = inner.by_id.get(id) {
+                        let older =
+                            inner.entries[key as usize].as_ref().is_some_and(|e| e.seq < *seq);
+                        if older {
+                            remove_key(inner, key)?;
+                            additions.retain(|(k, _)| *k != key);
+                        }
+                    }
+                }
+            }
+        }
+        if additions.is_empty() {
+            inner.dirty = true;
+            return Ok(());
+        }
+        let needed = inner.index.size() + additions.len();
+        if needed > inner.index.capacity() {
+            let capacity = needed.max(inner.index.capacity() * 2);
+            inner
+                .index
+                .reserve_capacity_and_threads(capacity, self.settings.threads)
+                .map_err(usearch_err)?;
+        }
+        add_parallel(&inner.index, &additions, self.settings.build_threads)?;
+        inner.dirty = true;
+        Ok(())
+    }
+
+    /// How many live vectors the index holds.
+    pub fn len(&self) -> usize {
+        self.read().by_id.len()
+    }
+
+    /// Bytes held in memory: the graph and quantized vectors, the key map and metadata.
+    pub fn memory_bytes(&self) -> u64 {
+        let inner = self.read();
+        let graph = inner.index.memory_usage();
+        let entries = inner.entries.capacity() * std::mem::size_of::<Option<Entry>>();
+        let ids = inner.by_id.capacity() * (std::mem::size_of::<(Uuid, u64)>() + 1);
+        let metadata: usize = inner
+            .entries
+            .iter()
+            .flatten()
+            .map(|e| e.metadata.iter().map(|(k, v)| k.len() + 48 + value_heap(v)).sum::<usize>())
+            .sum();
+        (graph + entries + ids + metadata) as u64
+    }
+
+    /// Up to `k` ids nearest to `query` among those matching `filter`, nearest first.
+    ///
+    /// Plans like Qdrant's: with no filter, the graph is searched unless the namespace is
+    /// small enough to scan. With a filter, the matching keys are counted first; a selective
+    /// filter (few matches) is answered by an exact scan of exactly those vectors, a broad
+    /// one by a filtered graph search, which falls back to the scan if it comes up short.
+    /// Either way the caller gets `min(k, matches)` candidates.
+    pub fn candidates(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: Option<&MetadataFilter>,
+    ) -> Result<Vec<Candidate>, IndexError> {
+        let inner = self.read();
+        let Some(quantizer) = inner.quantizer else { return Ok(Vec::new()) };
+        let live = inner.by_id.len();
+        if live == 0 {
+            return Ok(Vec::new());
+        }
+        let query = quantizer.encode(query);
+        let exact_limit = self.settings.exact_threshold.max(live / 10);
+        let keys = match filter {
+            None if live <= self.settings.exact_threshold => {
+                let all = inner.entries.iter().enumerate().filter(|(_, e)| e.is_some());
+                exact(&inner, &query, all.map(|(k, _)| k as u64), k, self.spec.metric)?
+            }
+            None => search(&inner.index, &query, k, None::<fn(u64) -> bool>)?,
+            Some(filter) => {
+                let matching: Vec<bool> = inner
+                    .entries
+                    .iter()
+                    .map(|e| e.as_ref().is_some_and(|e| filter.matches(&*e.metadata)))
+                    .collect();
+                let count = matching.iter().filter(|m| **m).count();
+                let scan = |inner: &Inner| {
+                    let keys = matching.iter().enumerate().filter(|(_, m)| **m);
+                    exact(inner, &query, keys.map(|(k, _)| k as u64), k, self.spec.metric)
+                };
+                if count == 0 {
+                    Vec::new()
+                } else if count <= exact_limit {
+                    scan(&inner)?
+                } else {
+                    let found = search(
+                        &inner.index,
+                        &query,
+                        k,
+                        Some(|key: u64| matching.get(key as usize).copied().unwrap_or(false)),
+                    )?;
+                    if found.len() < k.min(count) { scan(&inner)? } else { found }
+                }
+            }
+        };
+        Ok(keys
+            .into_iter()
+            .filter_map(|key| {
+                inner.entries.get(key as usize)?.as_ref().map(|e| Candidate { id: e.id })
+            })
+            .collect())
+    }
+
+    pub(crate) fn take_dirty(&self) -> bool {
+        std::mem::take(&mut self.write().dirty)
+    }
+
+    pub(crate) fn mark_dirty(&self) {
+        self.write().dirty = true;
+    }
+}
+
+fn value_heap(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(a) => a.iter().map(|x| 32 + value_heap(x)).sum(),
+        Value::Object(o) => o.iter().map(|(k, x)| k.len() + 64 + value_heap(x)).sum(),
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+    }
+}
+
+fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
+    if let Some(entry) = inner.entries.get_mut(key as usize).and_then(Option::take) {
+        inner.by_id.remove(&entry.id);
+    }
+    if inner.index.contains(key) {
+        inner.index.remove(key).map_err(usearch_err)?;
+    }
+    Ok(())
+}
+
+/// Adds vectors on several threads: usearch inserts are thread-safe once capacity and
+/// thread contexts are reserved.
+fn add_parallel(
+    index: &Index,
+    additions: &[(u64, Stored)],
+    threads: usize,
+) -> Result<(), IndexError> {
+    let add = |(key, stored): &(u64, Stored)| match stored {
+        Stored::F32(v) => index.add(*key, v),
+        Stored::I8(v) => index.add(*key, v),
+    };
+    if additions.len() < 64 || threads <= 1 {
+        return additions.iter().try_for_each(add).map_err(usearch_err);
+    }
+    let chunk = additions.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = additions
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().try_for_each(add).map_err(usearch_err)))
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().map_err(|_| IndexError::Index("index insert thread panicked".into()))?
+        })
+    })
+}
+
+fn search<F: Fn(u64) -> bool>(
+    index: &Index,
+    query: &Stored,
+    k: usize,
+    filter: Option<F>,
+) -> Result<Vec<u64>, IndexError> {
+    let matches = match (query, filter) {
+        (Stored::F32(q), None) => index.search(q, k),
+        (Stored::I8(q), None) => index.search(q, k),
+        (Stored::F32(q), Some(f)) => index.filtered_search(q, k, f),
+        (Stored::I8(q), Some(f)) => index.filtered_search(q, k, f),
+    }
+    .map_err(usearch_err)?;
+    Ok(matches.keys)
+}
+
+/// Scores every given key in the index's own (possibly quantized) space and keeps the `k`
+/// best. Done by hand because usearch's exact search cannot be restricted to a key subset.
+fn exact(
+    inner: &Inner,
+    query: &Stored,
+    keys: impl Iterator<Item = u64>,
+    k: usize,
+    metric: Metric,
+) -> Result<Vec<u64>, IndexError> {
+    let mut scored: Vec<(f32, u64)> = Vec::new();
+    match query {
+        Stored::F32(q) => {
+            let mut buf = vec![0f32; q.len()];
+            for key in keys {
+                inner.index.get(key, &mut buf).map_err(usearch_err)?;
+                let d = match metric {
+                    Metric::Cosine | Metric::Dot => {
+                        -q.iter().zip(&buf).map(|(a, b)| a * b).sum::<f32>()
+                    }
+                    Metric::Euclidean => q.iter().zip(&buf).map(|(a, b)| (a - b) * (a - b)).sum(),
+                };
+                scored.push((d, key));
+            }
+        }
+        Stored::I8(q) => {
+            let mut buf = vec![0i8; q.len()];
+            for key in keys {
+                inner.index.get(key, &mut buf).map_err(usearch_err)?;
+                let d = match metric {
+                    Metric::Cosine | Metric::Dot => {
+                        -(q.iter()
+                            .zip(&buf)
+                            .map(|(a, b)| i32::from(*a) * i32::from(*b))
+                            .sum::<i32>() as f32)
+                    }
+                    Metric::Euclidean => q
+                        .iter()
+                        .zip(&buf)
+                        .map(|(a, b)| (i32::from(*a) - i32::from(*b)).pow(2))
+                        .sum::<i32>() as f32,
+                };
+                scored.push((d, key));
+            }
+        }
+    }
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+    scored.truncate(k);
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(scored.into_iter().map(|(_, key)| key).collect())
+}

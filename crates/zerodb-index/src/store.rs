@@ -1,0 +1,562 @@
+//! `IndexedVectorStore`: the built-in `VectorStore`, PostgreSQL records plus in-process
+//! indexes that follow them.
+
+use crate::namespace::NamespaceIndex;
+use crate::{IndexError, IndexSettings, snapshot};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+use zerodb_domain::ProjectId;
+use zerodb_domain::vectors::{
+    Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, Quantization, SearchHit,
+    SearchRequest, UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector,
+    VectorStore, VectorStoreError,
+};
+
+/// Changes read per round of catching up.
+const CATCH_UP_BATCH: u32 = 2000;
+
+pub struct IndexedVectorStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    records: Arc<dyn VectorRecords>,
+    settings: IndexSettings,
+    snapshot_dir: Option<PathBuf>,
+    projects: Mutex<HashMap<ProjectId, Arc<ProjectIndex>>>,
+    /// Bounds concurrent index work to the thread contexts usearch has reserved.
+    permits: Semaphore,
+}
+
+struct ProjectIndex {
+    id: ProjectId,
+    /// Serialises loading, catching up and applying writes, so that changes reach the
+    /// index in an order where the newest state of each vector wins.
+    state: tokio::sync::Mutex<ProjectState>,
+    namespaces: RwLock<HashMap<String, Arc<NamespaceIndex>>>,
+}
+
+#[derive(Default)]
+struct ProjectState {
+    loaded: bool,
+    /// Every change up to this sequence has been applied.
+    cursor: i64,
+}
+
+fn internal(e: IndexError) -> VectorStoreError {
+    VectorStoreError::Internal(e.to_string())
+}
+
+impl ProjectIndex {
+    fn namespace(&self, name: &str) -> Option<Arc<NamespaceIndex>> {
+        self.namespaces.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+    }
+
+    fn all(&self) -> Vec<Arc<NamespaceIndex>> {
+        self.namespaces.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    }
+
+    fn put(&self, ns: NamespaceIndex) -> Arc<NamespaceIndex> {
+        let ns = Arc::new(ns);
+        self.namespaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(ns.name.clone(), ns.clone());
+        ns
+    }
+}
+
+impl IndexedVectorStore {
+    /// A store over `records`; snapshots go under `snapshot_dir` when given. Registers for
+    /// the records' change notifications.
+    pub fn new(
+        records: Arc<dyn VectorRecords>,
+        settings: IndexSettings,
+        snapshot_dir: Option<PathBuf>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            records: records.clone(),
+            settings,
+            snapshot_dir,
+            projects: Mutex::default(),
+            permits: Semaphore::new(settings.threads.max(1)),
+        });
+        let weak = Arc::downgrade(&shared);
+        records.subscribe(Arc::new(move |project| {
+            if let Some(shared) = weak.upgrade()
+                && let Ok(handle) = tokio::runtime::Handle::try_current()
+            {
+                handle.spawn(async move { shared.sync_if_loaded(project).await });
+            }
+        }));
+        Self { shared }
+    }
+
+    /// Loads every project's indexes (from snapshots or PostgreSQL), then keeps them
+    /// reconciled with the database every `reconcile` and snapshots changed namespaces
+    /// every `snapshot_every`. Runs until the runtime stops.
+    pub fn spawn_background(&self, reconcile: Duration, snapshot_every: Duration) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            match shared.records.all_seqs().await {
+                Ok(projects) => {
+                    let started = Instant::now();
+                    for (project, _) in &projects {
+                        if let Err(e) = shared.project(*project).await {
+                            tracing::error!(project = %project, error = %e, "cannot load vector index");
+                        }
+                    }
+                    tracing::info!(
+                        projects = projects.len(),
+                        seconds = started.elapsed().as_secs_f64(),
+                        "vector indexes loaded"
+                    );
+                }
+                Err(e) => tracing::error!(error = %e, "cannot list projects with vectors"),
+            }
+            let mut last_snapshot = Instant::now();
+            loop {
+                tokio::time::sleep(reconcile).await;
+                shared.reconcile().await;
+                if last_snapshot.elapsed() >= snapshot_every {
+                    shared.snapshot_changed().await;
+                    last_snapshot = Instant::now();
+                }
+            }
+        });
+    }
+
+    /// Writes snapshots of every namespace changed since its last one (call at shutdown).
+    pub async fn snapshot(&self) {
+        self.shared.snapshot_changed().await;
+    }
+
+    /// Waits until every loaded project has applied all changes committed so far.
+    pub async fn sync_all(&self) {
+        self.shared.reconcile().await;
+    }
+}
+
+impl Shared {
+    /// The project's indexes, loading them on first use.
+    async fn project(&self, id: ProjectId) -> Result<Arc<ProjectIndex>, VectorStoreError> {
+        let project = {
+            let mut projects = self.projects.lock().unwrap_or_else(PoisonError::into_inner);
+            projects
+                .entry(id)
+                .or_insert_with(|| {
+                    Arc::new(ProjectIndex {
+                        id,
+                        state: tokio::sync::Mutex::default(),
+                        namespaces: RwLock::default(),
+                    })
+                })
+                .clone()
+        };
+        let mut state = project.state.lock().await;
+        if !state.loaded {
+            self.load(&project, &mut state).await?;
+            state.loaded = true;
+        }
+        drop(state);
+        Ok(project)
+    }
+
+    async fn sync_if_loaded(&self, id: ProjectId) {
+        let project =
+            self.projects.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+        if let Some(project) = project {
+            let mut state = project.state.lock().await;
+            if state.loaded
+                && let Err(e) = self.catch_up(&project, &mut state).await
+            {
+                tracing::warn!(project = %id, error = %e, "vector index catch-up failed");
+            }
+        }
+    }
+
+    async fn reconcile(&self) {
+        let Ok(seqs) = self.records.all_seqs().await else { return };
+        for (id, _) in seqs {
+            self.sync_if_loaded(id).await;
+        }
+    }
+
+    async fn snapshot_changed(&self) {
+        let Some(root) = self.snapshot_dir.clone() else { return };
+        let projects: Vec<Arc<ProjectIndex>> = self
+            .projects
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for project in projects {
+            let state = project.state.lock().await;
+            if !state.loaded {
+                continue;
+            }
+            for ns in project.all() {
+                if !ns.take_dirty() {
+                    continue;
+                }
+                let (root, id, cursor, ns2) = (root.clone(), project.id, state.cursor, ns.clone());
+                let saved =
+                    tokio::task::spawn_blocking(move || snapshot::save(&root, id, &ns2, cursor))
+                        .await;
+                match saved {
+                    Ok(Ok(())) => {
+                        tracing::debug!(project = %id, namespace = %ns.name, "vector snapshot written")
+                    }
+                    Ok(Err(e)) => {
+                        ns.mark_dirty();
+                        tracing::warn!(project = %id, namespace = %ns.name, error = %e, "vector snapshot failed");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "vector snapshot task failed"),
+                }
+            }
+        }
+    }
+
+    async fn load(
+        &self,
+        project: &ProjectIndex,
+        state: &mut ProjectState,
+    ) -> Result<(), VectorStoreError> {
+        let seq0 = self.records.current_seq(project.id).await?;
+        let namespaces = self.records.namespaces(project.id).await?;
+        let mut cursor = seq0;
+        for meta in namespaces.iter().filter(|n| n.dimension.is_some()) {
+            let loaded = match &self.snapshot_dir {
+                Some(root) => {
+                    let (root, meta2, settings, id) =
+                        (root.clone(), meta.clone(), self.settings, project.id);
+                    tokio::task::spawn_blocking(move || {
+                        snapshot::load(&root, id, &meta2, settings, seq0)
+                    })
+                    .await
+                    .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                }
+                None => Ok(None),
+            };
+            match loaded {
+                Ok(Some((ns, applied))) => {
+                    tracing::info!(project = %project.id, namespace = %meta.name, vectors = ns.len(), "vector index loaded from snapshot");
+                    cursor = cursor.min(applied);
+                    project.put(ns);
+                }
+                Ok(None) => {
+                    project.put(self.rebuild(project.id, meta).await?);
+                }
+                Err(e) => {
+                    tracing::warn!(project = %project.id, namespace = %meta.name, error = %e, "vector snapshot not trusted; rebuilding from PostgreSQL");
+                    project.put(self.rebuild(project.id, meta).await?);
+                }
+            }
+        }
+        state.cursor = cursor;
+        self.catch_up(project, state).await?;
+        // A snapshot that passed its checks may still be stale (for instance a database
+        // restored from a backup): after catching up, its count must match PostgreSQL's.
+        for meta in self.records.namespaces(project.id).await? {
+            let Some(ns) = project.namespace(&meta.name) else { continue };
+            if ns.len() as u64 != meta.vector_count {
+                tracing::warn!(project = %project.id, namespace = %meta.name, indexed = ns.len(), stored = meta.vector_count, "vector index disagrees with PostgreSQL; rebuilding");
+                let before = self.records.current_seq(project.id).await?;
+                project.put(self.rebuild(project.id, &meta).await?);
+                state.cursor = state.cursor.min(before);
+                self.catch_up(project, state).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a namespace's index from PostgreSQL.
+    async fn rebuild(
+        &self,
+        project: ProjectId,
+        meta: &Namespace,
+    ) -> Result<NamespaceIndex, VectorStoreError> {
+        let Some(dimension) = meta.dimension else {
+            return Err(VectorStoreError::Internal("namespace has no dimension".into()));
+        };
+        let ns = Arc::new(
+            NamespaceIndex::new(
+                meta.name.clone(),
+                dimension as usize,
+                meta.spec,
+                meta.created_at,
+                self.settings,
+            )
+            .map_err(internal)?,
+        );
+        let started = Instant::now();
+        let (mut after, mut done, mut last_log) = (0i64, 0u64, Instant::now());
+        loop {
+            let page =
+                self.records.live_vectors(project, &meta.name, after, CATCH_UP_BATCH).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq();
+            let count = page.len();
+            let ns2 = ns.clone();
+            tokio::task::spawn_blocking(move || ns2.apply(&page.iter().collect::<Vec<_>>()))
+                .await
+                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(internal)?;
+            done += count as u64;
+            if last_log.elapsed() >= Duration::from_secs(5) {
+                tracing::info!(project = %project, namespace = %meta.name, done, total = meta.vector_count, "rebuilding vector index");
+                last_log = Instant::now();
+            }
+            if count < CATCH_UP_BATCH as usize {
+                break;
+            }
+        }
+        tracing::info!(project = %project, namespace = %meta.name, vectors = done, seconds = started.elapsed().as_secs_f64(), "vector index rebuilt from PostgreSQL");
+        ns.mark_dirty();
+        Arc::try_unwrap(ns).map_err(|_| VectorStoreError::Internal("index still shared".into()))
+    }
+
+    /// Applies every change committed after the cursor.
+    async fn catch_up(
+        &self,
+        project: &ProjectIndex,
+        state: &mut ProjectState,
+    ) -> Result<(), VectorStoreError> {
+        loop {
+            let changes =
+                self.records.changes_since(project.id, state.cursor, CATCH_UP_BATCH).await?;
+            let Some(last) = changes.last() else { return Ok(()) };
+            let last_seq = last.seq();
+            let full = changes.len() == CATCH_UP_BATCH as usize;
+            self.apply(project, changes).await?;
+            state.cursor = last_seq;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Applies changes to their namespaces, creating indexes for new namespaces.
+    async fn apply(
+        &self,
+        project: &ProjectIndex,
+        changes: Vec<VectorChange>,
+    ) -> Result<(), VectorStoreError> {
+        let mut by_namespace: HashMap<String, Vec<VectorChange>> = HashMap::new();
+        for change in changes {
+            by_namespace.entry(change.namespace().to_owned()).or_default().push(change);
+        }
+        for (name, changes) in by_namespace {
+            let ns = match project.namespace(&name) {
+                Some(ns) => ns,
+                None => {
+                    let metas = self.records.namespaces(project.id).await?;
+                    let Some(meta) = metas.into_iter().find(|m| m.name == name) else { continue };
+                    let Some(dimension) = meta.dimension else { continue };
+                    project.put(
+                        NamespaceIndex::new(
+                            name.clone(),
+                            dimension as usize,
+                            meta.spec,
+                            meta.created_at,
+                            self.settings,
+                        )
+                        .map_err(internal)?,
+                    )
+                }
+            };
+            let _permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|e| VectorStoreError::Internal(e.to_string()))?;
+            tokio::task::spawn_blocking(move || ns.apply(&changes.iter().collect::<Vec<_>>()))
+                .await
+                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    /// Applies this process's own committed writes right away, so it reads its writes.
+    async fn apply_own(
+        &self,
+        id: ProjectId,
+        changes: Vec<VectorChange>,
+    ) -> Result<(), VectorStoreError> {
+        let project = self.project(id).await?;
+        let _state = project.state.lock().await;
+        self.apply(&project, changes).await
+    }
+}
+
+#[async_trait]
+impl VectorStore for IndexedVectorStore {
+    async fn create_namespace(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        spec: NamespaceSpec,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError> {
+        self.shared.records.create_namespace(project_id, name, spec, dimension).await
+    }
+
+    async fn namespaces(
+        &self,
+        project_id: ProjectId,
+    ) -> Result<Vec<NamespaceStats>, VectorStoreError> {
+        let namespaces = self.shared.records.namespaces(project_id).await?;
+        if namespaces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let project = self.shared.project(project_id).await?;
+        Ok(namespaces
+            .into_iter()
+            .map(|namespace| {
+                let ns = project.namespace(&namespace.name);
+                NamespaceStats {
+                    indexed_vectors: ns.as_ref().map_or(0, |n| n.len() as u64),
+                    index_bytes: ns.as_ref().map_or(0, |n| n.memory_bytes()),
+                    namespace,
+                }
+            })
+            .collect())
+    }
+
+    async fn upsert(
+        &self,
+        project_id: ProjectId,
+        vectors: Vec<NewVector>,
+        default_spec: NamespaceSpec,
+    ) -> Result<Vec<UpsertOutcome>, VectorStoreError> {
+        let (outcomes, changes) =
+            self.shared.records.upsert(project_id, vectors, default_spec).await?;
+        self.shared.apply_own(project_id, changes).await?;
+        Ok(outcomes)
+    }
+
+    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError> {
+        self.shared.records.get(project_id, id).await
+    }
+
+    async fn list(
+        &self,
+        project_id: ProjectId,
+        namespace: Option<NamespaceName>,
+        after: Option<Uuid>,
+        limit: u32,
+        with_embeddings: bool,
+    ) -> Result<Vec<VectorRecord>, VectorStoreError> {
+        self.shared.records.list(project_id, namespace, after, limit, with_embeddings).await
+    }
+
+    async fn delete(
+        &self,
+        project_id: ProjectId,
+        selector: &VectorSelector,
+    ) -> Result<u64, VectorStoreError> {
+        let changes = self.shared.records.delete(project_id, selector).await?;
+        let count = changes.len() as u64;
+        if count > 0 {
+            self.shared.apply_own(project_id, changes).await?;
+        }
+        Ok(count)
+    }
+
+    async fn search(
+        &self,
+        project_id: ProjectId,
+        request: &SearchRequest,
+    ) -> Result<Vec<SearchHit>, VectorStoreError> {
+        let shared = &self.shared;
+        let project = shared.project(project_id).await?;
+        let name = request.namespace.as_str();
+        let ns = match project.namespace(name) {
+            Some(ns) => ns,
+            None => {
+                // Perhaps created by another process a moment ago.
+                shared.sync_if_loaded(project_id).await;
+                match project.namespace(name) {
+                    Some(ns) => ns,
+                    None => {
+                        let metas = shared.records.namespaces(project_id).await?;
+                        let meta = metas
+                            .iter()
+                            .find(|m| m.name == name)
+                            .ok_or(VectorStoreError::NamespaceNotFound)?;
+                        return match meta.dimension {
+                            Some(d) if d as usize != request.query.len() => {
+                                Err(VectorStoreError::DimensionMismatch {
+                                    namespace: meta.name.clone(),
+                                    expected: d,
+                                    got: request.query.len() as u32,
+                                })
+                            }
+                            _ => Ok(Vec::new()),
+                        };
+                    }
+                }
+            }
+        };
+        if request.query.len() != ns.dimension {
+            return Err(VectorStoreError::DimensionMismatch {
+                namespace: ns.name.clone(),
+                expected: ns.dimension as u32,
+                got: request.query.len() as u32,
+            });
+        }
+        let limit = request.limit as usize;
+        let k = match ns.spec.quantization {
+            Quantization::None => limit,
+            Quantization::Int8 => limit.saturating_mul(ns.settings().oversample.max(1)),
+        };
+        let candidates = {
+            let _permit = shared
+                .permits
+                .acquire()
+                .await
+                .map_err(|e| VectorStoreError::Internal(e.to_string()))?;
+            let (ns2, query, filter) = (ns.clone(), request.query.clone(), request.filter.clone());
+            tokio::task::spawn_blocking(move || ns2.candidates(&query, k, filter.as_ref()))
+                .await
+                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(internal)?
+        };
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
+        // PostgreSQL is the truth: a candidate deleted or replaced since the index saw it is
+        // dropped or rescored with its current vector and metadata.
+        let records = shared.records.fetch(project_id, &ids).await?;
+        let metric = ns.spec.metric;
+        let mut hits: Vec<SearchHit> = records
+            .into_iter()
+            .filter(|r| r.namespace == name && r.embedding.len() == ns.dimension)
+            .filter(|r| request.filter.as_ref().is_none_or(|f| f.matches(&r.metadata)))
+            .map(|r| {
+                let score = metric.score(&request.query, &r.embedding);
+                SearchHit {
+                    id: r.id,
+                    score,
+                    namespace: r.namespace,
+                    document: r.document,
+                    metadata: r.metadata,
+                    source: r.source,
+                    embedding: request.include_vectors.then_some(r.embedding),
+                }
+            })
+            .filter(|h| request.min_score.is_none_or(|min| h.score >= min))
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        hits.truncate(limit);
+        Ok(hits)
+    }
+}

@@ -1,0 +1,702 @@
+//! `PgVectorRecords`: vectors in `zerodb_vectors`, the source of truth from which in-process
+//! indexes are derived, with a per-project change sequence and LISTEN/NOTIFY fan-out.
+//!
+//! Every write takes the project's row in `zerodb_vector_sequences` first; its lock orders
+//! the project's writers across processes, so sequence numbers grow in commit order and an
+//! index that has applied everything up to `s` can catch up with `seq > s`. Deletes leave
+//! tombstones carrying their sequence. Commits send `NOTIFY zerodb_vectors, '<project>:<seq>'`.
+
+use crate::error::{map_diesel, map_pool};
+use crate::pool::PgPool;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{
+    Array, BigInt, Binary, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use uuid::Uuid;
+use zerodb_domain::vectors::{
+    ChangeListener, Namespace, NamespaceName, NamespaceSpec, NewVector, UpsertOutcome,
+    VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStoreError,
+};
+use zerodb_domain::{ProjectId, RepositoryError};
+
+const CHANNEL: &str = "zerodb_vectors";
+
+/// Packs an embedding as little-endian float32.
+pub fn encode_embedding(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Unpacks a little-endian float32 embedding.
+pub fn decode_embedding(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+pub struct PgVectorRecords {
+    pool: PgPool,
+    listeners: Arc<Mutex<Vec<ChangeListener>>>,
+}
+
+impl PgVectorRecords {
+    /// Starts the notification listener on its own connection (reconnecting with backoff).
+    pub fn start(pool: PgPool, database_url: String) -> Self {
+        let listeners: Arc<Mutex<Vec<ChangeListener>>> = Arc::default();
+        tokio::spawn(listen(database_url, listeners.clone()));
+        Self { pool, listeners }
+    }
+}
+
+async fn listen(database_url: String, listeners: Arc<Mutex<Vec<ChangeListener>>>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match AsyncPgConnection::establish(&database_url).await {
+            Ok(mut conn) => {
+                if sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn).await.is_ok() {
+                    backoff = Duration::from_millis(100);
+                    let mut notifications = std::pin::pin!(conn.notifications_stream());
+                    while let Some(Ok(n)) = notifications.next().await {
+                        let project = n.payload.split(':').next().and_then(|p| p.parse().ok());
+                        if let Some(project) = project {
+                            let current: Vec<ChangeListener> =
+                                listeners.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                            for listener in current {
+                                listener(project);
+                            }
+                        }
+                    }
+                }
+                tracing::warn!("vector notification connection lost; reconnecting");
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for vector notifications"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn store_err(e: RepositoryError) -> VectorStoreError {
+    match e {
+        RepositoryError::NotFound => VectorStoreError::NotFound,
+        RepositoryError::Unavailable(m) => VectorStoreError::Unavailable(m),
+        RepositoryError::Conflict(m) | RepositoryError::Internal(m) => {
+            VectorStoreError::Internal(m)
+        }
+    }
+}
+
+fn db_err(e: DieselError) -> VectorStoreError {
+    store_err(map_diesel(e))
+}
+
+/// A transaction's failure: a domain outcome to report, or a database error.
+enum TxError {
+    Store(VectorStoreError),
+    Db(DieselError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<TxError> for VectorStoreError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Store(s) => s,
+            TxError::Db(d) => db_err(d),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct NamespaceRow {
+    #[diesel(sql_type = Text)]
+    namespace: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    dimension: Option<i32>,
+    #[diesel(sql_type = Text)]
+    metric: String,
+    #[diesel(sql_type = Text)]
+    quantization: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    vector_count: i64,
+}
+
+impl NamespaceRow {
+    fn into_namespace(self) -> Result<Namespace, VectorStoreError> {
+        Ok(Namespace {
+            name: self.namespace,
+            dimension: self.dimension.map(|d| d as u32),
+            spec: NamespaceSpec {
+                metric: self.metric.parse().map_err(VectorStoreError::Internal)?,
+                quantization: self.quantization.parse().map_err(VectorStoreError::Internal)?,
+            },
+            vector_count: self.vector_count.max(0) as u64,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct VectorRow {
+    #[diesel(sql_type = SqlUuid)]
+    vector_id: Uuid,
+    #[diesel(sql_type = Text)]
+    namespace: String,
+    #[diesel(sql_type = Binary)]
+    embedding: Vec<u8>,
+    #[diesel(sql_type = Jsonb)]
+    vector_metadata: Value,
+    #[diesel(sql_type = Nullable<Text>)]
+    document: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    source: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+}
+
+fn into_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+impl From<VectorRow> for VectorRecord {
+    fn from(r: VectorRow) -> Self {
+        VectorRecord {
+            id: r.vector_id,
+            namespace: r.namespace,
+            embedding: decode_embedding(&r.embedding),
+            metadata: into_map(r.vector_metadata),
+            document: r.document,
+            source: r.source,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct ChangeRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    namespace: String,
+    #[diesel(sql_type = SqlUuid)]
+    vector_id: Uuid,
+    #[diesel(sql_type = Nullable<Binary>)]
+    embedding: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    vector_metadata: Option<Value>,
+}
+
+impl From<ChangeRow> for VectorChange {
+    fn from(r: ChangeRow) -> Self {
+        match r.embedding {
+            Some(bytes) => VectorChange::Upserted {
+                seq: r.seq,
+                namespace: r.namespace,
+                id: r.vector_id,
+                embedding: decode_embedding(&bytes),
+                metadata: into_map(r.vector_metadata.unwrap_or(Value::Null)),
+            },
+            None => VectorChange::Deleted { seq: r.seq, namespace: r.namespace, id: r.vector_id },
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Seq {
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+}
+
+const NAMESPACE_SQL: &str = "\
+    SELECT n.namespace, n.dimension, n.metric, n.quantization, n.created_at, \
+           (SELECT count(*) FROM zerodb_vectors v \
+            WHERE v.project_id = n.project_id AND v.namespace = n.namespace) AS vector_count \
+    FROM zerodb_vector_namespaces n WHERE n.project_id = $1";
+
+/// Locks the project's sequence row (creating it) and answers its last value.
+async fn lock_sequence(conn: &mut AsyncPgConnection, project: Uuid) -> Result<i64, DieselError> {
+    let seq: Seq = sql_query(
+        "INSERT INTO zerodb_vector_sequences (project_id, last_seq) VALUES ($1, 0) \
+         ON CONFLICT (project_id) DO UPDATE SET last_seq = zerodb_vector_sequences.last_seq \
+         RETURNING last_seq",
+    )
+    .bind::<SqlUuid, _>(project)
+    .get_result(conn)
+    .await?;
+    Ok(seq.last_seq)
+}
+
+async fn advance_sequence(
+    conn: &mut AsyncPgConnection,
+    project: Uuid,
+    last_seq: i64,
+) -> Result<(), DieselError> {
+    sql_query("UPDATE zerodb_vector_sequences SET last_seq = $2 WHERE project_id = $1; ")
+        .bind::<SqlUuid, _>(project)
+        .bind::<BigInt, _>(last_seq)
+        .execute(conn)
+        .await?;
+    sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Text, _>(format!("{project}:{last_seq}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn namespace_row(
+    conn: &mut AsyncPgConnection,
+    project: Uuid,
+    name: &str,
+) -> Result<Option<Namespace>, TxError> {
+    let rows: Vec<NamespaceRow> = sql_query(format!("{NAMESPACE_SQL} AND n.namespace = $2"))
+        .bind::<SqlUuid, _>(project)
+        .bind::<Text, _>(name)
+        .load(conn)
+        .await?;
+    rows.into_iter().next().map(NamespaceRow::into_namespace).transpose().map_err(TxError::Store)
+}
+
+/// Creates the namespace if absent and fixes its dimension if still open; answers it.
+async fn ensure_namespace(
+    conn: &mut AsyncPgConnection,
+    project: Uuid,
+    name: &str,
+    spec: NamespaceSpec,
+    dimension: Option<u32>,
+    strict_spec: bool,
+) -> Result<Namespace, TxError> {
+    sql_query(
+        "INSERT INTO zerodb_vector_namespaces (project_id, namespace, dimension, metric, quantization) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, namespace) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(project)
+    .bind::<Text, _>(name)
+    .bind::<Nullable<Integer>, _>(dimension.map(|d| d as i32))
+    .bind::<Text, _>(spec.metric.as_str())
+    .bind::<Text, _>(spec.quantization.as_str())
+    .execute(conn)
+    .await?;
+    if let Some(d) = dimension {
+        sql_query(
+            "UPDATE zerodb_vector_namespaces SET dimension = $3 \
+             WHERE project_id = $1 AND namespace = $2 AND dimension IS NULL",
+        )
+        .bind::<SqlUuid, _>(project)
+        .bind::<Text, _>(name)
+        .bind::<Integer, _>(d as i32)
+        .execute(conn)
+        .await?;
+    }
+    let ns = namespace_row(conn, project, name)
+        .await?
+        .ok_or(TxError::Store(VectorStoreError::NamespaceNotFound))?;
+    if strict_spec && ns.spec != spec {
+        return Err(TxError::Store(VectorStoreError::NamespaceSettings {
+            namespace: ns.name,
+            spec: ns.spec,
+        }));
+    }
+    Ok(ns)
+}
+
+#[async_trait]
+impl VectorRecords for PgVectorRecords {
+    async fn create_namespace(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        spec: NamespaceSpec,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let project = project_id.as_uuid();
+        let name = name.as_str().to_owned();
+        let result = conn
+            .transaction::<_, TxError, _>(async |conn| {
+                lock_sequence(conn, project).await?;
+                let ns = ensure_namespace(conn, project, &name, spec, dimension, true).await?;
+                match (dimension, ns.dimension) {
+                    (Some(want), Some(have)) if want != have => {
+                        Err(TxError::Store(VectorStoreError::NamespaceSettings {
+                            namespace: ns.name,
+                            spec: ns.spec,
+                        }))
+                    }
+                    _ => Ok(ns),
+                }
+            })
+            .await;
+        result.map_err(|e| match e {
+            TxError::Db(DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => VectorStoreError::NamespaceNotFound,
+            other => other.into(),
+        })
+    }
+
+    async fn namespaces(&self, project_id: ProjectId) -> Result<Vec<Namespace>, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<NamespaceRow> = sql_query(format!("{NAMESPACE_SQL} ORDER BY n.namespace"))
+            .bind::<SqlUuid, _>(project_id.as_uuid())
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(NamespaceRow::into_namespace).collect()
+    }
+
+    async fn upsert(
+        &self,
+        project_id: ProjectId,
+        vectors: Vec<NewVector>,
+        default_spec: NamespaceSpec,
+    ) -> Result<(Vec<UpsertOutcome>, Vec<VectorChange>), VectorStoreError> {
+        #[derive(QueryableByName)]
+        struct Written {
+            #[diesel(sql_type = SqlUuid)]
+            vector_id: Uuid,
+            #[diesel(sql_type = Bool)]
+            created: bool,
+        }
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let project = project_id.as_uuid();
+        let vectors = &vectors;
+        let (written, first_seq) = conn
+            .transaction::<_, TxError, _>(async |conn| {
+                {
+                    let last = lock_sequence(conn, project).await?;
+                    let mut dims: BTreeMap<&str, u32> = BTreeMap::new();
+                    for v in vectors.iter() {
+                        dims.entry(v.namespace.as_str()).or_insert(v.embedding.len() as u32);
+                    }
+                    for (name, first_dim) in &dims {
+                        let ns =
+                            ensure_namespace(conn, project, name, default_spec, Some(*first_dim), false)
+                                .await?;
+                        let expected = ns.dimension.unwrap_or(*first_dim);
+                        if let Some(bad) = vectors.iter().find(|v| {
+                            v.namespace.as_str() == *name && v.embedding.len() as u32 != expected
+                        }) {
+                            return Err(TxError::Store(VectorStoreError::DimensionMismatch {
+                                namespace: ns.name,
+                                expected,
+                                got: bad.embedding.len() as u32,
+                            }));
+                        }
+                    }
+                    let written: Vec<Written> = sql_query(
+                        "INSERT INTO zerodb_vectors (vector_id, project_id, namespace, embedding, \
+                             vector_metadata, document, source, seq) \
+                         SELECT u.id, $1, u.ns, u.emb, u.meta, u.doc, u.src, $2 + u.ord \
+                         FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[], $8::text[]) \
+                              WITH ORDINALITY AS u(id, ns, emb, meta, doc, src, ord) \
+                         ON CONFLICT (vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, \
+                             vector_metadata = EXCLUDED.vector_metadata, document = EXCLUDED.document, \
+                             source = EXCLUDED.source, seq = EXCLUDED.seq, updated_at = now() \
+                         WHERE zerodb_vectors.project_id = EXCLUDED.project_id \
+                           AND zerodb_vectors.namespace = EXCLUDED.namespace \
+                         RETURNING vector_id, (xmax = 0) AS created",
+                    )
+                    .bind::<SqlUuid, _>(project)
+                    .bind::<BigInt, _>(last)
+                    .bind::<Array<SqlUuid>, _>(vectors.iter().map(|v| v.id).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(
+                        vectors.iter().map(|v| v.namespace.as_str().to_owned()).collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Binary>, _>(
+                        vectors.iter().map(|v| encode_embedding(&v.embedding)).collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Jsonb>, _>(
+                        vectors.iter().map(|v| Value::Object(v.metadata.clone())).collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Nullable<Text>>, _>(
+                        vectors.iter().map(|v| v.document.clone()).collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Nullable<Text>>, _>(
+                        vectors.iter().map(|v| v.source.clone()).collect::<Vec<_>>(),
+                    )
+                    .load(conn)
+                    .await?;
+                    if written.len() < vectors.len() {
+                        let done: std::collections::HashSet<Uuid> =
+                            written.iter().map(|w| w.vector_id).collect();
+                        let taken = vectors.iter().find(|v| !done.contains(&v.id)).map(|v| v.id);
+                        return Err(TxError::Store(VectorStoreError::IdInOtherNamespace(
+                            taken.unwrap_or_default(),
+                        )));
+                    }
+                    advance_sequence(conn, project, last + vectors.len() as i64).await?;
+                    Ok((written, last + 1))
+                }
+            })
+            .await?;
+        let created: std::collections::HashMap<Uuid, bool> =
+            written.into_iter().map(|w| (w.vector_id, w.created)).collect();
+        let outcomes = vectors
+            .iter()
+            .map(|v| UpsertOutcome {
+                id: v.id,
+                created: created.get(&v.id).copied().unwrap_or(false),
+            })
+            .collect();
+        let changes = vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| VectorChange::Upserted {
+                seq: first_seq + i as i64,
+                namespace: v.namespace.as_str().to_owned(),
+                id: v.id,
+                embedding: v.embedding.clone(),
+                metadata: v.metadata.clone(),
+            })
+            .collect();
+        Ok((outcomes, changes))
+    }
+
+    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError> {
+        let mut records = self.fetch(project_id, &[id]).await?;
+        records.pop().ok_or(VectorStoreError::NotFound)
+    }
+
+    async fn list(
+        &self,
+        project_id: ProjectId,
+        namespace: Option<NamespaceName>,
+        after: Option<Uuid>,
+        limit: u32,
+        with_embeddings: bool,
+    ) -> Result<Vec<VectorRecord>, VectorStoreError> {
+        let embedding = if with_embeddings { "embedding" } else { "''::bytea AS embedding" };
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<VectorRow> = sql_query(format!(
+            "SELECT vector_id, namespace, {embedding}, vector_metadata, document, source, \
+                    created_at, updated_at \
+             FROM zerodb_vectors WHERE project_id = $1 AND ($2::text IS NULL OR namespace = $2) \
+               AND ($3::uuid IS NULL OR vector_id > $3) \
+             ORDER BY vector_id LIMIT $4"
+        ))
+        .bind::<SqlUuid, _>(project_id.as_uuid())
+        .bind::<Nullable<Text>, _>(namespace.map(|n| n.as_str().to_owned()))
+        .bind::<Nullable<SqlUuid>, _>(after)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(VectorRecord::from).collect())
+    }
+
+    async fn fetch(
+        &self,
+        project_id: ProjectId,
+        ids: &[Uuid],
+    ) -> Result<Vec<VectorRecord>, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<VectorRow> = sql_query(
+            "SELECT vector_id, namespace, embedding, vector_metadata, document, source, \
+                    created_at, updated_at \
+             FROM zerodb_vectors WHERE project_id = $1 AND vector_id = ANY($2)",
+        )
+        .bind::<SqlUuid, _>(project_id.as_uuid())
+        .bind::<Array<SqlUuid>, _>(ids.to_vec())
+        .load(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(VectorRecord::from).collect())
+    }
+
+    async fn delete(
+        &self,
+        project_id: ProjectId,
+        selector: &VectorSelector,
+    ) -> Result<Vec<VectorChange>, VectorStoreError> {
+        #[derive(QueryableByName)]
+        struct Candidate {
+            #[diesel(sql_type = SqlUuid)]
+            vector_id: Uuid,
+            #[diesel(sql_type = Jsonb)]
+            vector_metadata: Value,
+        }
+        #[derive(QueryableByName)]
+        struct Gone {
+            #[diesel(sql_type = SqlUuid)]
+            vector_id: Uuid,
+            #[diesel(sql_type = Text)]
+            namespace: String,
+        }
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let project = project_id.as_uuid();
+        let changes = conn
+            .transaction::<_, TxError, _>(async |conn| {
+                {
+                    let last = lock_sequence(conn, project).await?;
+                    let ids: Vec<Uuid> = match selector {
+                        VectorSelector::Ids(ids) => ids.clone(),
+                        VectorSelector::Filter { namespace, filter } => {
+                            // The filter language is evaluated in Rust, the one implementation
+                            // shared with the index, so both always agree on what matches.
+                            let rows: Vec<Candidate> = sql_query(
+                                "SELECT vector_id, vector_metadata FROM zerodb_vectors \
+                                 WHERE project_id = $1 AND namespace = $2",
+                            )
+                            .bind::<SqlUuid, _>(project)
+                            .bind::<Text, _>(namespace.as_str())
+                            .load(conn)
+                            .await?;
+                            rows.into_iter()
+                                .filter(|r| match &r.vector_metadata {
+                                    Value::Object(m) => filter.matches(m),
+                                    _ => filter.matches(&Map::new()),
+                                })
+                                .map(|r| r.vector_id)
+                                .collect()
+                        }
+                    };
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let gone: Vec<Gone> = sql_query(
+                        "DELETE FROM zerodb_vectors WHERE project_id = $1 AND vector_id = ANY($2) \
+                         RETURNING vector_id, namespace",
+                    )
+                    .bind::<SqlUuid, _>(project)
+                    .bind::<Array<SqlUuid>, _>(ids)
+                    .load(conn)
+                    .await?;
+                    if gone.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let changes: Vec<VectorChange> = gone
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, g)| VectorChange::Deleted {
+                            seq: last + 1 + i as i64,
+                            namespace: g.namespace,
+                            id: g.vector_id,
+                        })
+                        .collect();
+                    let (mut seqs, mut namespaces, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+                    for c in &changes {
+                        if let VectorChange::Deleted { seq, namespace, id } = c {
+                            seqs.push(*seq);
+                            namespaces.push(namespace.clone());
+                            ids.push(*id);
+                        }
+                    }
+                    sql_query(
+                        "INSERT INTO zerodb_vector_tombstones (project_id, seq, namespace, vector_id) \
+                         SELECT $1, u.seq, u.ns, u.id FROM unnest($2::bigint[], $3::text[], $4::uuid[]) \
+                         AS u(seq, ns, id)",
+                    )
+                    .bind::<SqlUuid, _>(project)
+                    .bind::<Array<BigInt>, _>(seqs)
+                    .bind::<Array<Text>, _>(namespaces)
+                    .bind::<Array<SqlUuid>, _>(ids)
+                    .execute(conn)
+                    .await?;
+                    advance_sequence(conn, project, last + changes.len() as i64).await?;
+                    Ok(changes)
+                }
+            })
+            .await?;
+        Ok(changes)
+    }
+
+    async fn changes_since(
+        &self,
+        project_id: ProjectId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<VectorChange>, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<ChangeRow> = sql_query(
+            "SELECT * FROM ( \
+                SELECT seq, namespace, vector_id, embedding, vector_metadata FROM zerodb_vectors \
+                WHERE project_id = $1 AND seq > $2 \
+              UNION ALL \
+                SELECT seq, namespace, vector_id, NULL::bytea, NULL::jsonb \
+                FROM zerodb_vector_tombstones WHERE project_id = $1 AND seq > $2 \
+             ) c ORDER BY seq LIMIT $3",
+        )
+        .bind::<SqlUuid, _>(project_id.as_uuid())
+        .bind::<BigInt, _>(after_seq)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(VectorChange::from).collect())
+    }
+
+    async fn live_vectors(
+        &self,
+        project_id: ProjectId,
+        namespace: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<VectorChange>, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<ChangeRow> = sql_query(
+            "SELECT seq, namespace, vector_id, embedding, vector_metadata FROM zerodb_vectors \
+             WHERE project_id = $1 AND namespace = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind::<SqlUuid, _>(project_id.as_uuid())
+        .bind::<Text, _>(namespace)
+        .bind::<BigInt, _>(after_seq)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(VectorChange::from).collect())
+    }
+
+    async fn current_seq(&self, project_id: ProjectId) -> Result<i64, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<Seq> = diesel_async::RunQueryDsl::load(
+            sql_query("SELECT last_seq FROM zerodb_vector_sequences WHERE project_id = $1")
+                .bind::<SqlUuid, _>(project_id.as_uuid()),
+            &mut conn,
+        )
+        .await
+        .map_err(db_err)?;
+        Ok(<[Seq]>::first(&rows).map_or(0, |r| r.last_seq))
+    }
+
+    async fn all_seqs(&self) -> Result<Vec<(ProjectId, i64)>, VectorStoreError> {
+        #[derive(QueryableByName)]
+        struct ProjectSeq {
+            #[diesel(sql_type = SqlUuid)]
+            project_id: Uuid,
+            #[diesel(sql_type = BigInt)]
+            last_seq: i64,
+        }
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let rows: Vec<ProjectSeq> =
+            sql_query("SELECT project_id, last_seq FROM zerodb_vector_sequences")
+                .load(&mut conn)
+                .await
+                .map_err(db_err)?;
+        Ok(rows.into_iter().map(|r| (ProjectId::from_uuid(r.project_id), r.last_seq)).collect())
+    }
+
+    fn subscribe(&self, listener: ChangeListener) {
+        self.listeners.lock().unwrap_or_else(PoisonError::into_inner).push(listener);
+    }
+}

@@ -1,0 +1,4 @@
+DROP TABLE zerodb_vector_tombstones;
+DROP TABLE zerodb_vectors;
+DROP TABLE zerodb_vector_sequences;
+DROP TABLE zerodb_vector_namespaces;

@@ -1,0 +1,693 @@
+//! Vectors through the HTTP API: upserts, validation, search plans and filters against an
+//! exact reference, namespaces, and convergence across processes and restarts.
+#![allow(clippy::manual_is_multiple_of)]
+
+use crate::helpers::{
+    JWT_SECRET, assert_error, call, spawn_app, spawn_app_with, start_server, test_settings,
+};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use zerodb_client::{Client, HttpMethod, NewNamespace, NewVector, VectorQuery, VectorSearch};
+
+/// Deterministic pseudo-random vectors (xorshift), so failures reproduce.
+fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    (0..n).map(|_| (0..dim).map(|_| next()).collect()).collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+/// The exact top `k` ids by cosine among `candidates`.
+fn exact_top(query: &[f32], candidates: &[(Uuid, Vec<f32>)], k: usize) -> Vec<Uuid> {
+    let mut scored: Vec<(f32, Uuid)> =
+        candidates.iter().map(|(id, v)| (cosine(query, v), *id)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(k).map(|(_, id)| id).collect()
+}
+
+async fn upsert_all(client: &Client, pid: Uuid, batch: Vec<NewVector>) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for chunk in batch.chunks(500) {
+        let done = client.upsert_vectors(pid, chunk).await.unwrap();
+        ids.extend(done.vectors.into_iter().map(|v| v.vector_id));
+    }
+    ids
+}
+
+#[tokio::test]
+async fn upsert_get_list_search_and_delete() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+
+    let first = ada
+        .upsert_vector(
+            pid,
+            &NewVector::new(vec![1.0, 0.0, 0.0])
+                .with_document("x axis")
+                .with_metadata(json!({"axis": "x"})),
+        )
+        .await
+        .unwrap();
+    assert!(first.created);
+    let id = Uuid::now_v7();
+    let y = NewVector::new(vec![0.0, 1.0, 0.0]).with_id(id).with_metadata(json!({"axis": "y"}));
+    assert!(ada.upsert_vector(pid, &y).await.unwrap().created);
+    // Upserting the same vector again replaces it: idempotent.
+    assert!(!ada.upsert_vector(pid, &y).await.unwrap().created);
+    let z = NewVector::new(vec![0.0, 0.0, 1.0]).in_namespace("other");
+    ada.upsert_vector(pid, &z).await.unwrap();
+
+    let got = ada.get_vector(pid, id).await.unwrap();
+    assert_eq!(got.vector_embedding, Some(vec![0.0, 1.0, 0.0]));
+    assert_eq!(got.namespace, "default");
+    assert_eq!(got.vector_metadata, json!({"axis": "y"}));
+
+    let page =
+        ada.list_vectors(pid, &VectorQuery { limit: Some(1), ..Default::default() }).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.items[0].vector_embedding.is_none());
+    let rest = ada
+        .list_vectors(pid, &VectorQuery { cursor: page.next_cursor.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 2);
+    assert!(rest.next_cursor.is_none());
+    let other = ada
+        .list_vectors(
+            pid,
+            &VectorQuery {
+                namespace: Some("other".into()),
+                include_vectors: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.items.len(), 1);
+    assert_eq!(other.items[0].vector_embedding, Some(vec![0.0, 0.0, 1.0]));
+
+    let mut search = VectorSearch::new(vec![0.9, 0.1, 0.0], 10);
+    search.include_vectors = true;
+    let found = ada.search_vectors(pid, &search).await.unwrap();
+    assert_eq!(found.count, 2);
+    assert_eq!(found.results[0].vector_id, first.vector_id);
+    assert_eq!(found.results[0].document.as_deref(), Some("x axis"));
+    assert_eq!(found.results[0].vector_embedding, Some(vec![1.0, 0.0, 0.0]));
+    let expected = cosine(&[0.9, 0.1, 0.0], &[1.0, 0.0, 0.0]);
+    assert!((found.results[0].score - expected).abs() < 1e-5);
+    assert!(found.results[0].score > found.results[1].score);
+    search.min_score = Some(0.5);
+    assert_eq!(ada.search_vectors(pid, &search).await.unwrap().count, 1);
+
+    let status = ada.get_database(pid).await.unwrap();
+    let default = status.vector_namespaces.iter().find(|n| n.namespace == "default").unwrap();
+    assert_eq!((default.vector_count, default.dimension), (2, Some(3)));
+    assert_eq!((default.metric.as_str(), default.quantization.as_str()), ("cosine", "none"));
+    assert_eq!(default.indexed_vectors, Some(2));
+    assert!(default.index_memory_bytes.unwrap() > 0);
+
+    ada.delete_vector(pid, id).await.unwrap();
+    assert_eq!(ada.get_vector(pid, id).await.unwrap_err().status(), Some(404));
+    assert_eq!(ada.delete_vector(pid, id).await.unwrap_err().status(), Some(404));
+    let found = ada.search_vectors(pid, &VectorSearch::new(vec![0.0, 1.0, 0.0], 10)).await.unwrap();
+    assert!(found.results.iter().all(|h| h.vector_id != id));
+    assert_eq!(ada.delete_vectors(pid, &[first.vector_id, id]).await.unwrap().deleted, 1);
+    let err = ada
+        .search_vectors(pid, &VectorSearch::new(vec![1.0], 1).in_namespace("nowhere"))
+        .await
+        .unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(404), Some("not_found")));
+}
+
+#[tokio::test]
+async fn invalid_vectors_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    ada.upsert_vector(pid, &NewVector::new(vec![1.0, 2.0])).await.unwrap();
+    let base = format!("/api/v1/projects/{pid}/database/vectors");
+    let cases = [
+        (json!({"vector_embedding": [1.0, 2.0, 3.0]}), 422, "dimension_mismatch"),
+        (json!({"vector_embedding": []}), 422, "validation_failed"),
+        (json!({"vector_embedding": [1.0, 1e39]}), 422, "validation_failed"),
+        (
+            json!({"vector_embedding": vec![0.5; 4097], "namespace": "big"}),
+            422,
+            "validation_failed",
+        ),
+        (json!({"vector_embedding": [1.0, 2.0], "vector_metadata": [1]}), 422, "validation_failed"),
+        (
+            json!({"vector_embedding": [1.0, 2.0], "vector_metadata": {"k": "x".repeat(20000)}}),
+            422,
+            "validation_failed",
+        ),
+        (json!({"vector_embedding": [1.0, 2.0], "namespace": "../x"}), 422, "validation_failed"),
+        (json!({"vector_embedding": [1.0, 2.0], "extra": 1}), 422, "validation_failed"),
+        (json!({"vector_embedding": "nope"}), 422, "validation_failed"),
+        (
+            json!({"vector_embedding": [1.0, 2.0], "vector_id": "not-a-uuid"}),
+            422,
+            "validation_failed",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let response = call(&ada, HttpMethod::POST, &format!("{base}/upsert"), Some(body)).await;
+        assert_error(&response, status, code);
+    }
+
+    // A batch with one bad vector stores none of them.
+    let mut batch: Vec<Value> =
+        (0..5).map(|i| json!({"vector_embedding": [i as f32, 1.0]})).collect();
+    batch.push(json!({"vector_embedding": [1.0, 2.0, 3.0]}));
+    let response = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/upsert-batch"),
+        Some(json!({"vectors": batch})),
+    )
+    .await;
+    assert_error(&response, 422, "dimension_mismatch");
+    assert_eq!(response.body["error"]["details"]["expected"], 2);
+    let too_many: Vec<Value> = (0..1001).map(|_| json!({"vector_embedding": [1.0, 2.0]})).collect();
+    let response = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/upsert-batch"),
+        Some(json!({"vectors": too_many})),
+    )
+    .await;
+    assert_error(&response, 422, "validation_failed");
+    let dup = Uuid::now_v7();
+    let response = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/upsert-batch"),
+        Some(json!({"vectors": [{"vector_id": dup, "vector_embedding": [1.0, 2.0]}, {"vector_id": dup, "vector_embedding": [1.0, 2.0]}]})),
+    )
+    .await;
+    assert_error(&response, 422, "validation_failed");
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1);
+
+    // An id lives in one namespace.
+    let taken = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap().items[0].vector_id;
+    let err = ada
+        .upsert_vector(pid, &NewVector::new(vec![1.0]).with_id(taken).in_namespace("elsewhere"))
+        .await
+        .unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(409), Some("vector_id_taken")));
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1);
+
+    for (body, code) in [
+        (json!({"query_vector": [1.0, 2.0, 3.0]}), "dimension_mismatch"),
+        (json!({"query_vector": [1.0, 2.0], "limit": 0}), "validation_failed"),
+        (json!({"query_vector": [1.0, 2.0], "limit": 1001}), "validation_failed"),
+        (
+            json!({"query_vector": [1.0, 2.0], "filter": {"a": {"$regex": "x"}}}),
+            "validation_failed",
+        ),
+        (json!({"query_vector": [1.0, 2.0], "filter": [1]}), "validation_failed"),
+        (json!({"query_vector": []}), "validation_failed"),
+    ] {
+        let response = call(&ada, HttpMethod::POST, &format!("{base}/search"), Some(body)).await;
+        assert_error(&response, 422, code);
+    }
+    for body in [
+        json!({}),
+        json!({"vector_ids": []}),
+        json!({"vector_ids": [Uuid::now_v7()], "filter": {}}),
+        json!({"filter": {"$bad": 1}}),
+    ] {
+        let response = call(&ada, HttpMethod::POST, &format!("{base}/delete"), Some(body)).await;
+        assert_error(&response, 422, "validation_failed");
+    }
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1);
+}
+
+#[tokio::test]
+async fn namespaces_fix_metric_quantization_and_dimension() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let spec = |metric: &str, quantization: &str, dimension: Option<u32>| NewNamespace {
+        namespace: "items".into(),
+        metric: Some(metric.into()),
+        quantization: Some(quantization.into()),
+        dimension,
+    };
+    let ns = ada.create_namespace(pid, &spec("dot", "int8", Some(2))).await.unwrap();
+    assert_eq!(
+        (ns.metric.as_str(), ns.quantization.as_str(), ns.dimension),
+        ("dot", "int8", Some(2))
+    );
+    ada.create_namespace(pid, &spec("dot", "int8", Some(2))).await.unwrap();
+    for other in
+        [spec("cosine", "int8", None), spec("dot", "none", None), spec("dot", "int8", Some(3))]
+    {
+        let err = ada.create_namespace(pid, &other).await.unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(409), Some("namespace_exists")));
+    }
+    let err = ada
+        .upsert_vector(pid, &NewVector::new(vec![1.0, 2.0, 3.0]).in_namespace("items"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("dimension_mismatch"));
+    let response = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("/api/v1/projects/{pid}/database/vectors/namespaces"),
+        Some(json!({"namespace": "x", "metric": "manhattan"})),
+    )
+    .await;
+    assert_error(&response, 422, "validation_failed");
+
+    // Dot product ranks by magnitude too; euclidean by distance.
+    for v in [[1.0, 0.0], [3.0, 0.0], [0.0, 1.0]] {
+        ada.upsert_vector(pid, &NewVector::new(v.to_vec()).in_namespace("items")).await.unwrap();
+    }
+    let hits = ada
+        .search_vectors(pid, &VectorSearch::new(vec![1.0, 0.0], 3).in_namespace("items"))
+        .await
+        .unwrap();
+    let scores: Vec<f32> = hits.results.iter().map(|h| h.score).collect();
+    assert_eq!(scores, vec![3.0, 1.0, 0.0]);
+    let euclid = NewNamespace {
+        namespace: "places".into(),
+        metric: Some("euclidean".into()),
+        quantization: None,
+        dimension: None,
+    };
+    ada.create_namespace(pid, &euclid).await.unwrap();
+    for v in [[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]] {
+        ada.upsert_vector(pid, &NewVector::new(v.to_vec()).in_namespace("places")).await.unwrap();
+    }
+    let hits = ada
+        .search_vectors(pid, &VectorSearch::new(vec![0.0, 0.0], 3).in_namespace("places"))
+        .await
+        .unwrap();
+    let scores: Vec<f32> = hits.results.iter().map(|h| h.score).collect();
+    assert_eq!(scores[0], 1.0);
+    assert!((scores[2] - 1.0 / 6.0).abs() < 1e-6, "{scores:?}");
+    let listed = ada.list_namespaces(pid).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|n| n.namespace.as_str()).collect::<Vec<_>>(),
+        ["items", "places"]
+    );
+}
+
+/// Metadata for vector `i`, and the same facts as a Rust value for the reference.
+fn metadata(i: usize) -> Value {
+    let mut m = json!({
+        "group": i % 50,
+        "score": (i % 7) as f64 / 2.0,
+        "name": format!("item-{i:04}"),
+        "tags": if i.is_multiple_of(3) { json!(["red", "round"]) } else { json!(["blue"]) },
+        "author": {"name": if i.is_multiple_of(4) { "ada" } else { "bob" }, "born": 1800 + (i % 40)},
+    });
+    if i.is_multiple_of(5) {
+        m["flag"] = json!(true);
+    }
+    m
+}
+
+#[tokio::test]
+async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
+    // A small exact threshold makes this 1,500-vector namespace use the HNSW graph.
+    let app = spawn_app_with(|s| {
+        s.vectors.exact_threshold = 100;
+        s.vectors.default_quantization = zerodb_domain::vectors::Quantization::Int8;
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let data = vectors(1500, 32, 7);
+    let batch: Vec<NewVector> = data
+        .iter()
+        .enumerate()
+        .map(|(i, v)| NewVector::new(v.clone()).with_metadata(metadata(i)))
+        .collect();
+    let ids = upsert_all(&ada, pid, batch).await;
+    let all: Vec<(usize, Uuid, Vec<f32>)> =
+        ids.iter().zip(&data).enumerate().map(|(i, (id, v))| (i, *id, v.clone())).collect();
+
+    type Reference = fn(usize) -> bool;
+    let cases: Vec<(Value, Reference)> = vec![
+        (json!({"group": 7}), |i| i % 50 == 7),
+        (json!({"group": {"$in": [1, 2, 3]}}), |i| matches!(i % 50, 1..=3)),
+        (json!({"group": {"$nin": [1, 2, 3]}}), |i| !matches!(i % 50, 1..=3)),
+        (json!({"group": {"$gte": 10, "$lt": 12}}), |i| matches!(i % 50, 10 | 11)),
+        (json!({"score": {"$gt": 2.5}}), |i| (i % 7) as f64 / 2.0 > 2.5),
+        (json!({"score": {"$lte": 0.5}}), |i| (i % 7) as f64 / 2.0 <= 0.5),
+        (json!({"name": {"$ne": "item-0003"}}), |i| i != 3),
+        (json!({"name": {"$gt": "item-1490"}}), |i| i > 1490),
+        (json!({"tags": {"$contains": "red"}}), |i| i % 3 == 0),
+        (json!({"name": {"$contains": "-00"}}), |i| i < 100),
+        (json!({"flag": {"$exists": true}}), |i| i % 5 == 0),
+        (json!({"flag": {"$exists": false}}), |i| i % 5 != 0),
+        (json!({"author.name": "ada"}), |i| i % 4 == 0),
+        (json!({"author.born": {"$lt": 1805}}), |i| i % 40 < 5),
+        (json!({"$or": [{"group": 1}, {"author.name": "ada", "flag": true}]}), |i| {
+            i % 50 == 1 || (i % 4 == 0 && i % 5 == 0)
+        }),
+        (json!({"$and": [{"tags": {"$contains": "blue"}}, {"group": {"$lt": 5}}]}), |i| {
+            i % 3 != 0 && i % 50 < 5
+        }),
+        (json!({"$not": {"group": {"$lt": 49}}}), |i| i % 50 == 49),
+        (json!({"group": "7"}), |_| false),
+    ];
+    let query = vectors(1, 32, 99).remove(0);
+    for (filter, reference) in &cases {
+        let expected: HashSet<Uuid> =
+            all.iter().filter(|(i, _, _)| reference(*i)).map(|(_, id, _)| *id).collect();
+        let found = ada
+            .search_vectors(
+                pid,
+                &VectorSearch::new(query.clone(), 1000).with_filter(filter.clone()),
+            )
+            .await
+            .unwrap();
+        let got: HashSet<Uuid> = found.results.iter().map(|h| h.vector_id).collect();
+        assert_eq!(got.len(), expected.len().min(1000), "{filter}");
+        assert!(got.is_subset(&expected), "{filter}");
+        if expected.len() <= 1000 {
+            assert_eq!(got, expected, "{filter}");
+        }
+    }
+
+    // Selective filters (30 of 1,500 match) still fill the limit, with the exact best ones.
+    for group in [0, 7, 33] {
+        let matching: Vec<(Uuid, Vec<f32>)> = all
+            .iter()
+            .filter(|(i, _, _)| i % 50 == group)
+            .map(|(_, id, v)| (*id, v.clone()))
+            .collect();
+        let found = ada
+            .search_vectors(
+                pid,
+                &VectorSearch::new(query.clone(), 20).with_filter(json!({"group": group})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.count, 20);
+        let got: Vec<Uuid> = found.results.iter().map(|h| h.vector_id).collect();
+        assert_eq!(got, exact_top(&query, &matching, 20));
+    }
+
+    // Broad filters go through the graph; their results still match and come best first.
+    let found = ada
+        .search_vectors(
+            pid,
+            &VectorSearch::new(query.clone(), 10).with_filter(json!({"flag": {"$exists": false}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.count, 10);
+    assert!(found.results.windows(2).all(|w| w[0].score >= w[1].score));
+
+    // Unfiltered: the graph plus exact rescoring finds the true nearest neighbours.
+    let everything: Vec<(Uuid, Vec<f32>)> = all.iter().map(|(_, id, v)| (*id, v.clone())).collect();
+    let mut overlap = 0;
+    for q in vectors(20, 32, 1234) {
+        let found = ada.search_vectors(pid, &VectorSearch::new(q.clone(), 10)).await.unwrap();
+        let truth: HashSet<Uuid> = exact_top(&q, &everything, 10).into_iter().collect();
+        overlap += found.results.iter().filter(|h| truth.contains(&h.vector_id)).count();
+    }
+    assert!(overlap >= 190, "recall@10 {} below 0.95", overlap as f64 / 200.0);
+
+    // Delete by filter uses the same language.
+    let deleted =
+        ada.delete_vectors_where(pid, "default", &json!({"group": {"$in": [1, 2]}})).await.unwrap();
+    assert_eq!(deleted.deleted, 60);
+    let found = ada
+        .search_vectors(
+            pid,
+            &VectorSearch::new(query.clone(), 100).with_filter(json!({"group": {"$in": [1, 2]}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.count, 0);
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1440);
+}
+
+async fn wait_healthy(client: &Client) {
+    let started = Instant::now();
+    while client.health().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "second server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls `check` until it holds; answers how long that took.
+async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "not converged within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn writes_through_one_process_are_searchable_through_another() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    ada.upsert_vector(pid, &NewVector::new(vec![0.0, 1.0])).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut second = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db.url)
+        .env("ZERODB__AUTH__JWT_SECRET", JWT_SECRET)
+        .env("ZERODB__SERVER__PORT", port.to_string())
+        .env("ZERODB__DATA_DIR", data_dir.path())
+        .env("ZERODB__LOG__LEVEL", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let token =
+        app.client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
+    let other = Client::new(&format!("http://127.0.0.1:{port}")).with_token(&token);
+    wait_healthy(&other).await;
+    let search = VectorSearch::new(vec![1.0, 0.0], 1);
+    // The second process loads the existing vector, then follows new writes.
+    assert_eq!(other.search_vectors(pid, &search).await.unwrap().count, 1);
+
+    let written = ada.upsert_vector(pid, &NewVector::new(vec![1.0, 0.0])).await.unwrap();
+    let took = within(Duration::from_secs(1), async || {
+        let hits = other.search_vectors(pid, &search).await.unwrap();
+        hits.results.first().is_some_and(|h| h.vector_id == written.vector_id)
+    })
+    .await;
+    println!("upsert visible in the other process after {took:?}");
+
+    ada.delete_vector(pid, written.vector_id).await.unwrap();
+    for client in [&ada, &other] {
+        let hits = client.search_vectors(pid, &search).await.unwrap();
+        assert!(hits.results.iter().all(|h| h.vector_id != written.vector_id));
+    }
+    within(Duration::from_secs(1), async || {
+        let status = other.list_namespaces(pid).await.unwrap();
+        status[0].indexed_vectors == Some(1)
+    })
+    .await;
+
+    // And the other way round.
+    let back = other.upsert_vector(pid, &NewVector::new(vec![0.6, 0.8])).await.unwrap();
+    within(Duration::from_secs(1), async || {
+        let hits = ada.search_vectors(pid, &VectorSearch::new(vec![0.6, 0.8], 1)).await.unwrap();
+        hits.results.first().is_some_and(|h| h.vector_id == back.vector_id)
+    })
+    .await;
+    second.kill().await.unwrap();
+}
+
+async fn top_ids(client: &Client, pid: Uuid, queries: &[Vec<f32>]) -> Vec<Vec<Uuid>> {
+    let mut all = Vec::new();
+    for q in queries {
+        let hits = client.search_vectors(pid, &VectorSearch::new(q.clone(), 5)).await.unwrap();
+        all.push(hits.results.into_iter().map(|h| h.vector_id).collect());
+    }
+    all
+}
+
+#[tokio::test]
+async fn restarts_load_snapshots_and_rebuild_bad_ones() {
+    let app = spawn_app_with(|s| s.vectors.exact_threshold = 50).await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let batch: Vec<NewVector> = vectors(400, 16, 3)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| NewVector::new(v).with_metadata(json!({"i": i})))
+        .collect();
+    let ids = upsert_all(&ada, pid, batch).await;
+    let queries = vectors(5, 16, 77);
+    let before = top_ids(&ada, pid, &queries).await;
+    app.handle.stop(true).await;
+    let _ = app.stopped.await;
+
+    let snapshot = app.data_dir.path().join("vectors").join(pid.to_string()).join("ns-default");
+    assert!(snapshot.join("index.usearch").exists(), "no snapshot written at shutdown");
+    let settings = {
+        let mut s = test_settings(&app.db.url, app.data_dir.path());
+        s.vectors.exact_threshold = 50;
+        s
+    };
+    let restart = async |expect_indexed: u64| {
+        let server = start_server(&settings).await;
+        let token = Client::new(&server.address)
+            .login("ada@example.com", "correct horse battery")
+            .await
+            .unwrap()
+            .access_token;
+        let client = Client::new(&server.address).with_token(&token);
+        let namespaces = client.list_namespaces(pid).await.unwrap();
+        assert_eq!(namespaces[0].indexed_vectors, Some(expect_indexed));
+        assert_eq!(namespaces[0].vector_count, expect_indexed);
+        (server, client)
+    };
+
+    // 1. A good snapshot: same results after the restart.
+    let (server, client) = restart(400).await;
+    assert_eq!(top_ids(&client, pid, &queries).await, before);
+    // Changes made while another server is down are caught up from the change sequence.
+    client.delete_vectors(pid, &ids[..10]).await.unwrap();
+    server.handle.stop(true).await;
+    let _ = server.stopped.await;
+
+    // 2. A corrupt index file is detected by its checksum and rebuilt.
+    let index_file = snapshot.join("index.usearch");
+    let mut bytes = std::fs::read(&index_file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xFF;
+    std::fs::write(&index_file, bytes).unwrap();
+    let (server, client) = restart(390).await;
+    let after = top_ids(&client, pid, &queries).await;
+    let gone: HashSet<Uuid> = ids[..10].iter().copied().collect();
+    for (old, new) in before.iter().zip(&after) {
+        let expected: Vec<Uuid> = old.iter().filter(|id| !gone.contains(id)).copied().collect();
+        assert_eq!(new[..expected.len()], expected[..]);
+    }
+    server.handle.stop(true).await;
+    let _ = server.stopped.await;
+
+    // 3. A snapshot that is consistent but stale (vectors removed behind its back, as by a
+    // restore from backup) disagrees on the count after catching up and is rebuilt.
+    let removed = app
+        .db
+        .count(&format!(
+            "WITH d AS (DELETE FROM zerodb_vectors WHERE vector_id IN ('{}', '{}') RETURNING 1) \
+             SELECT count(*) AS n FROM d",
+            ids[20], ids[21]
+        ))
+        .await;
+    assert_eq!(removed, 2);
+    let (server, client) = restart(388).await;
+    let hits = top_ids(&client, pid, &queries).await;
+    assert!(hits.iter().flatten().all(|id| *id != ids[20] && *id != ids[21]));
+    server.handle.stop(true).await;
+    let _ = server.stopped.await;
+
+    // 4. A snapshot claiming to be ahead of the database is refused.
+    let state = snapshot.join("state.json");
+    let mut json: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    json["applied_seq"] = json!(1_000_000);
+    std::fs::write(&state, serde_json::to_vec(&json).unwrap()).unwrap();
+    let (server, _client) = restart(388).await;
+    server.handle.stop(true).await;
+    let _ = server.stopped.await;
+}
+
+#[tokio::test]
+async fn strangers_and_scopes_reach_no_vectors() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let mine = ada
+        .upsert_vector(pid, &NewVector::new(vec![1.0, 0.0]).with_document("mine"))
+        .await
+        .unwrap();
+    let bob_pid = app.enabled_project(&bob, "q").await;
+    let bob_key = bob.create_api_key(bob_pid, "k", &["*"]).await.unwrap();
+    let tables_key = ada.create_api_key(pid, "t", &["tables:read"]).await.unwrap();
+    let reader_key = ada.create_api_key(pid, "r", &["vectors:read"]).await.unwrap();
+    let writer_key = ada.create_api_key(pid, "w", &["vectors:write"]).await.unwrap();
+
+    let base = format!("/api/v1/projects/{pid}/database/vectors");
+    let one = format!("{base}/{}", mine.vector_id);
+    let reads: Vec<(HttpMethod, String, Option<Value>)> = vec![
+        (HttpMethod::GET, base.clone(), None),
+        (HttpMethod::GET, one.clone(), None),
+        (HttpMethod::POST, format!("{base}/search"), Some(json!({"query_vector": [1.0, 0.0]}))),
+        (HttpMethod::GET, format!("{base}/namespaces"), None),
+    ];
+    let writes: Vec<(HttpMethod, String, Option<Value>)> = vec![
+        (HttpMethod::POST, format!("{base}/upsert"), Some(json!({"vector_embedding": [0.0, 1.0]}))),
+        (
+            HttpMethod::POST,
+            format!("{base}/upsert-batch"),
+            Some(json!({"vectors": [{"vector_embedding": [0.0, 1.0]}]})),
+        ),
+        (HttpMethod::POST, format!("{base}/delete"), Some(json!({"filter": {}}))),
+        (HttpMethod::DELETE, one.clone(), None),
+        (HttpMethod::POST, format!("{base}/namespaces"), Some(json!({"namespace": "n"}))),
+    ];
+    let anonymous = app.client.anonymous();
+    let foreign = app.client.with_api_key(&bob_key.api_key);
+    let tables = app.client.with_api_key(&tables_key.api_key);
+    let reader = app.client.with_api_key(&reader_key.api_key);
+    let writer = app.client.with_api_key(&writer_key.api_key);
+    for (method, path, body) in reads.iter().chain(&writes) {
+        assert_error(
+            &call(&anonymous, method.clone(), path, body.clone()).await,
+            401,
+            "unauthenticated",
+        );
+        assert_error(&call(&bob, method.clone(), path, body.clone()).await, 404, "not_found");
+        assert_error(&call(&foreign, method.clone(), path, body.clone()).await, 404, "not_found");
+        assert_error(
+            &call(&tables, method.clone(), path, body.clone()).await,
+            403,
+            "insufficient_scope",
+        );
+    }
+    for (method, path, body) in &writes {
+        assert_error(
+            &call(&reader, method.clone(), path, body.clone()).await,
+            403,
+            "insufficient_scope",
+        );
+    }
+    for (method, path, body) in &reads {
+        assert_error(
+            &call(&writer, method.clone(), path, body.clone()).await,
+            403,
+            "insufficient_scope",
+        );
+        assert_eq!(call(&reader, method.clone(), path, body.clone()).await.status, 200, "{path}");
+    }
+    // Nothing changed.
+    let all = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap();
+    assert_eq!(all.items.len(), 1);
+    assert_eq!(all.items[0].document.as_deref(), Some("mine"));
+    assert_eq!(ada.list_namespaces(pid).await.unwrap().len(), 1);
+    // A key with the write scope writes.
+    assert!(writer.upsert_vector(pid, &NewVector::new(vec![0.0, 1.0])).await.is_ok());
+}
