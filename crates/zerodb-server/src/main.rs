@@ -40,6 +40,8 @@ enum Command {
 enum BenchCommand {
     /// Event publish throughput, delivery latency and concurrent streams.
     Events(zerodb_server::bench::EventBenchOptions),
+    /// Vector ingest, search latency and QPS, recall@10, memory per vector, start-up time.
+    Vectors(zerodb_server::bench_vectors::VectorBenchOptions),
 }
 
 #[derive(Subcommand)]
@@ -72,6 +74,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Events(options) } => {
             zerodb_server::bench::run_events(settings, options).await?;
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Vectors(options) } => {
+            zerodb_server::bench_vectors::run_vectors(settings, options).await?;
             Ok(())
         }
         Command::User { command: UserCommand::Create { email, password, admin } } => {

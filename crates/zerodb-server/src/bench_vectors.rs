@@ -1,0 +1,554 @@
+//! `zerodb bench vectors`: ingest rate, search latency and throughput, recall@10 against
+//! exact search, resident memory per vector and start-up time (snapshot load and full
+//! rebuild), measured through the real HTTP API of a `zerodb serve` child process.
+//!
+//! The benchmark starts (or uses) PostgreSQL itself and runs the server as a separate
+//! process, so the server's resident memory is its own and restarts are real restarts.
+
+use crate::bench::BenchError;
+use crate::config::Settings;
+use crate::startup::Database;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use zerodb_client::{Client, NewNamespace, NewVector, VectorSearch};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VectorBenchOptions {
+    /// Vectors per configuration.
+    #[arg(long, default_value_t = 100_000)]
+    pub count: usize,
+    /// Dimensions to run (one configuration each, with every quantization).
+    #[arg(long, value_delimiter = ',', default_values_t = [1536, 384])]
+    pub dims: Vec<usize>,
+    /// Quantizations to run: none, int8.
+    #[arg(long, value_delimiter = ',', default_values_t = ["int8".to_string(), "none".to_string()])]
+    pub quantization: Vec<String>,
+    /// Query vectors for latency and recall.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// Concurrent clients for the throughput runs.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
+    pub clients: Vec<usize>,
+    /// Seconds per throughput run.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Real embeddings in TEXMEX .fvecs format (e.g. 384-d MiniLM); projected to other
+    /// dimensions with a fixed random orthonormal map. Synthetic clustered data otherwise.
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Skip the restart measurements.
+    #[arg(long)]
+    pub no_restart: bool,
+}
+
+/// xorshift64*: a small seeded generator so that data sets are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn uniform(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    /// Standard normal (Box-Muller).
+    fn normal(&mut self) -> f32 {
+        let (u, v) = (self.uniform().max(1e-7), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+}
+
+fn normalise(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// Clustered data: `count` points around `count / 100` random centres, unit length.
+fn synthetic(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = Rng(seed | 1);
+    let centres: Vec<Vec<f32>> = (0..(count / 100).max(10))
+        .map(|_| {
+            let mut c: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
+            normalise(&mut c);
+            c
+        })
+        .collect();
+    let spread = 0.6 / (dim as f32).sqrt();
+    (0..count)
+        .map(|_| {
+            let c = &centres[(rng.next_u64() % centres.len() as u64) as usize];
+            let mut v: Vec<f32> = c.iter().map(|x| x + rng.normal() * spread).collect();
+            normalise(&mut v);
+            v
+        })
+        .collect()
+}
+
+fn read_fvecs(path: &Path) -> Result<Vec<Vec<f32>>, BenchError> {
+    let bytes = std::fs::read(path).map_err(|e| BenchError::Setup(format!("{path:?}: {e}")))?;
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 4 <= bytes.len() {
+        let dim =
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        at += 4;
+        let end = at + dim * 4;
+        if end > bytes.len() {
+            return Err(BenchError::Setup("truncated .fvecs file".into()));
+        }
+        out.push(
+            bytes[at..end]
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        );
+        at = end;
+    }
+    Ok(out)
+}
+
+/// Real embeddings mapped to `dim` dimensions by a fixed random map (orthonormal rows when
+/// widening), topped up with points jittered around corpus points to reach `count`.
+fn from_dataset(base: &[Vec<f32>], count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let src = base[0].len();
+    let mut rng = Rng(seed | 1);
+    let map: Option<Vec<Vec<f32>>> = (dim != src).then(|| {
+        // Gram-Schmidt on random rows gives orthonormal rows for dim <= src, and near
+        // orthogonal ones otherwise; either way neighbourhoods survive the projection.
+        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(src);
+        for _ in 0..src {
+            let mut r: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
+            for q in rows.iter().take(dim) {
+                let d: f32 = r.iter().zip(q).map(|(a, b)| a * b).sum();
+                r.iter_mut().zip(q).for_each(|(a, b)| *a -= d * b);
+            }
+            normalise(&mut r);
+            rows.push(r);
+        }
+        rows
+    });
+    let project = |v: &[f32]| -> Vec<f32> {
+        let mut out = match &map {
+            None => v.to_vec(),
+            Some(rows) => {
+                let mut out = vec![0f32; dim];
+                for (x, row) in v.iter().zip(rows) {
+                    out.iter_mut().zip(row).for_each(|(o, r)| *o += x * r);
+                }
+                out
+            }
+        };
+        normalise(&mut out);
+        out
+    };
+    let projected: Vec<Vec<f32>> = base.iter().map(|v| project(v)).collect();
+    let mut out: Vec<Vec<f32>> = projected.iter().take(count).cloned().collect();
+    let spread = 0.15 / (dim as f32).sqrt();
+    while out.len() < count {
+        let p = &projected[(rng.next_u64() % projected.len() as u64) as usize];
+        let mut v: Vec<f32> = p.iter().map(|x| x + rng.normal() * spread).collect();
+        normalise(&mut v);
+        out.push(v);
+    }
+    out
+}
+
+/// Exact top-10 by cosine (all vectors are unit length: dot product), on every core.
+fn ground_truth(data: &[Vec<f32>], queries: &[Vec<f32>]) -> Vec<Vec<usize>> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = queries.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = queries
+            .chunks(chunk)
+            .map(|qs| {
+                s.spawn(move || {
+                    qs.iter()
+                        .map(|q| {
+                            let mut scored: Vec<(f32, usize)> = data
+                                .iter()
+                                .enumerate()
+                                .map(|(i, v)| (q.iter().zip(v).map(|(a, b)| a * b).sum(), i))
+                                .collect();
+                            scored.select_nth_unstable_by(9, |a, b| b.0.total_cmp(&a.0));
+                            scored.truncate(10);
+                            scored.into_iter().map(|(_, i)| i).collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[(((p / 100.0) * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
+}
+
+/// A `zerodb serve` child process.
+struct ServerProcess {
+    child: tokio::process::Child,
+    url: String,
+}
+
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+impl ServerProcess {
+    async fn start(database_url: &str, data_dir: &Path, secret: &str) -> Result<Self, BenchError> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| BenchError::Setup(e.to_string()))?
+            .port();
+        let exe = std::env::current_exe().map_err(|e| BenchError::Setup(e.to_string()))?;
+        let child = tokio::process::Command::new(exe)
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("ZERODB__SERVER__PORT", port.to_string())
+            .env("ZERODB__DATA_DIR", data_dir)
+            .env("ZERODB__AUTH__JWT_SECRET", secret)
+            .env("ZERODB__RATE_LIMIT__ENABLED", "false")
+            .env("ZERODB__DATABASE__MAX_CONNECTIONS", "32")
+            .env("ZERODB__LOG__LEVEL", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| BenchError::Setup(format!("starting zerodb serve: {e}")))?;
+        let server = Self { child, url: format!("http://127.0.0.1:{port}") };
+        let client = Client::new(&server.url);
+        let started = Instant::now();
+        while client.health().await.is_err() {
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err(BenchError::Setup("server did not start".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(server)
+    }
+
+    fn rss(&self) -> u64 {
+        self.child.id().map_or(0, rss_bytes)
+    }
+
+    /// SIGTERM, as an orchestrator stops it; the index snapshot is written on the way out.
+    async fn stop(mut self) -> Result<Duration, BenchError> {
+        let started = Instant::now();
+        if let Some(pid) = self.child.id() {
+            let pid = nix::unistd::Pid::from_raw(pid as i32);
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+                .map_err(|e| BenchError::Setup(e.to_string()))?;
+        }
+        self.child.wait().await.map_err(|e| BenchError::Setup(e.to_string()))?;
+        Ok(started.elapsed())
+    }
+}
+
+async fn signed_in(url: &str, email: &str) -> Result<Client, BenchError> {
+    let anonymous = Client::new(url);
+    let token = anonymous.login(email, "bench password").await?.access_token;
+    Ok(anonymous.with_token(&token))
+}
+
+/// Waits until the server's index holds `count` vectors; answers the time since `since`.
+async fn wait_indexed(
+    client: &Client,
+    project: Uuid,
+    count: u64,
+    since: Instant,
+) -> Result<Duration, BenchError> {
+    loop {
+        let ns = client.list_namespaces(project).await?;
+        if ns.first().and_then(|n| n.indexed_vectors) == Some(count) {
+            return Ok(since.elapsed());
+        }
+        if since.elapsed() > Duration::from_secs(1800) {
+            return Err(BenchError::Setup("index did not load".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn throughput(
+    client: &Client,
+    project: Uuid,
+    queries: &[Vec<f32>],
+    clients: usize,
+    seconds: u64,
+) -> (f64, u64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let queries = Arc::new(queries.to_vec());
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (client, done, errors, queries) =
+                (client.clone(), done.clone(), errors.clone(), queries.clone());
+            tokio::spawn(async move {
+                let mut i = w;
+                while Instant::now() < deadline {
+                    let q = VectorSearch::new(queries[i % queries.len()].clone(), 10);
+                    match client.search_vectors(project, &q).await {
+                        Ok(_) => done.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                    i += clients;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    (
+        done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64(),
+        errors.load(Ordering::Relaxed),
+    )
+}
+
+pub async fn run_vectors(
+    settings: Settings,
+    options: VectorBenchOptions,
+) -> Result<(), BenchError> {
+    let work = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
+    let mut settings = settings;
+    if settings.database.url.is_none() {
+        settings.data_dir = work.path().join("pg-owner");
+    }
+    let db = Database::connect(&settings).await?;
+    let secret = Uuid::new_v4().simple().to_string().repeat(2);
+    let base = options.dataset.as_deref().map(read_fvecs).transpose()?;
+    println!(
+        "zerodb bench vectors: {} vectors per run, {} queries, data: {}",
+        options.count,
+        options.queries,
+        options
+            .dataset
+            .as_ref()
+            .map_or("synthetic clustered (seeded)".into(), |p| p.display().to_string())
+    );
+    for &dim in &options.dims {
+        let mut data = match &base {
+            Some(base) => from_dataset(base, options.count + options.queries, dim, 42),
+            None => synthetic(options.count + options.queries, dim, 42),
+        };
+        let queries = data.split_off(options.count);
+        let truth_started = Instant::now();
+        let truth = ground_truth(&data, &queries);
+        println!(
+            "\n== {} x {dim} (exact ground truth in {:.1} s)",
+            data.len(),
+            truth_started.elapsed().as_secs_f64()
+        );
+        for quantization in &options.quantization {
+            run_one(
+                &db.url,
+                work.path(),
+                &secret,
+                &data,
+                &queries,
+                &truth,
+                dim,
+                quantization,
+                &options,
+            )
+            .await?;
+        }
+    }
+    db.pool.close();
+    db.shutdown().await;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_one(
+    database_url: &str,
+    work: &Path,
+    secret: &str,
+    data: &[Vec<f32>],
+    queries: &[Vec<f32>],
+    truth: &[Vec<usize>],
+    dim: usize,
+    quantization: &str,
+    options: &VectorBenchOptions,
+) -> Result<(), BenchError> {
+    let data_dir = work.join(format!("server-{dim}-{quantization}"));
+    let server = ServerProcess::start(database_url, &data_dir, secret).await?;
+    let anonymous = Client::new(&server.url);
+    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
+    anonymous.register(&email, "bench password").await?;
+    let client = signed_in(&server.url, &email).await?;
+    let project = client
+        .create_project(&format!("bench-{}", Uuid::new_v4().simple()), None)
+        .await?
+        .project_id;
+    client.enable_database(project).await?;
+    client
+        .create_namespace(
+            project,
+            &NewNamespace {
+                namespace: "default".into(),
+                metric: Some("cosine".into()),
+                quantization: Some(quantization.into()),
+                dimension: Some(dim as u32),
+            },
+        )
+        .await?;
+    let rss_before = server.rss();
+
+    // Ingest: batches of 500 from two concurrent clients; each batch is durable and
+    // indexed when its request answers.
+    let batch_size = 500;
+    let ids = Arc::new(std::sync::Mutex::new(vec![Uuid::nil(); data.len()]));
+    let next = Arc::new(AtomicU64::new(0));
+    let data_arc: Arc<Vec<Vec<f32>>> = Arc::new(data.to_vec());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let (client, ids, next, data) =
+                (client.clone(), ids.clone(), next.clone(), data_arc.clone());
+            tokio::spawn(async move {
+                loop {
+                    let start = next.fetch_add(batch_size as u64, Ordering::Relaxed) as usize;
+                    if start >= data.len() {
+                        return Ok::<(), BenchError>(());
+                    }
+                    let end = (start + batch_size).min(data.len());
+                    let batch: Vec<NewVector> = (start..end)
+                        .map(|i| {
+                            NewVector::new(data[i].clone())
+                                .with_metadata(json!({"i": i, "bucket": i % 100}))
+                        })
+                        .collect();
+                    let done = client.upsert_vectors(project, &batch).await?;
+                    let mut ids = ids.lock().map_err(|_| BenchError::Setup("poisoned".into()))?;
+                    for (k, v) in done.vectors.into_iter().enumerate() {
+                        ids[start + k] = v.vector_id;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.map_err(|e| BenchError::Setup(e.to_string()))??;
+    }
+    let ingest = started.elapsed();
+    let ids: Vec<Uuid> = ids.lock().map_err(|_| BenchError::Setup("poisoned".into()))?.clone();
+    let rss_after = server.rss();
+    let ns = client.list_namespaces(project).await?;
+    let index_bytes = ns.first().and_then(|n| n.index_memory_bytes).unwrap_or(0);
+    println!(
+        "[{dim}d {quantization}] ingest: {:.0} vectors/s ({} in {:.1} s, batches of {batch_size}, 2 clients)",
+        data.len() as f64 / ingest.as_secs_f64(),
+        data.len(),
+        ingest.as_secs_f64()
+    );
+    println!(
+        "[{dim}d {quantization}] memory: server RSS +{:.0} bytes/vector ({:.0} MiB -> {:.0} MiB); index reports {:.0} bytes/vector",
+        (rss_after.saturating_sub(rss_before)) as f64 / data.len() as f64,
+        rss_before as f64 / 1048576.0,
+        rss_after as f64 / 1048576.0,
+        index_bytes as f64 / data.len() as f64
+    );
+
+    // Latency and recall: one client, each query once.
+    let position: std::collections::HashMap<Uuid, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut hits = 0usize;
+    for (q, truth) in queries.iter().zip(truth) {
+        let sent = Instant::now();
+        let found = client.search_vectors(project, &VectorSearch::new(q.clone(), 10)).await?;
+        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+        hits += found
+            .results
+            .iter()
+            .filter(|h| position.get(&h.vector_id).is_some_and(|p| truth.contains(p)))
+            .count();
+    }
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "[{dim}d {quantization}] search, 1 client: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms; recall@10 {:.4}",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 95.0),
+        percentile(&latencies, 99.0),
+        hits as f64 / (10 * queries.len()) as f64
+    );
+    for &clients in &options.clients {
+        let (qps, errors) = throughput(&client, project, queries, clients, options.seconds).await;
+        println!(
+            "[{dim}d {quantization}] search QPS, {clients} clients: {qps:.0} ({errors} errors)"
+        );
+    }
+    // A filtered search that only 1 % of the vectors match.
+    let mut filtered = Vec::new();
+    for q in queries.iter().take(50) {
+        let sent = Instant::now();
+        let found = client
+            .search_vectors(
+                project,
+                &VectorSearch::new(q.clone(), 10).with_filter(json!({"bucket": 7})),
+            )
+            .await?;
+        filtered.push(sent.elapsed().as_secs_f64() * 1000.0);
+        if found.count != 10 {
+            return Err(BenchError::Setup(format!(
+                "filtered search returned {} of 10",
+                found.count
+            )));
+        }
+    }
+    filtered.sort_by(f64::total_cmp);
+    println!(
+        "[{dim}d {quantization}] filtered search (1 % match): p50 {:.2} ms, p95 {:.2} ms, always 10 results",
+        percentile(&filtered, 50.0),
+        percentile(&filtered, 95.0)
+    );
+
+    if !options.no_restart {
+        let stop = server.stop().await?;
+        let restarted = Instant::now();
+        let server = ServerProcess::start(database_url, &data_dir, secret).await?;
+        let client = signed_in(&server.url, &email).await?;
+        let load = wait_indexed(&client, project, data.len() as u64, restarted).await?;
+        server.stop().await?;
+        std::fs::remove_dir_all(data_dir.join("vectors"))
+            .map_err(|e| BenchError::Setup(e.to_string()))?;
+        let restarted = Instant::now();
+        let server = ServerProcess::start(database_url, &data_dir, secret).await?;
+        let client = signed_in(&server.url, &email).await?;
+        let rebuild = wait_indexed(&client, project, data.len() as u64, restarted).await?;
+        println!(
+            "[{dim}d {quantization}] start-up: {:.1} s from snapshot, {:.1} s full rebuild from PostgreSQL (shutdown with snapshot {:.1} s)",
+            load.as_secs_f64(),
+            rebuild.as_secs_f64(),
+            stop.as_secs_f64()
+        );
+        client.delete_project(project).await?;
+        server.stop().await?;
+    } else {
+        client.delete_project(project).await?;
+        server.stop().await?;
+    }
+    Ok(())
+}
