@@ -33,7 +33,11 @@ CREATE TABLE zerodb_vectors (
     FOREIGN KEY (project_id, namespace)
         REFERENCES zerodb_vector_namespaces (project_id, namespace) ON DELETE CASCADE
 );
+-- Float noise does not compress, so never try (EXTERNAL); and keep rows up to a page inline
+-- (toast_tuple_target) so that reading a 1536-d vector (6 KiB) is one heap fetch, not four
+-- TOAST chunk lookups. Larger vectors still move out of line.
 ALTER TABLE zerodb_vectors ALTER COLUMN embedding SET STORAGE EXTERNAL;
+ALTER TABLE zerodb_vectors SET (toast_tuple_target = 8160);
 CREATE INDEX zerodb_vectors_project_seq ON zerodb_vectors (project_id, seq);
 CREATE INDEX zerodb_vectors_namespace_seq ON zerodb_vectors (project_id, namespace, seq);
 CREATE INDEX zerodb_vectors_project_id ON zerodb_vectors (project_id, vector_id);

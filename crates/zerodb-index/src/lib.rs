@@ -41,7 +41,7 @@ impl Default for IndexSettings {
             expansion_add: 64,
             expansion_search: 128,
             exact_threshold: 2000,
-            oversample: 4,
+            oversample: 3,
             threads: 16,
             build_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }

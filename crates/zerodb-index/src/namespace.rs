@@ -201,7 +201,11 @@ impl NamespaceIndex {
     /// Bytes held in memory: the graph and quantized vectors, the key map and metadata.
     pub fn memory_bytes(&self) -> u64 {
         let inner = self.read();
-        let graph = inner.index.memory_usage();
+        // Arena space usearch has reserved but not yet used is not resident; leave it out.
+        let stats = inner.index.memory_stats();
+        let graph = stats.graph_allocated.saturating_sub(stats.graph_reserved)
+            + stats.vectors_allocated.saturating_sub(stats.vectors_reserved)
+            + inner.index.capacity() * 2 * std::mem::size_of::<u64>();
         let entries = inner.entries.capacity() * std::mem::size_of::<Option<Entry>>();
         let ids = inner.by_id.capacity() * (std::mem::size_of::<(Uuid, u64)>() + 1);
         let metadata: usize = inner
@@ -397,4 +401,75 @@ fn exact(
     scored.truncate(k);
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(scored.into_iter().map(|(_, key)| key).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn upsert(seq: i64, id: Uuid, embedding: Vec<f32>, metadata: Value) -> VectorChange {
+        VectorChange::Upserted {
+            seq,
+            namespace: "n".into(),
+            id,
+            embedding,
+            metadata: metadata.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn index(quantization: Quantization, exact_threshold: usize) -> NamespaceIndex {
+        let settings = IndexSettings { exact_threshold, ..IndexSettings::default() };
+        let spec = NamespaceSpec { metric: Metric::Cosine, quantization };
+        NamespaceIndex::new("n".into(), 4, spec, Utc::now(), settings)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn older_changes_never_overwrite_newer_ones() {
+        let ns = index(Quantization::None, 10);
+        let id = Uuid::now_v7();
+        let apply = |c: VectorChange| ns.apply(&[&c]).unwrap_or_else(|e| panic!("{e}"));
+        apply(upsert(5, id, vec![1.0, 0.0, 0.0, 0.0], json!({})));
+        apply(VectorChange::Deleted { seq: 3, namespace: "n".into(), id });
+        assert_eq!(ns.len(), 1);
+        apply(upsert(4, id, vec![0.0, 1.0, 0.0, 0.0], json!({})));
+        let first = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 1, None).unwrap_or_default();
+        assert_eq!(first.first().map(|c| c.id), Some(id));
+        apply(VectorChange::Deleted { seq: 6, namespace: "n".into(), id });
+        assert_eq!(ns.len(), 0);
+        assert!(ns.candidates(&[1.0, 0.0, 0.0, 0.0], 1, None).unwrap_or_default().is_empty());
+    }
+
+    #[test]
+    fn selective_filters_are_answered_in_full() {
+        for quantization in [Quantization::None, Quantization::Int8] {
+            let ns = index(quantization, 10);
+            let changes: Vec<VectorChange> = (0..500)
+                .map(|i| {
+                    let x = i as f32;
+                    upsert(
+                        i + 1,
+                        Uuid::now_v7(),
+                        vec![x.sin(), x.cos(), (x * 0.3).sin(), 1.0],
+                        json!({"g": i % 50}),
+                    )
+                })
+                .collect();
+            ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
+            let filter = MetadataFilter::parse(&json!({"g": 3})).unwrap_or_else(|e| panic!("{e}"));
+            let found = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 10, Some(&filter)).unwrap_or_default();
+            assert_eq!(found.len(), 10, "{quantization:?}");
+            let broad =
+                MetadataFilter::parse(&json!({"g": {"$ne": 3}})).unwrap_or_else(|e| panic!("{e}"));
+            let found = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 10, Some(&broad)).unwrap_or_default();
+            assert_eq!(found.len(), 10, "{quantization:?}");
+            let none = MetadataFilter::parse(&json!({"g": 99})).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                ns.candidates(&[1.0, 0.0, 0.0, 0.0], 10, Some(&none))
+                    .unwrap_or_default()
+                    .is_empty()
+            );
+        }
+    }
 }

@@ -186,3 +186,57 @@ pub(crate) fn load(
     );
     Ok(Some((ns, state.applied_seq)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zerodb_domain::vectors::{Metric, Quantization, VectorChange};
+
+    #[test]
+    fn snapshots_round_trip_and_corruption_is_detected() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let project = ProjectId::new();
+        let spec = NamespaceSpec { metric: Metric::Dot, quantization: Quantization::Int8 };
+        let created = Utc::now();
+        let settings = IndexSettings::default();
+        let ns = NamespaceIndex::new("docs".into(), 3, spec, created, settings)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let changes: Vec<VectorChange> = (0..50)
+            .map(|i| VectorChange::Upserted {
+                seq: i + 1,
+                namespace: "docs".into(),
+                id: Uuid::now_v7(),
+                embedding: vec![i as f32, 1.0, -2.0],
+                metadata: Map::new(),
+            })
+            .collect();
+        ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
+        save(dir.path(), project, &ns, 50).unwrap_or_else(|e| panic!("{e}"));
+        let meta = Namespace {
+            name: "docs".into(),
+            dimension: Some(3),
+            spec,
+            vector_count: 50,
+            created_at: created,
+        };
+        let loaded =
+            load(dir.path(), project, &meta, settings, 50).unwrap_or_else(|e| panic!("{e}"));
+        let (loaded, seq) = loaded.unwrap_or_else(|| panic!("snapshot missing"));
+        assert_eq!((loaded.len(), seq), (50, 50));
+        // Ahead of the database: refused.
+        assert!(load(dir.path(), project, &meta, settings, 49).is_err());
+        // Other settings: refused.
+        let other = Namespace { spec: NamespaceSpec::default(), ..meta.clone() };
+        assert!(load(dir.path(), project, &other, settings, 50).is_err());
+        // A flipped byte: refused.
+        let file = namespace_dir(dir.path(), project, "docs").join("index.usearch");
+        let mut bytes = std::fs::read(&file).unwrap_or_default();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert!(load(dir.path(), project, &meta, settings, 50).is_err());
+        // No snapshot at all is not an error.
+        let absent = Namespace { name: "absent".into(), ..meta };
+        assert!(matches!(load(dir.path(), project, &absent, settings, 50), Ok(None)));
+    }
+}

@@ -35,6 +35,8 @@ struct Shared {
 
 struct ProjectIndex {
     id: ProjectId,
+    /// Set once the indexes are loaded, so searches skip the state lock.
+    loaded: std::sync::atomic::AtomicBool,
     /// Serialises loading, catching up and applying writes, so that changes reach the
     /// index in an order where the newest state of each vector wins.
     state: tokio::sync::Mutex<ProjectState>,
@@ -152,16 +154,21 @@ impl Shared {
                 .or_insert_with(|| {
                     Arc::new(ProjectIndex {
                         id,
+                        loaded: std::sync::atomic::AtomicBool::new(false),
                         state: tokio::sync::Mutex::default(),
                         namespaces: RwLock::default(),
                     })
                 })
                 .clone()
         };
+        if project.loaded.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(project);
+        }
         let mut state = project.state.lock().await;
         if !state.loaded {
             self.load(&project, &mut state).await?;
             state.loaded = true;
+            project.loaded.store(true, std::sync::atomic::Ordering::Release);
         }
         drop(state);
         Ok(project)
@@ -197,15 +204,20 @@ impl Shared {
             .cloned()
             .collect();
         for project in projects {
-            let state = project.state.lock().await;
-            if !state.loaded {
-                continue;
-            }
+            // Everything up to the cursor is in the index; changes applied while the file is
+            // written carry higher sequences and are replayed harmlessly after a load.
+            let cursor = {
+                let state = project.state.lock().await;
+                if !state.loaded {
+                    continue;
+                }
+                state.cursor
+            };
             for ns in project.all() {
                 if !ns.take_dirty() {
                     continue;
                 }
-                let (root, id, cursor, ns2) = (root.clone(), project.id, state.cursor, ns.clone());
+                let (root, id, ns2) = (root.clone(), project.id, ns.clone());
                 let saved =
                     tokio::task::spawn_blocking(move || snapshot::save(&root, id, &ns2, cursor))
                         .await;

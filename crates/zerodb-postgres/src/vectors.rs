@@ -267,11 +267,15 @@ async fn namespace_row(
     project: Uuid,
     name: &str,
 ) -> Result<Option<Namespace>, TxError> {
-    let rows: Vec<NamespaceRow> = sql_query(format!("{NAMESPACE_SQL} AND n.namespace = $2"))
-        .bind::<SqlUuid, _>(project)
-        .bind::<Text, _>(name)
-        .load(conn)
-        .await?;
+    // Without the count: writers call this on every batch.
+    let rows: Vec<NamespaceRow> = sql_query(
+        "SELECT namespace, dimension, metric, quantization, created_at, 0::bigint AS vector_count \
+         FROM zerodb_vector_namespaces WHERE project_id = $1 AND namespace = $2",
+    )
+    .bind::<SqlUuid, _>(project)
+    .bind::<Text, _>(name)
+    .load(conn)
+    .await?;
     rows.into_iter().next().map(NamespaceRow::into_namespace).transpose().map_err(TxError::Store)
 }
 
@@ -345,13 +349,16 @@ impl VectorRecords for PgVectorRecords {
                 }
             })
             .await;
-        result.map_err(|e| match e {
+        let ns = result.map_err(|e| match e {
             TxError::Db(DieselError::DatabaseError(
                 diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                 _,
             )) => VectorStoreError::NamespaceNotFound,
             other => other.into(),
-        })
+        })?;
+        // The answer carries the namespace's current count.
+        let counted = self.namespaces(project_id).await?;
+        Ok(counted.into_iter().find(|n| n.name == ns.name).unwrap_or(ns))
     }
 
     async fn namespaces(&self, project_id: ProjectId) -> Result<Vec<Namespace>, VectorStoreError> {

@@ -40,6 +40,12 @@ pub struct VectorBenchOptions {
     /// dimensions with a fixed random orthonormal map. Synthetic clustered data otherwise.
     #[arg(long)]
     pub dataset: Option<PathBuf>,
+    /// Vectors per upsert-batch request while ingesting.
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    /// Concurrent ingesting clients.
+    #[arg(long, default_value_t = 2)]
+    pub ingest_clients: usize,
     /// Skip the restart measurements.
     #[arg(long)]
     pub no_restart: bool,
@@ -418,12 +424,12 @@ async fn run_one(
 
     // Ingest: batches of 500 from two concurrent clients; each batch is durable and
     // indexed when its request answers.
-    let batch_size = 500;
+    let batch_size = options.batch.clamp(1, 1000);
     let ids = Arc::new(std::sync::Mutex::new(vec![Uuid::nil(); data.len()]));
     let next = Arc::new(AtomicU64::new(0));
     let data_arc: Arc<Vec<Vec<f32>>> = Arc::new(data.to_vec());
     let started = Instant::now();
-    let tasks: Vec<_> = (0..2)
+    let tasks: Vec<_> = (0..options.ingest_clients.max(1))
         .map(|_| {
             let (client, ids, next, data) =
                 (client.clone(), ids.clone(), next.clone(), data_arc.clone());
@@ -458,10 +464,11 @@ async fn run_one(
     let ns = client.list_namespaces(project).await?;
     let index_bytes = ns.first().and_then(|n| n.index_memory_bytes).unwrap_or(0);
     println!(
-        "[{dim}d {quantization}] ingest: {:.0} vectors/s ({} in {:.1} s, batches of {batch_size}, 2 clients)",
+        "[{dim}d {quantization}] ingest: {:.0} vectors/s ({} in {:.1} s, batches of {batch_size}, {} clients)",
         data.len() as f64 / ingest.as_secs_f64(),
         data.len(),
-        ingest.as_secs_f64()
+        ingest.as_secs_f64(),
+        options.ingest_clients
     );
     println!(
         "[{dim}d {quantization}] memory: server RSS +{:.0} bytes/vector ({:.0} MiB -> {:.0} MiB); index reports {:.0} bytes/vector",
@@ -531,6 +538,14 @@ async fn run_one(
         let server = ServerProcess::start(database_url, &data_dir, secret).await?;
         let client = signed_in(&server.url, &email).await?;
         let load = wait_indexed(&client, project, data.len() as u64, restarted).await?;
+        // A restarted process holds the index without the ingest's transient buffers: the
+        // steady-state cost of the vectors.
+        let loaded_rss = server.rss();
+        println!(
+            "[{dim}d {quantization}] memory after restart: server RSS +{:.0} bytes/vector over an empty server ({:.0} MiB)",
+            loaded_rss.saturating_sub(rss_before) as f64 / data.len() as f64,
+            loaded_rss as f64 / 1048576.0
+        );
         server.stop().await?;
         std::fs::remove_dir_all(data_dir.join("vectors"))
             .map_err(|e| BenchError::Setup(e.to_string()))?;

@@ -210,7 +210,7 @@ connectivity = 16
 expansion_add = 64
 expansion_search = 128
 exact_threshold = 2000
-oversample = 4
+oversample = 3
 
 [log]
 format = "text"
