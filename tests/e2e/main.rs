@@ -10,6 +10,7 @@ mod database;
 mod embedded;
 mod events;
 mod malformed;
+mod memory;
 mod operations;
 mod projects;
 mod rlhf;

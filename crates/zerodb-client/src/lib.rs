@@ -595,6 +595,72 @@ impl Client {
         self.get(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces")).await
     }
 
+    // --- memory ---------------------------------------------------------------------------
+
+    pub async fn store_memory(
+        &self,
+        project_id: Uuid,
+        memory: &NewMemory,
+    ) -> Result<Memory, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/memory/store"), memory).await
+    }
+
+    pub async fn list_memory(
+        &self,
+        project_id: Uuid,
+        query: &MemoryQuery,
+    ) -> Result<Page<Memory>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/memory");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    pub async fn search_memory(
+        &self,
+        project_id: Uuid,
+        search: &MemorySearch,
+    ) -> Result<MemorySearchResults, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/memory/search"), search).await
+    }
+
+    pub async fn memory_context(
+        &self,
+        project_id: Uuid,
+        query: &ContextQuery,
+    ) -> Result<ContextWindow, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/memory/context"), query).await
+    }
+
+    pub async fn get_memory(
+        &self,
+        project_id: Uuid,
+        memory_id: Uuid,
+    ) -> Result<Memory, ClientError> {
+        self.get(&format!("/api/v1/projects/{project_id}/database/memory/{memory_id}")).await
+    }
+
+    pub async fn delete_memory(
+        &self,
+        project_id: Uuid,
+        memory_id: Uuid,
+    ) -> Result<(), ClientError> {
+        self.delete_no_content(&format!(
+            "/api/v1/projects/{project_id}/database/memory/{memory_id}"
+        ))
+        .await
+    }
+
+    pub async fn generate_embeddings(
+        &self,
+        project_id: Uuid,
+        texts: &[&str],
+    ) -> Result<GeneratedEmbeddings, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/embeddings/generate"),
+            &json!({"texts": texts}),
+        )
+        .await
+    }
+
     pub async fn list_events(
         &self,
         project_id: Uuid,

@@ -566,3 +566,132 @@ pub struct NewNamespace {
 pub struct DeletedVectors {
     pub deleted: u64,
 }
+
+// --- memory -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewMemory {
+    pub agent_id: Uuid,
+    pub session_id: Uuid,
+    pub role: String,
+    pub content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub importance: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewMemory {
+    pub fn new(agent_id: Uuid, session_id: Uuid, role: &str, content: &str) -> Self {
+        Self {
+            agent_id,
+            session_id,
+            role: role.to_owned(),
+            content: content.to_owned(),
+            embedding: None,
+            memory_metadata: None,
+            importance: None,
+            expires_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Memory {
+    pub memory_id: Uuid,
+    pub agent_id: Uuid,
+    pub session_id: Uuid,
+    pub role: String,
+    pub content: String,
+    pub memory_metadata: Value,
+    pub importance: f32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemoryQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemorySearch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_vector: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ScoreBreakdown {
+    pub similarity: f32,
+    pub recency: f32,
+    pub importance: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MemoryHit {
+    #[serde(flatten)]
+    pub memory: Memory,
+    pub score: f32,
+    pub score_breakdown: ScoreBreakdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MemorySearchResults {
+    pub mode: String,
+    pub results: Vec<MemoryHit>,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextQuery {
+    pub agent_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ContextWindow {
+    pub memories: Vec<Memory>,
+    pub total_tokens: usize,
+    pub max_tokens: u32,
+    pub tokenizer: String,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GeneratedEmbeddings {
+    pub embeddings: Vec<Vec<f32>>,
+    pub model: String,
+    pub dimensions: usize,
+}

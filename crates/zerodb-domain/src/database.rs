@@ -24,6 +24,12 @@ pub struct DatabaseConfig {
     /// Burst allowance of the project's API keys (default: `rate_limit_per_second`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<u32>,
+    /// Days a memory is kept unless it sets `expires_at` (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_retention_days: Option<u32>,
+    /// Memory search ranking weights and recency half-life (defaults: 0.7, 0.2, 0.1, 72 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_ranking: Option<crate::memory::RankingWeights>,
 }
 
 impl DatabaseConfig {
@@ -34,8 +40,14 @@ impl DatabaseConfig {
         let Value::Object(map) = &value else {
             return Err(ServiceError::invalid("config", "must be a JSON object"));
         };
-        const KNOWN: [&str; 4] =
-            ["max_rows_per_table", "max_tables", "rate_limit_per_second", "rate_limit_burst"];
+        const KNOWN: [&str; 6] = [
+            "max_rows_per_table",
+            "max_tables",
+            "rate_limit_per_second",
+            "rate_limit_burst",
+            "memory_retention_days",
+            "memory_ranking",
+        ];
         let mut violations: Vec<FieldViolation> = map
             .keys()
             .filter(|k| !KNOWN.contains(&k.as_str()))
@@ -60,6 +72,20 @@ impl DatabaseConfig {
         ] {
             if value.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
                 violations.push(FieldViolation::new(field, "must be between 1 and 1000000"));
+            }
+        }
+        if config.memory_retention_days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+            violations.push(FieldViolation::new("memory_retention_days", "must be 1 to 36500"));
+        }
+        if let Some(w) = config.memory_ranking {
+            let weights = [w.similarity, w.recency, w.importance];
+            if weights.iter().any(|x| !x.is_finite() || *x < 0.0)
+                || !(w.half_life_hours.is_finite() && w.half_life_hours > 0.0)
+            {
+                violations.push(FieldViolation::new(
+                    "memory_ranking",
+                    "weights must be non-negative numbers and half_life_hours positive",
+                ));
             }
         }
         if config.rate_limit_burst.is_some() && config.rate_limit_per_second.is_none() {

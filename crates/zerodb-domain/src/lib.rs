@@ -13,6 +13,7 @@ pub mod database;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod memory;
 pub mod pagination;
 pub mod principal;
 pub mod projects;

@@ -13,6 +13,7 @@ use zerodb_domain::agent_logs::MockAgentLogRepository;
 use zerodb_domain::api_keys::MockApiKeyRepository;
 use zerodb_domain::database::DatabaseConfig;
 use zerodb_domain::events::MockEventBus;
+use zerodb_domain::memory::{MockEmbeddingProvider, MockMemoryStore};
 use zerodb_domain::principal::Role;
 use zerodb_domain::projects::{MockProjectRepository, Project};
 use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
@@ -23,6 +24,17 @@ use zerodb_domain::tables::MockTableRepository;
 use zerodb_domain::usage::MockUsageRepository;
 use zerodb_domain::users::MockUserRepository;
 use zerodb_domain::vectors::MockVectorStore;
+
+struct CharCounter;
+
+impl zerodb_domain::services::TokenCounter for CharCounter {
+    fn count(&self, text: &str) -> usize {
+        text.len()
+    }
+    fn name(&self) -> &'static str {
+        "chars"
+    }
+}
 use zerodb_domain::{ProjectId, RepositoryError, UserId};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::security::JwtTokenIssuer;
@@ -94,6 +106,9 @@ fn state_with(
         usage: Arc::new(usage),
         events: Arc::new(MockEventBus::new()),
         vectors: Arc::new(MockVectorStore::new()),
+        memory: Arc::new(MockMemoryStore::new()),
+        embedder: Arc::new(MockEmbeddingProvider::new()),
+        token_counter: Arc::new(CharCounter),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
     };

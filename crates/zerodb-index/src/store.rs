@@ -403,8 +403,18 @@ impl Shared {
         changes: Vec<VectorChange>,
     ) -> Result<(), VectorStoreError> {
         let project = self.project(id).await?;
-        let _state = project.state.lock().await;
-        self.apply(&project, changes).await
+        let mut state = project.state.lock().await;
+        let (first, last) = match (changes.first(), changes.last()) {
+            (Some(f), Some(l)) => (f.seq(), l.seq()),
+            _ => return Ok(()),
+        };
+        self.apply(&project, changes).await?;
+        // A write's sequences are consecutive; when they directly follow the cursor, nothing
+        // in between is missing and catching up need not read them back.
+        if state.loaded && first == state.cursor + 1 {
+            state.cursor = last;
+        }
+        Ok(())
     }
 }
 

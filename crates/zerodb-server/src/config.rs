@@ -52,7 +52,32 @@ pub struct Settings {
     pub metering: MeteringSettings,
     pub events: EventSettings,
     pub vectors: VectorSettings,
+    pub embeddings: EmbeddingSettings,
+    pub memory: MemorySettings,
     pub log: LogSettings,
+}
+
+/// Which embedding provider serves memory and `embeddings/generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddingProviderKind {
+    /// Offline feature hashing of words and character n-grams (lexical, not neural).
+    Builtin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    pub provider: EmbeddingProviderKind,
+    /// Dimension of the built-in embedder's vectors.
+    pub dimension: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySettings {
+    /// How often expired memories are purged.
+    pub purge_interval_secs: u64,
 }
 
 /// Which implementation serves vectors.
@@ -211,6 +236,13 @@ expansion_add = 64
 expansion_search = 128
 exact_threshold = 2000
 oversample = 3
+
+[embeddings]
+provider = "builtin"
+dimension = 384
+
+[memory]
+purge_interval_secs = 60
 
 [log]
 format = "text"

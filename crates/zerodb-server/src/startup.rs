@@ -1,6 +1,6 @@
 //! Wiring: the database (embedded or external), the services, and the HTTP server.
 
-use crate::config::{Profile, Settings, VectorBackend};
+use crate::config::{EmbeddingProviderKind, Profile, Settings, VectorBackend};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -12,6 +12,7 @@ use zerodb_domain::rate_limit::RateLimit;
 use zerodb_domain::services::{Ports, ServiceOptions, Services, VectorOptions};
 use zerodb_domain::usage::UsageMeter;
 use zerodb_domain::vectors::NamespaceSpec;
+use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::rate_limit::InProcessRateLimiter;
 use zerodb_http::routes::events::StreamSettings;
@@ -20,7 +21,7 @@ use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_index::{IndexSettings, IndexedVectorStore};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
-    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgPool,
+    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgMemoryStore, PgPool,
     PgProjectRepository, PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository,
     PgVectorRecords, PoolOptions, build_pool, ensure_database, run_migrations,
 };
@@ -180,6 +181,21 @@ pub fn build_backends(
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
         events: PgEventBus::start(pool.clone(), db.url.clone())?,
         vectors: vector_index.clone(),
+        memory: Arc::new(PgMemoryStore::new(pool.clone())),
+        embedder: match settings.embeddings.provider {
+            EmbeddingProviderKind::Builtin => {
+                tracing::info!(
+                    provider = "builtin",
+                    dimension = settings.embeddings.dimension,
+                    "embedding provider"
+                );
+                Arc::new(BuiltinEmbedder::new(settings.embeddings.dimension))
+            }
+        },
+        token_counter: Arc::new(
+            Cl100kTokenCounter::new()
+                .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,
+        ),
         password_hasher: Arc::new(Argon2PasswordHasher),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
@@ -297,6 +313,18 @@ impl Application {
                     settings.events.slow_consumer_timeout_secs,
                 ),
             },
+        });
+        let purge_every = Duration::from_secs(settings.memory.purge_interval_secs.max(1));
+        let purger = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(purge_every).await;
+                match purger.services.memory.purge_expired().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired memories purged"),
+                    Err(e) => tracing::warn!(error = %e, "memory purge failed"),
+                }
+            }
         });
         let limits = HttpLimits {
             max_body_bytes: settings.server.max_body_bytes,

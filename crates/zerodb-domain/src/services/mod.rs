@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod database;
 mod events;
+mod memory;
 mod projects;
 mod rlhf;
 mod tables;
@@ -18,6 +19,10 @@ pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use auth::{AuthService, LoginResult};
 pub use database::DatabaseService;
 pub use events::{EventService, EventStart};
+pub use memory::{
+    ContextWindow, Embeddings, MemoryHit, MemorySearchInput, MemoryService, SearchMode, StoreInput,
+    TokenCounter,
+};
 pub use projects::ProjectService;
 pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
@@ -28,6 +33,7 @@ use crate::admin::AdminRepository;
 use crate::agent_logs::AgentLogRepository;
 use crate::api_keys::ApiKeyRepository;
 use crate::events::EventBus;
+use crate::memory::{EmbeddingProvider, MemoryStore};
 use crate::projects::ProjectRepository;
 use crate::rlhf::RlhfRepository;
 use crate::security::{PasswordHasher, TokenIssuer};
@@ -51,6 +57,9 @@ pub struct Ports {
     pub usage: Arc<dyn UsageRepository>,
     pub events: Arc<dyn EventBus>,
     pub vectors: Arc<dyn VectorStore>,
+    pub memory: Arc<dyn MemoryStore>,
+    pub embedder: Arc<dyn EmbeddingProvider>,
+    pub token_counter: Arc<dyn TokenCounter>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
 }
@@ -79,6 +88,7 @@ pub struct Services {
     pub admin: AdminService,
     pub events: EventService,
     pub vectors: VectorService,
+    pub memory: MemoryService,
     /// Counts granted project accesses; flush it periodically and at shutdown.
     pub meter: Arc<UsageMeter>,
 }
@@ -101,6 +111,13 @@ impl Services {
                 ports.projects.clone(),
                 ports.rlhf.clone(),
                 ports.vectors.clone(),
+                access.clone(),
+            ),
+            memory: MemoryService::new(
+                ports.memory,
+                ports.vectors.clone(),
+                ports.embedder,
+                ports.token_counter,
                 access.clone(),
             ),
             vectors: VectorService::new(ports.vectors, access.clone(), options.vectors),

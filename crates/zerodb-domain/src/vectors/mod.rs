@@ -26,18 +26,27 @@ pub const MAX_SOURCE_BYTES: usize = 1024;
 pub const MAX_IDS_PER_DELETE: usize = 1000;
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-/// A namespace name: `[A-Za-z0-9._-]{1,128}`.
+/// A namespace name: `[A-Za-z0-9._-]{1,128}`, not starting with `__` (reserved for
+/// ZeroDB's own namespaces, such as agent memory's).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NamespaceName(String);
 
 impl NamespaceName {
     pub fn new(raw: &str, field: &str) -> Result<Self, ServiceError> {
         let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
-        if (1..=128).contains(&raw.len()) && raw.bytes().all(allowed) {
+        if (1..=128).contains(&raw.len()) && raw.bytes().all(allowed) && !raw.starts_with("__") {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(ServiceError::invalid(field, "must match [A-Za-z0-9._-]{1,128}"))
+            Err(ServiceError::invalid(
+                field,
+                "must match [A-Za-z0-9._-]{1,128} and not start with __",
+            ))
         }
+    }
+
+    /// One of ZeroDB's own namespaces.
+    pub(crate) fn reserved(name: &'static str) -> Self {
+        Self(name.to_owned())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -110,7 +119,10 @@ impl VectorInput {
             &field("namespace"),
         )
         .map_err(|_| {
-            v.push(FieldViolation::new(field("namespace"), "must match [A-Za-z0-9._-]{1,128}"))
+            v.push(FieldViolation::new(
+                field("namespace"),
+                "must match [A-Za-z0-9._-]{1,128} and not start with __",
+            ))
         })
         .ok();
         if self.embedding.is_empty() || self.embedding.len() > MAX_DIMENSION {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod database;
 pub mod events;
 pub mod health;
+pub mod memory;
 pub mod projects;
 pub mod rlhf;
 pub mod tables;

@@ -1,0 +1,523 @@
+//! Agent memory: store, list, search ranked by meaning, recency and importance, context
+//! windows, retention.
+
+use crate::access::{AccessPolicy, Permission};
+use crate::error::{FieldViolation, ServiceError};
+use crate::ids::ProjectId;
+use crate::memory::{
+    DEFAULT_CONTEXT_TOKENS, DEFAULT_RETENTION_DAYS, EmbeddingError, EmbeddingProvider,
+    MAX_CONTENT_BYTES, MEMORY_NAMESPACE, MemoryFilter, MemoryRecord, MemoryRole, MemoryStore,
+    ScoreBreakdown, reciprocal_rank_fusion,
+};
+use crate::pagination::{Page, PageRequest, Position};
+use crate::principal::{Area, Operation, Principal};
+use crate::vectors::{
+    MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorSelector,
+    VectorStore, VectorStoreError,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const READ: Permission = Permission::Data(Area::Memory, Operation::Read);
+const WRITE: Permission = Permission::Data(Area::Memory, Operation::Write);
+const EMBED: Permission = Permission::Data(Area::Vectors, Operation::Read);
+pub const MAX_EMBED_TEXTS: usize = 256;
+
+/// Counts tokens the way a model's tokenizer does.
+pub trait TokenCounter: Send + Sync + 'static {
+    fn count(&self, text: &str) -> usize;
+    fn name(&self) -> &'static str;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreInput {
+    pub agent_id: Uuid,
+    pub session_id: Uuid,
+    pub role: String,
+    pub content: String,
+    pub embedding: Option<Vec<f32>>,
+    pub metadata: Option<Value>,
+    pub importance: Option<f32>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchMode {
+    Semantic,
+    Lexical,
+    Hybrid,
+}
+
+impl SearchMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "semantic" => Some(Self::Semantic),
+            "lexical" => Some(Self::Lexical),
+            "hybrid" => Some(Self::Hybrid),
+            _ => None,
+        }
+    }
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Semantic => "semantic",
+            Self::Lexical => "lexical",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemorySearchInput {
+    pub query: Option<String>,
+    pub query_vector: Option<Vec<f32>>,
+    pub mode: Option<String>,
+    pub filter: MemoryFilter,
+    pub metadata_filter: Option<Value>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryHit {
+    pub record: MemoryRecord,
+    pub breakdown: ScoreBreakdown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextWindow {
+    /// Chronological, ready for a prompt.
+    pub memories: Vec<MemoryRecord>,
+    pub total_tokens: usize,
+    pub max_tokens: u32,
+    pub tokenizer: &'static str,
+    /// Whether relevant memories were left out for lack of room.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    pub embeddings: Vec<Vec<f32>>,
+    pub model: String,
+    pub dimensions: usize,
+}
+
+pub struct MemoryService {
+    store: Arc<dyn MemoryStore>,
+    vectors: Arc<dyn VectorStore>,
+    embedder: Arc<dyn EmbeddingProvider>,
+    tokens: Arc<dyn TokenCounter>,
+    access: Arc<AccessPolicy>,
+}
+
+fn embedding_error(e: EmbeddingError) -> ServiceError {
+    match e {
+        EmbeddingError::Invalid(m) => ServiceError::invalid("texts", m),
+        EmbeddingError::Unavailable(m) => ServiceError::Unavailable(m),
+    }
+}
+
+fn namespace() -> NamespaceName {
+    NamespaceName::reserved(MEMORY_NAMESPACE)
+}
+
+/// The memory's facts the vector index filters on.
+fn vector_metadata(r: &MemoryRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("agent_id".into(), json!(r.agent_id));
+    m.insert("session_id".into(), json!(r.session_id));
+    m.insert("role".into(), json!(r.role.as_str()));
+    m.insert("created_ms".into(), json!(r.created_at.timestamp_millis()));
+    m
+}
+
+fn vector_filter(f: &MemoryFilter) -> Result<Option<MetadataFilter>, ServiceError> {
+    let mut m = Map::new();
+    if let Some(a) = f.agent_id {
+        m.insert("agent_id".into(), json!(a));
+    }
+    if let Some(s) = f.session_id {
+        m.insert("session_id".into(), json!(s));
+    }
+    if let Some(r) = f.role {
+        m.insert("role".into(), json!(r.as_str()));
+    }
+    let mut range = Map::new();
+    if let Some(s) = f.since {
+        range.insert("$gte".into(), json!(s.timestamp_millis()));
+    }
+    if let Some(u) = f.until {
+        range.insert("$lt".into(), json!(u.timestamp_millis()));
+    }
+    if !range.is_empty() {
+        m.insert("created_ms".into(), Value::Object(range));
+    }
+    if m.is_empty() { Ok(None) } else { MetadataFilter::parse(&Value::Object(m)).map(Some) }
+}
+
+impl MemoryService {
+    pub fn new(
+        store: Arc<dyn MemoryStore>,
+        vectors: Arc<dyn VectorStore>,
+        embedder: Arc<dyn EmbeddingProvider>,
+        tokens: Arc<dyn TokenCounter>,
+        access: Arc<AccessPolicy>,
+    ) -> Self {
+        Self { store, vectors, embedder, tokens, access }
+    }
+
+    /// Stores a memory; embeds its content when no embedding is given.
+    pub async fn store(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        input: StoreInput,
+    ) -> Result<MemoryRecord, ServiceError> {
+        let project = self.access.enabled_project(who, project_id, WRITE).await?;
+        let mut v = Vec::new();
+        let role = MemoryRole::parse(&input.role);
+        if role.is_none() {
+            v.push(FieldViolation::new("role", "must be system, user or assistant"));
+        }
+        if input.content.trim().is_empty()
+            || input.content.len() > MAX_CONTENT_BYTES
+            || input.content.contains('\0')
+        {
+            v.push(FieldViolation::new("content", "must be 1 byte to 64 KiB of text without NUL"));
+        }
+        let importance = input.importance.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&importance) {
+            v.push(FieldViolation::new("importance", "must be between 0 and 1"));
+        }
+        let metadata = match input.metadata {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m))
+                if serde_json::to_vec(&m).map_or(usize::MAX, |b| b.len()) <= 16 * 1024 =>
+            {
+                m
+            }
+            Some(_) => {
+                v.push(FieldViolation::new(
+                    "memory_metadata",
+                    "must be a JSON object of at most 16 KiB",
+                ));
+                Map::new()
+            }
+        };
+        if let Some(e) = &input.embedding
+            && (e.is_empty()
+                || e.len() > crate::vectors::MAX_DIMENSION
+                || e.iter().any(|x| !x.is_finite()))
+        {
+            v.push(FieldViolation::new("embedding", "must be 1 to 4096 finite numbers"));
+        }
+        let now = Utc::now();
+        if input.expires_at.is_some_and(|e| e <= now) {
+            v.push(FieldViolation::new("expires_at", "must be in the future"));
+        }
+        let (Some(role), true) = (role, v.is_empty()) else {
+            return Err(ServiceError::InvalidInput(v));
+        };
+        let retention =
+            project.database_config.memory_retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
+        let expires_at = input.expires_at.or(Some(now + Duration::days(i64::from(retention))));
+        let record = MemoryRecord {
+            id: Uuid::now_v7(),
+            agent_id: input.agent_id,
+            session_id: input.session_id,
+            role,
+            content: input.content,
+            metadata,
+            importance,
+            created_at: now,
+            expires_at,
+        };
+        let embedding = match input.embedding {
+            Some(e) => e,
+            None => self
+                .embedder
+                .embed(vec![record.content.clone()])
+                .await
+                .map_err(embedding_error)?
+                .pop()
+                .ok_or_else(|| ServiceError::Internal("embedder returned nothing".into()))?,
+        };
+        // The embedding first: a record is only visible once it can be found by meaning too.
+        let vector = NewVector {
+            id: record.id,
+            namespace: namespace(),
+            embedding,
+            metadata: vector_metadata(&record),
+            document: None,
+            source: Some("memory".into()),
+        };
+        self.vectors.upsert(project_id, vec![vector], NamespaceSpec::default()).await.map_err(
+            |e| match e {
+                VectorStoreError::DimensionMismatch { expected, got, .. } => {
+                    ServiceError::DimensionMismatch { namespace: "memory".into(), expected, got }
+                }
+                other => other.into(),
+            },
+        )?;
+        if let Err(e) = self.store.insert(project_id, record.clone()).await {
+            let _ = self.vectors.delete(project_id, &VectorSelector::Ids(vec![record.id])).await;
+            return Err(ServiceError::from_repo(e, "project", None));
+        }
+        Ok(record)
+    }
+
+    pub async fn get(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        id: Uuid,
+    ) -> Result<MemoryRecord, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        self.store
+            .get(project_id, id, Utc::now())
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "memory", None))
+    }
+
+    pub async fn delete(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        id: Uuid,
+    ) -> Result<(), ServiceError> {
+        self.access.enabled_project(who, project_id, WRITE).await?;
+        self.store
+            .delete(project_id, id)
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "memory", None))?;
+        self.vectors.delete(project_id, &VectorSelector::Ids(vec![id])).await?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        filter: MemoryFilter,
+        page: PageRequest,
+    ) -> Result<Page<MemoryRecord>, ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await?;
+        let before = page.keyset()?;
+        let records =
+            self.store.list(project_id, &filter, before, page.limit.get() + 1, Utc::now()).await?;
+        Ok(Page::from_overfetch(records, page.limit, |r| Position::Keyset {
+            t: r.created_at,
+            id: r.id,
+        }))
+    }
+
+    pub async fn search(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        input: MemorySearchInput,
+    ) -> Result<(SearchMode, Vec<MemoryHit>), ServiceError> {
+        let project = self.access.enabled_project(who, project_id, READ).await?;
+        let weights = project.database_config.memory_ranking.unwrap_or_default();
+        let limit = input.limit.unwrap_or(10);
+        if !(1..=1000).contains(&limit) {
+            return Err(ServiceError::invalid("limit", "must be 1 to 1000"));
+        }
+        let query = input.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let mode = match input.mode.as_deref() {
+            Some(m) => SearchMode::parse(m).ok_or_else(|| {
+                ServiceError::invalid("mode", "must be semantic, lexical or hybrid")
+            })?,
+            None if query.is_some() => SearchMode::Hybrid,
+            None => SearchMode::Semantic,
+        };
+        if query.is_none() && (mode != SearchMode::Semantic || input.query_vector.is_none()) {
+            return Err(ServiceError::invalid(
+                "query",
+                "give query text (or query_vector for semantic)",
+            ));
+        }
+        let metadata_filter =
+            input.metadata_filter.as_ref().map(MetadataFilter::parse).transpose()?;
+        let ranked = self
+            .candidates(project_id, query, input.query_vector, mode, &input.filter, limit)
+            .await?;
+        let now = Utc::now();
+        let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
+        let records: HashMap<Uuid, MemoryRecord> =
+            self.store.fetch(project_id, &ids, now).await?.into_iter().map(|r| (r.id, r)).collect();
+        let mut hits: Vec<MemoryHit> = ranked
+            .into_iter()
+            .filter_map(|(id, similarity)| {
+                let record = records.get(&id)?.clone();
+                if metadata_filter.as_ref().is_some_and(|f| !f.matches(&record.metadata)) {
+                    return None;
+                }
+                let age_hours = (now - record.created_at).num_milliseconds() as f32 / 3_600_000.0;
+                let breakdown = weights.score(similarity, age_hours, record.importance);
+                Some(MemoryHit { record, breakdown })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.breakdown.score.total_cmp(&a.breakdown.score));
+        hits.truncate(limit as usize);
+        Ok((mode, hits))
+    }
+
+    /// Candidate ids with their similarity in [0, 1], by mode.
+    async fn candidates(
+        &self,
+        project_id: ProjectId,
+        query: Option<&str>,
+        query_vector: Option<Vec<f32>>,
+        mode: SearchMode,
+        filter: &MemoryFilter,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, f32)>, ServiceError> {
+        let pool = (limit * 5).clamp(50, 1000);
+        let semantic = if mode == SearchMode::Lexical {
+            Vec::new()
+        } else {
+            let vector = match (query_vector, query) {
+                (Some(v), _) => v,
+                (None, Some(q)) => self
+                    .embedder
+                    .embed(vec![q.to_owned()])
+                    .await
+                    .map_err(embedding_error)?
+                    .pop()
+                    .unwrap_or_default(),
+                (None, None) => Vec::new(),
+            };
+            let request = SearchRequest {
+                namespace: namespace(),
+                query: vector,
+                limit: pool,
+                filter: vector_filter(filter)?,
+                min_score: None,
+                include_vectors: false,
+            };
+            match self.vectors.search(project_id, &request).await {
+                Ok(hits) => hits.into_iter().map(|h| (h.id, h.score.max(0.0))).collect(),
+                Err(VectorStoreError::NamespaceNotFound) => Vec::new(),
+                Err(VectorStoreError::DimensionMismatch { expected, got, .. }) => {
+                    return Err(ServiceError::DimensionMismatch {
+                        namespace: "memory".into(),
+                        expected,
+                        got,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let lexical: Vec<(Uuid, f32)> = match (mode, query) {
+            (SearchMode::Semantic, _) | (_, None) => Vec::new(),
+            (_, Some(q)) => {
+                let hits = self.store.lexical(project_id, q, filter, pool, Utc::now()).await?;
+                let best = hits.iter().map(|h| h.rank).fold(0f32, f32::max).max(f32::MIN_POSITIVE);
+                hits.into_iter().map(|h| (h.record.id, h.rank / best)).collect()
+            }
+        };
+        Ok(match mode {
+            SearchMode::Semantic => semantic,
+            SearchMode::Lexical => lexical,
+            SearchMode::Hybrid => {
+                let lists = [
+                    semantic.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+                    lexical.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+                ];
+                reciprocal_rank_fusion(&lists)
+            }
+        })
+    }
+
+    /// The memories that fit `max_tokens`, chosen by relevance to `query` (or the most
+    /// recent without one), in chronological order.
+    pub async fn context(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        agent_id: Uuid,
+        session_id: Option<Uuid>,
+        query: Option<String>,
+        max_tokens: Option<u32>,
+    ) -> Result<ContextWindow, ServiceError> {
+        let max_tokens = max_tokens.unwrap_or(DEFAULT_CONTEXT_TOKENS);
+        if !(1..=1_000_000).contains(&max_tokens) {
+            return Err(ServiceError::invalid("max_tokens", "must be 1 to 1000000"));
+        }
+        let filter =
+            MemoryFilter { agent_id: Some(agent_id), session_id, ..MemoryFilter::default() };
+        let candidates: Vec<MemoryRecord> = match query.filter(|q| !q.trim().is_empty()) {
+            Some(q) => {
+                let input = MemorySearchInput {
+                    query: Some(q),
+                    filter: filter.clone(),
+                    limit: Some(200),
+                    ..MemorySearchInput::default()
+                };
+                self.search(who, project_id, input).await?.1.into_iter().map(|h| h.record).collect()
+            }
+            None => {
+                self.access.enabled_project(who, project_id, READ).await?;
+                self.store.list(project_id, &filter, None, 500, Utc::now()).await?
+            }
+        };
+        let mut chosen = Vec::new();
+        let (mut total, mut truncated) = (0usize, false);
+        for record in candidates {
+            let tokens =
+                self.tokens.count(&format!("{}: {}\n", record.role.as_str(), record.content));
+            if total + tokens <= max_tokens as usize {
+                total += tokens;
+                chosen.push(record);
+            } else {
+                truncated = true;
+            }
+        }
+        chosen.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(ContextWindow {
+            memories: chosen,
+            total_tokens: total,
+            max_tokens,
+            tokenizer: self.tokens.name(),
+            truncated,
+        })
+    }
+
+    /// Embeds texts with the configured provider.
+    pub async fn embed(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        texts: Vec<String>,
+    ) -> Result<Embeddings, ServiceError> {
+        self.access.enabled_project(who, project_id, EMBED).await?;
+        if texts.is_empty() || texts.len() > MAX_EMBED_TEXTS {
+            return Err(ServiceError::invalid("texts", "must hold 1 to 256 texts"));
+        }
+        if texts.iter().any(|t| t.len() > MAX_CONTENT_BYTES) {
+            return Err(ServiceError::invalid("texts", "each text must be at most 64 KiB"));
+        }
+        let embeddings = self.embedder.embed(texts).await.map_err(embedding_error)?;
+        Ok(Embeddings {
+            embeddings,
+            model: self.embedder.model(),
+            dimensions: self.embedder.dimension(),
+        })
+    }
+
+    /// Deletes expired memories (and their embeddings); answers how many.
+    pub async fn purge_expired(&self) -> Result<usize, ServiceError> {
+        let gone = self.store.purge_expired(Utc::now(), 1000).await?;
+        let mut by_project: HashMap<ProjectId, Vec<Uuid>> = HashMap::new();
+        for (p, id) in &gone {
+            by_project.entry(*p).or_default().push(*id);
+        }
+        for (p, ids) in by_project {
+            self.vectors.delete(p, &VectorSelector::Ids(ids)).await?;
+        }
+        Ok(gone.len())
+    }
+}
