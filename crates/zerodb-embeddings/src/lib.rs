@@ -7,8 +7,10 @@
 //! lines of arithmetic and must stay deterministic across versions; a neural model needs an
 //! external service (an OpenAI-compatible `/v1/embeddings` endpoint).
 
+mod openai;
 mod tokens;
 
+pub use openai::{OpenAiEmbedder, OpenAiSettings};
 pub use tokens::Cl100kTokenCounter;
 
 use async_trait::async_trait;

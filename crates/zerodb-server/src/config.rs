@@ -63,14 +63,27 @@ pub struct Settings {
 pub enum EmbeddingProviderKind {
     /// Offline feature hashing of words and character n-grams (lexical, not neural).
     Builtin,
+    /// Any OpenAI-compatible `/v1/embeddings` server.
+    Openai,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingSettings {
     pub provider: EmbeddingProviderKind,
-    /// Dimension of the built-in embedder's vectors.
+    /// Size of the vectors (the built-in embedder's, or the remote model's).
     pub dimension: usize,
+    /// `openai`: the API base, e.g. `https://api.openai.com/v1`.
+    pub base_url: Option<String>,
+    /// `openai`: the model name.
+    pub model: Option<String>,
+    /// `openai`: sent as a bearer token.
+    pub api_key: Option<Secret>,
+    /// `openai`: texts per request.
+    pub batch_size: usize,
+    pub timeout_secs: u64,
+    /// `openai`: retries on 429, 5xx and transport errors, with exponential backoff.
+    pub max_retries: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,6 +253,9 @@ oversample = 3
 [embeddings]
 provider = "builtin"
 dimension = 384
+batch_size = 64
+timeout_secs = 30
+max_retries = 3
 
 [memory]
 purge_interval_secs = 60

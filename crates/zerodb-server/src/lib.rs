@@ -2,6 +2,7 @@
 //! and integrators can start a server in-process.
 
 pub mod bench;
+pub mod bench_memory;
 pub mod bench_vectors;
 pub mod config;
 pub mod startup;

@@ -42,6 +42,8 @@ enum BenchCommand {
     Events(zerodb_server::bench::EventBenchOptions),
     /// Vector ingest, search latency and QPS, recall@10, memory per vector, start-up time.
     Vectors(zerodb_server::bench_vectors::VectorBenchOptions),
+    /// Memory store rate and search latency/QPS per mode.
+    Memory(zerodb_server::bench_memory::MemoryBenchOptions),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +76,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Events(options) } => {
             zerodb_server::bench::run_events(settings, options).await?;
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Memory(options) } => {
+            zerodb_server::bench_memory::run_memory(settings, options).await?;
             Ok(())
         }
         Command::Bench { command: BenchCommand::Vectors(options) } => {

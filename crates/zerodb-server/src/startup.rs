@@ -8,11 +8,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use zerodb_domain::admin::AdminRepository;
+use zerodb_domain::memory::EmbeddingProvider;
 use zerodb_domain::rate_limit::RateLimit;
 use zerodb_domain::services::{Ports, ServiceOptions, Services, VectorOptions};
 use zerodb_domain::usage::UsageMeter;
 use zerodb_domain::vectors::NamespaceSpec;
-use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter};
+use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, OpenAiSettings};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::rate_limit::InProcessRateLimiter;
 use zerodb_http::routes::events::StreamSettings;
@@ -161,6 +162,35 @@ fn vector_index(db: &Database, settings: &Settings) -> Arc<IndexedVectorStore> {
     Arc::new(IndexedVectorStore::new(records, index_settings, snapshot_dir))
 }
 
+/// The embedding provider chosen by `embeddings.provider`.
+fn embedder(settings: &Settings) -> Result<Arc<dyn EmbeddingProvider>, StartupError> {
+    let e = &settings.embeddings;
+    tracing::info!(provider = ?e.provider, dimension = e.dimension, "embedding provider");
+    Ok(match e.provider {
+        EmbeddingProviderKind::Builtin => Arc::new(BuiltinEmbedder::new(e.dimension)),
+        EmbeddingProviderKind::Openai => {
+            let required = |v: &Option<String>, key: &str| {
+                v.clone().ok_or_else(|| {
+                    StartupError::Invalid(format!("embeddings.{key} is required for openai"))
+                })
+            };
+            Arc::new(
+                OpenAiEmbedder::new(OpenAiSettings {
+                    base_url: required(&e.base_url, "base_url")?,
+                    model: required(&e.model, "model")?,
+                    api_key: e.api_key.as_ref().map(|k| k.expose().to_owned()),
+                    dimension: e.dimension,
+                    batch_size: e.batch_size,
+                    timeout: Duration::from_secs(e.timeout_secs),
+                    max_retries: e.max_retries,
+                    backoff: Duration::from_millis(200),
+                })
+                .map_err(StartupError::Invalid)?,
+            )
+        }
+    })
+}
+
 /// Builds every service and its adapters. Starts background tasks (event writers, the
 /// vector change listener), so it must be called inside a Tokio runtime.
 pub fn build_backends(
@@ -182,16 +212,7 @@ pub fn build_backends(
         events: PgEventBus::start(pool.clone(), db.url.clone())?,
         vectors: vector_index.clone(),
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
-        embedder: match settings.embeddings.provider {
-            EmbeddingProviderKind::Builtin => {
-                tracing::info!(
-                    provider = "builtin",
-                    dimension = settings.embeddings.dimension,
-                    "embedding provider"
-                );
-                Arc::new(BuiltinEmbedder::new(settings.embeddings.dimension))
-            }
-        },
+        embedder: embedder(settings)?,
         token_counter: Arc::new(
             Cl100kTokenCounter::new()
                 .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,
