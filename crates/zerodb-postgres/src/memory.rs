@@ -174,8 +174,9 @@ impl MemoryStore for PgMemoryStore {
     ) -> Result<Vec<MemoryRecord>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let rows: Vec<Row> = sql_query(format!(
-            "SELECT {COLUMNS} FROM zerodb_memory_records WHERE project_id = $1 \
-               AND (expires_at IS NULL OR expires_at > $2) AND memory_id = ANY($3)"
+            "SELECT {COLUMNS} FROM unnest($3::uuid[]) AS ids(id) \
+             JOIN zerodb_memory_records m ON m.memory_id = ids.id \
+             WHERE m.project_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $2)"
         ))
         .bind::<SqlUuid, _>(project_id.as_uuid())
         .bind::<Timestamptz, _>(now)

@@ -518,9 +518,13 @@ impl VectorRecords for PgVectorRecords {
     ) -> Result<Vec<VectorRecord>, VectorStoreError> {
         let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
         let rows: Vec<VectorRow> = sql_query(
-            "SELECT vector_id, namespace, embedding, vector_metadata, document, source, \
-                    created_at, updated_at \
-             FROM zerodb_vectors WHERE project_id = $1 AND vector_id = ANY($2)",
+            // A join over the ids makes every lookup a primary-key probe, whatever the
+            // statistics say about the project (a new project's estimate can otherwise
+            // send the planner scanning all of its rows).
+            "SELECT v.vector_id, v.namespace, v.embedding, v.vector_metadata, v.document, \
+                    v.source, v.created_at, v.updated_at \
+             FROM unnest($2::uuid[]) AS ids(id) \
+             JOIN zerodb_vectors v ON v.vector_id = ids.id WHERE v.project_id = $1",
         )
         .bind::<SqlUuid, _>(project_id.as_uuid())
         .bind::<Array<SqlUuid>, _>(ids.to_vec())
