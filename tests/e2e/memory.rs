@@ -425,3 +425,35 @@ async fn embeddings_are_generated_and_memory_is_guarded() {
     assert_eq!(left.items.len(), 1);
     assert_eq!(left.items[0].content, "private");
 }
+
+#[tokio::test]
+async fn an_embedding_server_that_is_down_gives_503_and_stores_nothing() {
+    let app = spawn_app_with(|s| {
+        s.embeddings.provider = zerodb_server::config::EmbeddingProviderKind::Openai;
+        s.embeddings.base_url = Some("http://127.0.0.1:9/v1".into());
+        s.embeddings.model = Some("text-embedding-3-small".into());
+        s.embeddings.dimension = 4;
+        s.embeddings.max_retries = 1;
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let (agent, session) = (Uuid::now_v7(), Uuid::now_v7());
+    let base = format!("/api/v1/projects/{pid}/database/memory");
+    let body = json!({"agent_id": agent, "session_id": session, "role": "user", "content": "hi"});
+    let r = ada.raw(HttpMethod::POST, &format!("{base}/store"), Some(&body)).await.unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], "service_unavailable");
+    let texts = json!({"texts": ["x"]});
+    let r = ada
+        .raw(HttpMethod::POST, &format!("/api/v1/projects/{pid}/embeddings/generate"), Some(&texts))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_memory_records").await, 0);
+    // A memory that brings its own embedding needs no embedding server.
+    let mut with = NewMemory::new(agent, session, "user", "hi");
+    with.embedding = Some(vec![0.1, 0.2, 0.3, 0.4]);
+    ada.store_memory(pid, &with).await.unwrap();
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_memory_records").await, 1);
+}
