@@ -296,14 +296,6 @@ async fn consumer_groups_commit_and_resume() {
     assert_eq!(ada.get_consumer(pid, "workers").await.unwrap().offsets[0].committed_offset, 4);
 }
 
-async fn wait_healthy(client: &Client) {
-    let started = Instant::now();
-    while client.health().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "second server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn events_reach_subscribers_of_another_process_within_a_second() {
     let app = spawn_app().await;

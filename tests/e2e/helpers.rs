@@ -142,3 +142,15 @@ pub fn assert_error(response: &RawResponse, status: u16, code: &str) {
     assert!(response.body["error"]["request_id"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(response.request_id.as_deref(), response.body["error"]["request_id"].as_str());
 }
+
+/// Waits (at most 30 s) until a server started in another process answers `/health`.
+pub async fn wait_healthy(client: &Client) {
+    let started = std::time::Instant::now();
+    while client.health().await.is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "second server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

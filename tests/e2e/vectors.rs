@@ -4,6 +4,7 @@
 
 use crate::helpers::{
     JWT_SECRET, assert_error, call, spawn_app, spawn_app_with, start_server, test_settings,
+    wait_healthy,
 };
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -440,14 +441,6 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
         .unwrap();
     assert_eq!(found.count, 0);
     assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1440);
-}
-
-async fn wait_healthy(client: &Client) {
-    let started = Instant::now();
-    while client.health().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "second server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Polls `check` until it holds; answers how long that took.

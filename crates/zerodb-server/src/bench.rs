@@ -40,7 +40,8 @@ pub enum BenchError {
     Setup(String),
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`th percentile of an ascending slice (NaN when empty); shared by every benchmark.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

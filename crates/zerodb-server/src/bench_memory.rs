@@ -1,7 +1,7 @@
 //! `zerodb bench memory`: memories stored through the HTTP API across many agents, then
 //! search latency (p50/p95/p99) and QPS per mode (semantic, lexical, hybrid).
 
-use crate::bench::BenchError;
+use crate::bench::{BenchError, percentile};
 use crate::config::{Secret, Settings};
 use crate::startup::{Application, Database, jwt_secret};
 use std::sync::Arc;
@@ -56,13 +56,6 @@ fn sentence(i: usize) -> String {
         next(),
         i % 9973
     )
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((p / 100.0) * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
 }
 
 pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Result<(), BenchError> {

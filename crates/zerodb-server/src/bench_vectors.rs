@@ -5,7 +5,7 @@
 //! The benchmark starts (or uses) PostgreSQL itself and runs the server as a separate
 //! process, so the server's resident memory is its own and restarts are real restarts.
 
-use crate::bench::BenchError;
+use crate::bench::{BenchError, percentile};
 use crate::config::Settings;
 use crate::startup::Database;
 use serde_json::json;
@@ -194,13 +194,6 @@ fn ground_truth(data: &[Vec<f32>], queries: &[Vec<f32>]) -> Vec<Vec<usize>> {
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((p / 100.0) * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
 }
 
 /// A `zerodb serve` child process.
