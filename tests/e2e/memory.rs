@@ -115,6 +115,61 @@ async fn store_list_get_delete_and_validation() {
 }
 
 #[tokio::test]
+async fn batches_store_all_or_nothing() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let (agent, session) = (Uuid::now_v7(), Uuid::now_v7());
+    let generated = ada.generate_embeddings(pid, &["a given embedding"]).await.unwrap();
+    let mut given = NewMemory::new(agent, session, "assistant", "a given embedding");
+    given.embedding = Some(generated.embeddings[0].clone());
+    let batch = vec![
+        NewMemory::new(agent, session, "user", "the quokka lives on Rottnest island"),
+        given,
+        NewMemory::new(agent, session, "system", "be concise"),
+    ];
+    let stored = ada.store_memories(pid, &batch).await.unwrap();
+    assert_eq!(stored.count, 3);
+    let contents: Vec<&str> = stored.memories.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(
+        contents,
+        ["the quokka lives on Rottnest island", "a given embedding", "be concise"]
+    );
+    let hits = ada
+        .search_memory(
+            pid,
+            &MemorySearch {
+                query: Some("quokka island".into()),
+                mode: Some("semantic".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.results[0].memory.memory_id, stored.memories[0].memory_id);
+
+    let base = format!("/api/v1/projects/{pid}/database/memory/store-batch");
+    let ok = json!({"agent_id": agent, "session_id": session, "role": "user", "content": "fine"});
+    let bad = json!({"agent_id": agent, "session_id": session, "role": "user", "content": ""});
+    let r = call(&ada, HttpMethod::POST, &base, Some(json!({"memories": [ok, bad, ok]}))).await;
+    assert_error(&r, 422, "validation_failed");
+    assert!(r.body.to_string().contains("memories[1].content"), "{}", r.body);
+    let too_many: Vec<_> = (0..501).map(|_| ok.clone()).collect();
+    for body in [json!({"memories": []}), json!({"memories": too_many}), json!({})] {
+        assert_error(
+            &call(&ada, HttpMethod::POST, &base, Some(body)).await,
+            422,
+            "validation_failed",
+        );
+    }
+    let mismatched = json!({"agent_id": agent, "session_id": session, "role": "user",
+        "content": "short vector", "embedding": [1.0, 0.0]});
+    let r = call(&ada, HttpMethod::POST, &base, Some(json!({"memories": [ok, mismatched]}))).await;
+    assert_error(&r, 422, "dimension_mismatch");
+    assert_eq!(ada.list_memory(pid, &MemoryQuery::default()).await.unwrap().items.len(), 3);
+}
+
+#[tokio::test]
 async fn ranking_prefers_recent_then_important_and_shows_its_breakdown() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
@@ -386,6 +441,7 @@ async fn embeddings_are_generated_and_memory_is_guarded() {
         json!({"agent_id": agent, "session_id": session, "role": "user", "content": "intruder"});
     let endpoints = [
         (HttpMethod::POST, format!("{base}/store"), Some(store.clone())),
+        (HttpMethod::POST, format!("{base}/store-batch"), Some(json!({"memories": [store]}))),
         (HttpMethod::GET, base.clone(), None),
         (HttpMethod::POST, format!("{base}/search"), Some(json!({"query": "private"}))),
         (HttpMethod::POST, format!("{base}/context"), Some(json!({"agent_id": agent}))),
@@ -405,7 +461,7 @@ async fn embeddings_are_generated_and_memory_is_guarded() {
             "insufficient_scope",
         );
     }
-    for (method, path, body) in &endpoints[..1] {
+    for (method, path, body) in &endpoints[..2] {
         assert_error(
             &call(&reader, method.clone(), path, body.clone()).await,
             403,

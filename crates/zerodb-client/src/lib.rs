@@ -605,6 +605,19 @@ impl Client {
         self.post(&format!("/api/v1/projects/{project_id}/database/memory/store"), memory).await
     }
 
+    /// Stores up to 500 memories at once, all or none; answers them in request order.
+    pub async fn store_memories(
+        &self,
+        project_id: Uuid,
+        memories: &[NewMemory],
+    ) -> Result<StoredMemories, ClientError> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/database/memory/store-batch"),
+            &json!({"memories": memories}),
+        )
+        .await
+    }
+
     pub async fn list_memory(
         &self,
         project_id: Uuid,

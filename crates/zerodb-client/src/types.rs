@@ -601,6 +601,12 @@ impl NewMemory {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StoredMemories {
+    pub memories: Vec<Memory>,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Memory {
     pub memory_id: Uuid,
     pub agent_id: Uuid,

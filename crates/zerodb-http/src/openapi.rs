@@ -44,7 +44,7 @@ impl Modify for SecuritySchemes {
         vectors::upsert_vector, vectors::upsert_vectors, vectors::list_vectors, vectors::get_vector,
         vectors::delete_vector, vectors::delete_vectors, vectors::search_vectors,
         vectors::list_namespaces, vectors::create_namespace,
-        memory::store_memory, memory::list_memory, memory::search_memory, memory::memory_context,
+        memory::store_memory, memory::store_memories, memory::list_memory, memory::search_memory, memory::memory_context,
         memory::get_memory, memory::delete_memory, memory::generate_embeddings,
         admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
     ),

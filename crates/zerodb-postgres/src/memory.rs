@@ -110,23 +110,49 @@ macro_rules! bind_filter {
 
 #[async_trait]
 impl MemoryStore for PgMemoryStore {
-    async fn insert(&self, project_id: ProjectId, r: MemoryRecord) -> Result<(), RepositoryError> {
+    async fn insert(
+        &self,
+        project_id: ProjectId,
+        records: Vec<MemoryRecord>,
+    ) -> Result<(), RepositoryError> {
+        let n = records.len();
+        let (mut ids, mut agents, mut sessions) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut roles, mut contents, mut metadata) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut importances, mut created, mut expires) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for r in records {
+            ids.push(r.id);
+            agents.push(r.agent_id);
+            sessions.push(r.session_id);
+            roles.push(r.role.as_str().to_owned());
+            contents.push(r.content);
+            metadata.push(Value::Object(r.metadata));
+            importances.push(r.importance);
+            created.push(r.created_at);
+            expires.push(r.expires_at);
+        }
         let mut conn = self.pool.get().await.map_err(map_pool)?;
+        // One statement over parallel arrays: atomic, and one round trip for any batch size.
         sql_query(
             "INSERT INTO zerodb_memory_records (memory_id, project_id, agent_id, session_id, role, \
                  content, memory_metadata, importance, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             SELECT m.id, $1, m.agent, m.session, m.role, m.content, m.meta, m.importance, \
+                    m.created, m.expires \
+             FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                  AS m(id, agent, session, role, content, meta, importance, created, expires)",
         )
-        .bind::<SqlUuid, _>(r.id)
         .bind::<SqlUuid, _>(project_id.as_uuid())
-        .bind::<SqlUuid, _>(r.agent_id)
-        .bind::<SqlUuid, _>(r.session_id)
-        .bind::<Text, _>(r.role.as_str())
-        .bind::<Text, _>(&r.content)
-        .bind::<Jsonb, _>(Value::Object(r.metadata))
-        .bind::<Float4, _>(r.importance)
-        .bind::<Timestamptz, _>(r.created_at)
-        .bind::<Nullable<Timestamptz>, _>(r.expires_at)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<SqlUuid>, _>(agents)
+        .bind::<Array<SqlUuid>, _>(sessions)
+        .bind::<Array<Text>, _>(roles)
+        .bind::<Array<Text>, _>(contents)
+        .bind::<Array<Jsonb>, _>(metadata)
+        .bind::<Array<Float4>, _>(importances)
+        .bind::<Array<Timestamptz>, _>(created)
+        .bind::<Array<Nullable<Timestamptz>>, _>(expires)
         .execute(&mut conn)
         .await
         .map_err(map_diesel)?;

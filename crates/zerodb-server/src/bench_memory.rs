@@ -19,8 +19,11 @@ pub struct MemoryBenchOptions {
     #[arg(long, default_value_t = 100)]
     pub agents: usize,
     /// Concurrent clients while storing.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 4)]
     pub writers: usize,
+    /// Memories per store request (1 uses `memory/store`, more `memory/store-batch`).
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
     /// Searches per mode for the latency figures.
     #[arg(long, default_value_t = 300)]
     pub queries: usize,
@@ -95,18 +98,27 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
     let tasks: Vec<_> = (0..options.writers.max(1))
         .map(|_| {
             let (client, next, agents) = (client.clone(), next.clone(), agents.clone());
-            let count = options.count;
+            let (count, batch) = (options.count, options.batch.clamp(1, 500));
             tokio::spawn(async move {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    if i >= count {
+                    let first = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
+                    if first >= count {
                         return Ok::<(), BenchError>(());
                     }
-                    let agent = agents[i % agents.len()];
-                    let role = if i.is_multiple_of(2) { "user" } else { "assistant" };
-                    let mut m = NewMemory::new(agent, agent, role, &sentence(i));
-                    m.importance = Some((i % 10) as f32 / 10.0);
-                    client.store_memory(project, &m).await?;
+                    let memories: Vec<NewMemory> = (first..count.min(first + batch))
+                        .map(|i| {
+                            let agent = agents[i % agents.len()];
+                            let role = if i.is_multiple_of(2) { "user" } else { "assistant" };
+                            let mut m = NewMemory::new(agent, agent, role, &sentence(i));
+                            m.importance = Some((i % 10) as f32 / 10.0);
+                            m
+                        })
+                        .collect();
+                    if batch == 1 {
+                        client.store_memory(project, &memories[0]).await?;
+                    } else {
+                        client.store_memories(project, &memories).await?;
+                    }
                 }
             })
         })
@@ -116,12 +128,13 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
     }
     let stored = started.elapsed();
     println!(
-        "zerodb bench memory against {url}: stored {} memories over {} agents in {:.1} s ({:.0}/s, {} clients, built-in embeddings)",
+        "zerodb bench memory against {url}: stored {} memories over {} agents in {:.1} s ({:.0}/s, {} clients, {} per request, built-in embeddings)",
         options.count,
         agents.len(),
         stored.as_secs_f64(),
         options.count as f64 / stored.as_secs_f64(),
-        options.writers
+        options.writers,
+        options.batch.clamp(1, 500)
     );
     println!("{:<10} {:>9} {:>9} {:>9} {:>9}", "mode", "p50 ms", "p95 ms", "p99 ms", "QPS");
     for mode in ["semantic", "lexical", "hybrid"] {

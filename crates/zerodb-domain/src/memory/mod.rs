@@ -86,11 +86,11 @@ pub struct LexicalHit {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MemoryStore: Send + Sync + 'static {
-    /// MUST return `NotFound` when the project does not exist.
+    /// All of `records` or none. MUST return `NotFound` when the project does not exist.
     async fn insert(
         &self,
         project_id: ProjectId,
-        record: MemoryRecord,
+        records: Vec<MemoryRecord>,
     ) -> Result<(), RepositoryError>;
     /// Records not expired at `now`. MUST return `NotFound` for a missing or expired one.
     async fn get(

@@ -25,6 +25,7 @@ const READ: Permission = Permission::Data(Area::Memory, Operation::Read);
 const WRITE: Permission = Permission::Data(Area::Memory, Operation::Write);
 const EMBED: Permission = Permission::Data(Area::Vectors, Operation::Read);
 pub const MAX_EMBED_TEXTS: usize = 256;
+pub const MAX_STORE_BATCH: usize = 500;
 
 /// Counts tokens the way a model's tokenizer does.
 pub trait TokenCounter: Send + Sync + 'static {
@@ -156,6 +157,70 @@ fn vector_filter(f: &MemoryFilter) -> Result<Option<MetadataFilter>, ServiceErro
     if m.is_empty() { Ok(None) } else { MetadataFilter::parse(&Value::Object(m)).map(Some) }
 }
 
+/// Validates one memory and makes its record; the embedding is returned when given.
+fn prepare(
+    input: StoreInput,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> Result<(MemoryRecord, Option<Vec<f32>>), Vec<FieldViolation>> {
+    let mut v = Vec::new();
+    let role = MemoryRole::parse(&input.role);
+    if role.is_none() {
+        v.push(FieldViolation::new("role", "must be system, user or assistant"));
+    }
+    if input.content.trim().is_empty()
+        || input.content.len() > MAX_CONTENT_BYTES
+        || input.content.contains('\0')
+    {
+        v.push(FieldViolation::new("content", "must be 1 byte to 64 KiB of text without NUL"));
+    }
+    let importance = input.importance.unwrap_or(0.5);
+    if !(0.0..=1.0).contains(&importance) {
+        v.push(FieldViolation::new("importance", "must be between 0 and 1"));
+    }
+    let metadata = match input.metadata {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m))
+            if serde_json::to_vec(&m).map_or(usize::MAX, |b| b.len()) <= 16 * 1024 =>
+        {
+            m
+        }
+        Some(_) => {
+            v.push(FieldViolation::new(
+                "memory_metadata",
+                "must be a JSON object of at most 16 KiB",
+            ));
+            Map::new()
+        }
+    };
+    if let Some(e) = &input.embedding
+        && (e.is_empty()
+            || e.len() > crate::vectors::MAX_DIMENSION
+            || e.iter().any(|x| !x.is_finite()))
+    {
+        v.push(FieldViolation::new("embedding", "must be 1 to 4096 finite numbers"));
+    }
+    if input.expires_at.is_some_and(|e| e <= now) {
+        v.push(FieldViolation::new("expires_at", "must be in the future"));
+    }
+    let (Some(role), true) = (role, v.is_empty()) else {
+        return Err(v);
+    };
+    let expires_at = input.expires_at.or(Some(now + Duration::days(i64::from(retention_days))));
+    let record = MemoryRecord {
+        id: Uuid::now_v7(),
+        agent_id: input.agent_id,
+        session_id: input.session_id,
+        role,
+        content: input.content,
+        metadata,
+        importance,
+        created_at: now,
+        expires_at,
+    };
+    Ok((record, input.embedding))
+}
+
 impl MemoryService {
     pub fn new(
         store: Arc<dyn MemoryStore>,
@@ -174,97 +239,97 @@ impl MemoryService {
         project_id: ProjectId,
         input: StoreInput,
     ) -> Result<MemoryRecord, ServiceError> {
+        let mut stored = self.store_inputs(who, project_id, vec![input], false).await?;
+        stored.pop().ok_or_else(|| ServiceError::Internal("no memory stored".into()))
+    }
+
+    /// Stores up to [`MAX_STORE_BATCH`] memories at once: all of them or, on any invalid
+    /// one, none. Missing embeddings are generated in one call to the provider.
+    pub async fn store_batch(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        inputs: Vec<StoreInput>,
+    ) -> Result<Vec<MemoryRecord>, ServiceError> {
+        if inputs.is_empty() || inputs.len() > MAX_STORE_BATCH {
+            return Err(ServiceError::invalid(
+                "memories",
+                format!("must hold 1 to {MAX_STORE_BATCH} memories"),
+            ));
+        }
+        self.store_inputs(who, project_id, inputs, true).await
+    }
+
+    async fn store_inputs(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        inputs: Vec<StoreInput>,
+        batch: bool,
+    ) -> Result<Vec<MemoryRecord>, ServiceError> {
         let project = self.access.enabled_project(who, project_id, WRITE).await?;
-        let mut v = Vec::new();
-        let role = MemoryRole::parse(&input.role);
-        if role.is_none() {
-            v.push(FieldViolation::new("role", "must be system, user or assistant"));
-        }
-        if input.content.trim().is_empty()
-            || input.content.len() > MAX_CONTENT_BYTES
-            || input.content.contains('\0')
-        {
-            v.push(FieldViolation::new("content", "must be 1 byte to 64 KiB of text without NUL"));
-        }
-        let importance = input.importance.unwrap_or(0.5);
-        if !(0.0..=1.0).contains(&importance) {
-            v.push(FieldViolation::new("importance", "must be between 0 and 1"));
-        }
-        let metadata = match input.metadata {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m))
-                if serde_json::to_vec(&m).map_or(usize::MAX, |b| b.len()) <= 16 * 1024 =>
-            {
-                m
-            }
-            Some(_) => {
-                v.push(FieldViolation::new(
-                    "memory_metadata",
-                    "must be a JSON object of at most 16 KiB",
-                ));
-                Map::new()
-            }
-        };
-        if let Some(e) = &input.embedding
-            && (e.is_empty()
-                || e.len() > crate::vectors::MAX_DIMENSION
-                || e.iter().any(|x| !x.is_finite()))
-        {
-            v.push(FieldViolation::new("embedding", "must be 1 to 4096 finite numbers"));
-        }
-        let now = Utc::now();
-        if input.expires_at.is_some_and(|e| e <= now) {
-            v.push(FieldViolation::new("expires_at", "must be in the future"));
-        }
-        let (Some(role), true) = (role, v.is_empty()) else {
-            return Err(ServiceError::InvalidInput(v));
-        };
         let retention =
             project.database_config.memory_retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
-        let expires_at = input.expires_at.or(Some(now + Duration::days(i64::from(retention))));
-        let record = MemoryRecord {
-            id: Uuid::now_v7(),
-            agent_id: input.agent_id,
-            session_id: input.session_id,
-            role,
-            content: input.content,
-            metadata,
-            importance,
-            created_at: now,
-            expires_at,
-        };
-        let embedding = match input.embedding {
-            Some(e) => e,
-            None => self
-                .embedder
-                .embed(vec![record.content.clone()])
-                .await
-                .map_err(embedding_error)?
-                .pop()
-                .ok_or_else(|| ServiceError::Internal("embedder returned nothing".into()))?,
-        };
-        // The embedding first: a record is only visible once it can be found by meaning too.
-        let vector = NewVector {
-            id: record.id,
-            namespace: namespace(),
-            embedding,
-            metadata: vector_metadata(&record),
-            document: None,
-            source: Some("memory".into()),
-        };
-        self.vectors.upsert(project_id, vec![vector], NamespaceSpec::default()).await.map_err(
-            |e| match e {
+        let now = Utc::now();
+        let mut violations = Vec::new();
+        let mut prepared = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.into_iter().enumerate() {
+            let prefix = if batch { format!("memories[{i}].") } else { String::new() };
+            match prepare(input, now, retention) {
+                Ok(p) => prepared.push(p),
+                Err(v) => violations.extend(v.into_iter().map(|mut f| {
+                    f.field.insert_str(0, &prefix);
+                    f
+                })),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(ServiceError::InvalidInput(violations));
+        }
+        let missing: Vec<String> =
+            prepared.iter().filter(|(_, e)| e.is_none()).map(|(r, _)| r.content.clone()).collect();
+        let mut generated = if missing.is_empty() {
+            Vec::new()
+        } else {
+            let g = self.embedder.embed(missing.clone()).await.map_err(embedding_error)?;
+            if g.len() != missing.len() {
+                return Err(ServiceError::Internal("embedder returned too few embeddings".into()));
+            }
+            g
+        }
+        .into_iter();
+        let mut records = Vec::with_capacity(prepared.len());
+        let mut vectors = Vec::with_capacity(prepared.len());
+        for (record, embedding) in prepared {
+            let embedding = match embedding.or_else(|| generated.next()) {
+                Some(e) => e,
+                None => return Err(ServiceError::Internal("embedding missing".into())),
+            };
+            vectors.push(NewVector {
+                id: record.id,
+                namespace: namespace(),
+                embedding,
+                metadata: vector_metadata(&record),
+                document: None,
+                source: Some("memory".into()),
+            });
+            records.push(record);
+        }
+        // The embeddings first: a record is only visible once it can be found by meaning too.
+        self.vectors.upsert(project_id, vectors, NamespaceSpec::default()).await.map_err(|e| {
+            match e {
                 VectorStoreError::DimensionMismatch { expected, got, .. } => {
                     ServiceError::DimensionMismatch { namespace: "memory".into(), expected, got }
                 }
                 other => other.into(),
-            },
-        )?;
-        if let Err(e) = self.store.insert(project_id, record.clone()).await {
-            let _ = self.vectors.delete(project_id, &VectorSelector::Ids(vec![record.id])).await;
+            }
+        })?;
+        if let Err(e) = self.store.insert(project_id, records.clone()).await {
+            let ids = records.iter().map(|r| r.id).collect();
+            let _ = self.vectors.delete(project_id, &VectorSelector::Ids(ids)).await;
             return Err(ServiceError::from_repo(e, "project", None));
         }
-        Ok(record)
+        Ok(records)
     }
 
     pub async fn get(

@@ -16,10 +16,18 @@ use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::{MemoryHit, MemorySearchInput, StoreInput};
 use zerodb_domain::{FieldViolation, ServiceError};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
+/// Registers the routes; `batch_limit` is the body limit of batch stores.
+pub fn config(cfg: &mut web::ServiceConfig, batch_limit: usize) {
     let base = "/projects/{project_id}/database/memory";
+    let big_json =
+        web::JsonConfig::default().limit(batch_limit).error_handler(crate::extract::json_error);
     cfg.service(super::resource(base).route(web::get().to(list_memory)))
         .service(super::resource(&format!("{base}/store")).route(web::post().to(store_memory)))
+        .service(
+            super::resource(&format!("{base}/store-batch"))
+                .app_data(big_json)
+                .route(web::post().to(store_memories)),
+        )
         .service(super::resource(&format!("{base}/search")).route(web::post().to(search_memory)))
         .service(super::resource(&format!("{base}/context")).route(web::post().to(memory_context)))
         .service(
@@ -49,6 +57,35 @@ pub struct StoreMemoryRequest {
     pub importance: Option<f32>,
     /// Default: now + the project's `memory_retention_days`.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<StoreMemoryRequest> for StoreInput {
+    fn from(b: StoreMemoryRequest) -> Self {
+        Self {
+            agent_id: b.agent_id,
+            session_id: b.session_id,
+            role: b.role,
+            content: b.content,
+            embedding: b.embedding,
+            metadata: b.memory_metadata,
+            importance: b.importance,
+            expires_at: b.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreMemoriesRequest {
+    /// 1..=500 memories, stored all together or not at all.
+    pub memories: Vec<StoreMemoryRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreMemoriesResponse {
+    /// In request order.
+    pub memories: Vec<MemoryResponse>,
+    pub count: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -211,19 +248,27 @@ pub async fn store_memory(
     path: web::Path<Uuid>,
     body: web::Json<StoreMemoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
-    let input = StoreInput {
-        agent_id: b.agent_id,
-        session_id: b.session_id,
-        role: b.role,
-        content: b.content,
-        embedding: b.embedding,
-        metadata: b.memory_metadata,
-        importance: b.importance,
-        expires_at: b.expires_at,
-    };
+    let input = StoreInput::from(body.into_inner());
     let record = state.services.memory.store(&caller.0, project(&path), input).await?;
     Ok(HttpResponse::Created().json(MemoryResponse::from(record)))
+}
+
+/// Stores up to 500 memories at once, all or none (embeddings generated in one call).
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/memory/store-batch", tag = "memory",
+    request_body = StoreMemoriesRequest,
+    responses((status = 201, body = StoreMemoriesResponse), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["memory:write"])))]
+pub async fn store_memories(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<StoreMemoriesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let inputs = body.into_inner().memories.into_iter().map(StoreInput::from).collect();
+    let records = state.services.memory.store_batch(&caller.0, project(&path), inputs).await?;
+    let memories: Vec<MemoryResponse> = records.into_iter().map(MemoryResponse::from).collect();
+    Ok(HttpResponse::Created().json(StoreMemoriesResponse { count: memories.len(), memories }))
 }
 
 /// Lists memories, newest first.
