@@ -9,6 +9,7 @@
 //! replaced vectors are never returned.
 
 mod namespace;
+mod postings;
 mod quantize;
 mod snapshot;
 mod store;

@@ -1,6 +1,7 @@
 //! One namespace's index: the HNSW graph (usearch) over quantized vectors, the key map,
 //! and the metadata filters are evaluated against.
 
+use crate::postings::Postings;
 use crate::quantize::{Quantizer, Stored};
 use crate::{IndexError, IndexSettings};
 use chrono::{DateTime, Utc};
@@ -30,6 +31,7 @@ pub(crate) struct Inner {
     /// Indexed by usearch key; keys are handed out in order and never reused.
     pub entries: Vec<Option<Entry>>,
     pub by_id: HashMap<Uuid, u64>,
+    pub postings: Postings,
     /// Changed since the last snapshot.
     pub dirty: bool,
 }
@@ -92,6 +94,7 @@ impl NamespaceIndex {
             quantizer: None,
             entries: Vec::new(),
             by_id: HashMap::new(),
+            postings: Postings::default(),
             dirty: false,
         };
         Ok(Self { name, dimension, spec, created_at, settings, inner: RwLock::new(inner) })
@@ -156,11 +159,9 @@ impl NamespaceIndex {
                         additions.retain(|(k, _)| *k != key);
                     }
                     let key = inner.entries.len() as u64;
-                    inner.entries.push(Some(Entry {
-                        id: *id,
-                        seq: *seq,
-                        metadata: compact(metadata.clone()),
-                    }));
+                    let metadata = compact(metadata.clone());
+                    inner.postings.add(key, &metadata);
+                    inner.entries.push(Some(Entry { id: *id, seq: *seq, metadata }));
                     inner.by_id.insert(*id, key);
                     additions.push((key, quantizer.encode(embedding)));
                 }
@@ -175,6 +176,9 @@ impl NamespaceIndex {
                     }
                 }
             }
+        }
+        if inner.postings.needs_rebuild() {
+            inner.postings = Inner::live_postings(&inner.entries);
         }
         if additions.is_empty() {
             inner.dirty = true;
@@ -207,7 +211,8 @@ impl NamespaceIndex {
             + stats.vectors_allocated.saturating_sub(stats.vectors_reserved)
             + inner.index.capacity() * 2 * std::mem::size_of::<u64>();
         let entries = inner.entries.capacity() * std::mem::size_of::<Option<Entry>>();
-        let ids = inner.by_id.capacity() * (std::mem::size_of::<(Uuid, u64)>() + 1);
+        let ids = inner.by_id.capacity() * (std::mem::size_of::<(Uuid, u64)>() + 1)
+            + inner.postings.memory_bytes();
         let metadata: usize = inner
             .entries
             .iter()
@@ -245,27 +250,31 @@ impl NamespaceIndex {
             }
             None => search(&inner.index, &query, k, None::<fn(u64) -> bool>)?,
             Some(filter) => {
-                let matching: Vec<bool> = inner
-                    .entries
-                    .iter()
-                    .map(|e| e.as_ref().is_some_and(|e| filter.matches(&*e.metadata)))
-                    .collect();
-                let count = matching.iter().filter(|m| **m).count();
+                let matches = |key: &u64| {
+                    inner
+                        .entries
+                        .get(*key as usize)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|e| filter.matches(&*e.metadata))
+                };
+                // Ascending keys of every match: from the narrowest posting list when the
+                // filter requires a listed string value, else from a scan of all entries.
+                let matching: Vec<u64> =
+                    match inner.postings.narrowest(&filter.required_string_equalities()) {
+                        Some(listed) => listed.iter().copied().filter(matches).collect(),
+                        None => (0..inner.entries.len() as u64).filter(matches).collect(),
+                    };
+                let count = matching.len();
                 let scan = |inner: &Inner| {
-                    let keys = matching.iter().enumerate().filter(|(_, m)| **m);
-                    exact(inner, &query, keys.map(|(k, _)| k as u64), k, self.spec.metric)
+                    exact(inner, &query, matching.iter().copied(), k, self.spec.metric)
                 };
                 if count == 0 {
                     Vec::new()
                 } else if count <= exact_limit {
                     scan(&inner)?
                 } else {
-                    let found = search(
-                        &inner.index,
-                        &query,
-                        k,
-                        Some(|key: u64| matching.get(key as usize).copied().unwrap_or(false)),
-                    )?;
+                    let allowed = |key: u64| matching.binary_search(&key).is_ok();
+                    let found = search(&inner.index, &query, k, Some(allowed))?;
                     if found.len() < k.min(count) { scan(&inner)? } else { found }
                 }
             }
@@ -296,9 +305,21 @@ fn value_heap(v: &Value) -> usize {
     }
 }
 
+impl Inner {
+    pub(crate) fn live_postings(entries: &[Option<Entry>]) -> Postings {
+        Postings::rebuild(
+            entries
+                .iter()
+                .enumerate()
+                .filter_map(|(k, e)| Some((k as u64, &*e.as_ref()?.metadata))),
+        )
+    }
+}
+
 fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
     if let Some(entry) = inner.entries.get_mut(key as usize).and_then(Option::take) {
         inner.by_id.remove(&entry.id);
+        inner.postings.removed(&entry.metadata);
     }
     if inner.index.contains(key) {
         inner.index.remove(key).map_err(usearch_err)?;
@@ -471,5 +492,36 @@ mod tests {
                     .is_empty()
             );
         }
+    }
+
+    #[test]
+    fn listed_values_follow_updates_and_deletes() {
+        let ns = index(Quantization::None, 10);
+        let ids: Vec<Uuid> = (0..300).map(|_| Uuid::now_v7()).collect();
+        let agent = |i: usize| format!("agent-{}", i % 3);
+        let changes: Vec<VectorChange> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let x = i as f32;
+                upsert(i as i64 + 1, *id, vec![x.sin(), x.cos(), 1.0, 0.5], json!({"a": agent(i)}))
+            })
+            .collect();
+        ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
+        // Move one vector to another agent, delete another.
+        let moved = upsert(1000, ids[0], vec![1.0, 0.0, 0.0, 0.0], json!({"a": "agent-9"}));
+        let deleted = VectorChange::Deleted { seq: 1001, namespace: "n".into(), id: ids[3] };
+        ns.apply(&[&moved, &deleted]).unwrap_or_else(|e| panic!("{e}"));
+        let find = |f: Value| {
+            let filter = MetadataFilter::parse(&f).unwrap_or_else(|e| panic!("{e}"));
+            let found = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 500, Some(&filter));
+            found.unwrap_or_default().into_iter().map(|c| c.id).collect::<Vec<_>>()
+        };
+        let zero = find(json!({"a": "agent-0"}));
+        assert_eq!(zero.len(), 98, "100 listed, one moved away, one deleted");
+        assert!(!zero.contains(&ids[0]) && !zero.contains(&ids[3]));
+        assert_eq!(find(json!({"a": "agent-9"})), [ids[0]]);
+        assert!(find(json!({"a": "agent-1", "$and": [{"a": {"$ne": "agent-1"}}]})).is_empty());
+        assert_eq!(find(json!({"a": {"$in": ["agent-1"]}})).len(), 100, "unlisted path, same set");
     }
 }

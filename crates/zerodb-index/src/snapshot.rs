@@ -175,7 +175,8 @@ pub(crate) fn load(
         }
         entries[key as usize] = Some(Entry { id, seq, metadata: compact(metadata) });
     }
-    let inner = Inner { index, quantizer: state.quantizer, entries, by_id, dirty: false };
+    let postings = Inner::live_postings(&entries);
+    let inner = Inner { index, quantizer: state.quantizer, entries, by_id, postings, dirty: false };
     let ns = NamespaceIndex::from_parts(
         expected.name.clone(),
         state.dimension,

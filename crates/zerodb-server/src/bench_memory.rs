@@ -78,7 +78,7 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
     let app = Application::build(&settings, &db, &secret, false)?;
     let url = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let server = tokio::spawn(app.run_until_stopped());
 
     let anonymous = Client::new(&url);
     let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
@@ -169,6 +169,8 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
         );
     }
     handle.stop(true).await;
+    // The server task writes the index snapshot on its way out; let it finish first.
+    let _ = server.await;
     db.pool.close();
     db.shutdown().await;
     Ok(())

@@ -69,6 +69,18 @@ impl MetadataFilter {
         Ok(filter)
     }
 
+    /// The top-level string equalities every match must satisfy (`{"k": "v"}` at the root
+    /// or under a root `$and`), so an index can narrow the candidates before the filter runs.
+    pub fn required_string_equalities(&self) -> Vec<(&str, &str)> {
+        match self {
+            Self::And(all) => all.iter().flat_map(Self::required_string_equalities).collect(),
+            Self::Field { path, condition: Condition::Eq(Value::String(v)) } if path.len() == 1 => {
+                vec![(path[0].as_str(), v.as_str())]
+            }
+            Self::Or(_) | Self::Not(_) | Self::Field { .. } => Vec::new(),
+        }
+    }
+
     /// Whether `metadata` satisfies the filter.
     pub fn matches<M: MetadataView + ?Sized>(&self, metadata: &M) -> bool {
         match self {
@@ -246,6 +258,23 @@ mod tests {
 
     fn check(filter: Value) -> bool {
         MetadataFilter::parse(&filter).map(|f| f.matches(&doc())).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn required_equalities_are_only_those_every_match_needs() {
+        let parse = |v: Value| MetadataFilter::parse(&v).unwrap_or_else(|e| panic!("{e}"));
+        let f = parse(json!({"genre": "jazz", "$and": [{"title": {"$eq": "x"}}, {"year": 1}]}));
+        let mut found = f.required_string_equalities();
+        found.sort_unstable();
+        assert_eq!(found, [("genre", "jazz"), ("title", "x")]);
+        for f in [
+            json!({"$or": [{"genre": "jazz"}, {"genre": "rock"}]}),
+            json!({"$not": {"genre": "jazz"}}),
+            json!({"author.name": "Miles"}),
+            json!({"genre": {"$ne": "jazz"}}),
+        ] {
+            assert!(parse(f.clone()).required_string_equalities().is_empty(), "{f}");
+        }
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! Posting lists from top-level string metadata values to index keys, so an equality filter
+//! (`agent_id = X`) visits its own matches instead of every vector in the namespace.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Longer strings are not listed (rarely filtered on by equality, and costly to keep).
+pub(crate) const MAX_LISTED_VALUE: usize = 128;
+
+#[derive(Default)]
+pub(crate) struct Postings {
+    /// field -> value -> keys in ascending order.
+    lists: HashMap<Box<str>, HashMap<Box<str>, Vec<u64>>>,
+    /// Keys listed in total, and how many of them belong to removed entries. Removal is lazy
+    /// (the caller re-checks every key), the lists are rebuilt when half of them are stale.
+    listed: usize,
+    stale: usize,
+}
+
+fn listed_values(metadata: &[(Box<str>, Value)]) -> impl Iterator<Item = (&Box<str>, &str)> {
+    metadata.iter().filter_map(|(field, value)| match value {
+        Value::String(v) if v.len() <= MAX_LISTED_VALUE => Some((field, v.as_str())),
+        _ => None,
+    })
+}
+
+impl Postings {
+    /// Keys must be added in ascending order.
+    pub fn add(&mut self, key: u64, metadata: &[(Box<str>, Value)]) {
+        for (field, value) in listed_values(metadata) {
+            let values = self.lists.entry(field.clone()).or_default();
+            match values.get_mut(value) {
+                Some(keys) => keys.push(key),
+                None => {
+                    values.insert(value.into(), vec![key]);
+                }
+            }
+            self.listed += 1;
+        }
+    }
+
+    /// Notes that the entry with this metadata was removed.
+    pub fn removed(&mut self, metadata: &[(Box<str>, Value)]) {
+        self.stale += listed_values(metadata).count();
+    }
+
+    pub fn needs_rebuild(&self) -> bool {
+        self.stale > 4096 && self.stale * 2 > self.listed
+    }
+
+    /// Lists built afresh from the live entries, in key order.
+    pub fn rebuild<'a>(live: impl Iterator<Item = (u64, &'a [(Box<str>, Value)])>) -> Self {
+        let mut postings = Self::default();
+        for (key, metadata) in live {
+            postings.add(key, metadata);
+        }
+        postings
+    }
+
+    /// The shortest list among `equalities` (each of which every match satisfies): a
+    /// superset of the matching keys, ascending. `None` when none of them is listed.
+    pub fn narrowest(&self, equalities: &[(&str, &str)]) -> Option<&[u64]> {
+        equalities
+            .iter()
+            .filter(|(_, value)| value.len() <= MAX_LISTED_VALUE)
+            .map(|(field, value)| {
+                self.lists.get(*field).and_then(|v| v.get(*value)).map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|keys| keys.len())
+    }
+
+    /// Approximate heap bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let values: usize = self
+            .lists
+            .values()
+            .flat_map(HashMap::iter)
+            .map(|(v, keys)| v.len() + 48 + keys.capacity() * 8)
+            .sum();
+        values + self.lists.keys().map(|f| f.len() + 64).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn meta(agent: &str, role: &str) -> Box<[(Box<str>, Value)]> {
+        vec![("agent".into(), json!(agent)), ("role".into(), json!(role)), ("n".into(), json!(1))]
+            .into_boxed_slice()
+    }
+
+    #[test]
+    fn the_narrowest_list_is_chosen_and_unknown_values_match_nothing() {
+        let mut p = Postings::default();
+        p.add(0, &meta("a", "user"));
+        p.add(1, &meta("b", "user"));
+        p.add(2, &meta("a", "assistant"));
+        assert_eq!(p.narrowest(&[("role", "user")]), Some(&[0, 1][..]));
+        assert_eq!(p.narrowest(&[("role", "user"), ("agent", "b")]), Some(&[1][..]));
+        assert_eq!(p.narrowest(&[("agent", "z")]), Some(&[][..]));
+        assert_eq!(p.narrowest(&[("missing", "x")]), Some(&[][..]));
+        assert_eq!(p.narrowest(&[]), None);
+        let long = "x".repeat(MAX_LISTED_VALUE + 1);
+        assert_eq!(p.narrowest(&[("agent", long.as_str())]), None);
+    }
+
+    #[test]
+    fn removals_are_counted_until_a_rebuild() {
+        let mut p = Postings::default();
+        let m = meta("a", "user");
+        for key in 0..10_000 {
+            p.add(key, &m);
+        }
+        for _ in 0..9_000 {
+            p.removed(&m);
+        }
+        assert!(p.needs_rebuild());
+        let rebuilt = Postings::rebuild((9_000..10_000).map(|k| (k, &*m)));
+        assert!(!rebuilt.needs_rebuild());
+        assert_eq!(rebuilt.narrowest(&[("agent", "a")]).map(<[u64]>::len), Some(1_000));
+    }
+}
