@@ -45,6 +45,8 @@ pub enum ConflictKind {
     NamespaceExists,
     /// A vector id is taken in another namespace.
     VectorIdTaken,
+    /// The project already has a file under this key.
+    FileKeyTaken,
 }
 
 /// Why a caller could not be authenticated.
@@ -82,6 +84,12 @@ pub enum ServiceError {
     /// A vector's length differs from its namespace's dimension.
     #[error("namespace '{namespace}' holds {expected}-dimensional vectors, got {got}")]
     DimensionMismatch { namespace: String, expected: u32, got: u32 },
+    /// Content whose SHA-256 differs from the one the client announced.
+    #[error("checksum mismatch: announced sha256 {expected}, received {actual}")]
+    ChecksumMismatch { expected: String, actual: String },
+    /// A byte range outside the content.
+    #[error("range not satisfiable for {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]

@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod database;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod ids;
 pub mod memory;
 pub mod pagination;

@@ -48,6 +48,9 @@ pub enum Position {
     /// After skipping this many items (sorted queries).
     #[serde(rename = "o")]
     Offset { o: i64 },
+    /// After the item with this key, in key order.
+    #[serde(rename = "f")]
+    Key { f: String },
 }
 
 impl Position {

@@ -40,6 +40,9 @@ pub enum ErrorCode {
     DimensionMismatch,
     NamespaceExists,
     VectorIdTaken,
+    FileKeyTaken,
+    ChecksumMismatch,
+    RangeNotSatisfiable,
 }
 
 impl ErrorCode {
@@ -62,12 +65,14 @@ impl ErrorCode {
             | ErrorCode::RowLimitExceeded
             | ErrorCode::DatabaseNotEnabled
             | ErrorCode::NamespaceExists
-            | ErrorCode::VectorIdTaken => StatusCode::CONFLICT,
+            | ErrorCode::VectorIdTaken
+            | ErrorCode::FileKeyTaken => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::ValidationFailed | ErrorCode::DimensionMismatch => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ErrorCode::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorCode::ValidationFailed
+            | ErrorCode::DimensionMismatch
+            | ErrorCode::ChecksumMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -157,6 +162,7 @@ impl From<ServiceError> for ApiError {
                     ConflictKind::RowLimitExceeded => ErrorCode::RowLimitExceeded,
                     ConflictKind::NamespaceExists => ErrorCode::NamespaceExists,
                     ConflictKind::VectorIdTaken => ErrorCode::VectorIdTaken,
+                    ConflictKind::FileKeyTaken => ErrorCode::FileKeyTaken,
                 };
                 ApiError::new(code, message)
             }
@@ -194,6 +200,14 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::DimensionMismatch, message).with_details(
                     json!({ "namespace": namespace, "expected": expected, "got": got }),
                 )
+            }
+            ServiceError::ChecksumMismatch { expected, actual } => {
+                ApiError::new(ErrorCode::ChecksumMismatch, message)
+                    .with_details(json!({ "expected": expected, "actual": actual }))
+            }
+            ServiceError::RangeNotSatisfiable { size } => {
+                ApiError::new(ErrorCode::RangeNotSatisfiable, message)
+                    .with_details(json!({ "size": size }))
             }
             ServiceError::RegistrationDisabled => {
                 ApiError::new(ErrorCode::RegistrationDisabled, message)

@@ -60,7 +60,10 @@ impl AgentLogService {
     ) -> Result<Page<AgentLog>, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         filter.validate()?;
-        if matches!(page.after, Some(Position::Keyset { .. } | Position::Offset { .. })) {
+        if matches!(
+            page.after,
+            Some(Position::Keyset { .. } | Position::Offset { .. } | Position::Key { .. })
+        ) {
             return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
         }
         let items = self.logs.list(project_id, filter, &page).await?;

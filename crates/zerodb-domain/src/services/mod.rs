@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod database;
 mod events;
+mod files;
 mod memory;
 mod projects;
 mod rlhf;
@@ -19,6 +20,10 @@ pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use auth::{AuthService, LoginResult};
 pub use database::DatabaseService;
 pub use events::{EventService, EventStart};
+pub use files::{
+    ByteRange, Download, DownloadLink, FileOptions, FileService, MAX_LINK_SECS, RegisterInput,
+    UploadInput,
+};
 pub use memory::{
     ContextWindow, Embeddings, MemoryHit, MemorySearchInput, MemoryService, SearchMode, StoreInput,
     TokenCounter,
@@ -33,6 +38,7 @@ use crate::admin::AdminRepository;
 use crate::agent_logs::AgentLogRepository;
 use crate::api_keys::ApiKeyRepository;
 use crate::events::EventBus;
+use crate::files::{FileRepository, ObjectStore};
 use crate::memory::{EmbeddingProvider, MemoryStore};
 use crate::projects::ProjectRepository;
 use crate::rlhf::RlhfRepository;
@@ -58,6 +64,8 @@ pub struct Ports {
     pub events: Arc<dyn EventBus>,
     pub vectors: Arc<dyn VectorStore>,
     pub memory: Arc<dyn MemoryStore>,
+    pub files: Arc<dyn FileRepository>,
+    pub objects: Arc<dyn ObjectStore>,
     pub embedder: Arc<dyn EmbeddingProvider>,
     pub token_counter: Arc<dyn TokenCounter>,
     pub password_hasher: Arc<dyn PasswordHasher>,
@@ -74,6 +82,7 @@ pub struct ServiceOptions {
     /// Largest accepted event payload, serialised.
     pub max_event_payload_bytes: usize,
     pub vectors: VectorOptions,
+    pub files: FileOptions,
 }
 
 /// Every service, wired to one set of ports.
@@ -89,6 +98,7 @@ pub struct Services {
     pub events: EventService,
     pub vectors: VectorService,
     pub memory: MemoryService,
+    pub files: FileService,
     /// Counts granted project accesses; flush it periodically and at shutdown.
     pub meter: Arc<UsageMeter>,
 }
@@ -120,6 +130,7 @@ impl Services {
                 ports.token_counter,
                 access.clone(),
             ),
+            files: FileService::new(ports.files, ports.objects, access.clone(), options.files),
             vectors: VectorService::new(ports.vectors, access.clone(), options.vectors),
             tables: TableService::new(ports.tables, access.clone()),
             rlhf: RlhfService::new(ports.rlhf, access.clone()),

@@ -58,7 +58,10 @@ impl RlhfService {
     ) -> Result<Page<RlhfRecord>, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         filter.validate()?;
-        if matches!(page.after, Some(Position::Keyset { .. } | Position::Offset { .. })) {
+        if matches!(
+            page.after,
+            Some(Position::Keyset { .. } | Position::Offset { .. } | Position::Key { .. })
+        ) {
             return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
         }
         let items = self.records.list(project_id, filter, &page).await?;

@@ -1,0 +1,170 @@
+//! [`ObjectStore`](zerodb_domain::files::ObjectStore) adapters on the `object_store` crate:
+//! the local filesystem (the default, under the data directory), memory (tests), and S3 or
+//! any S3-compatible server (feature `s3`).
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStoreExt, WriteMultipart};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+use zerodb_domain::files::{
+    ByteStream, ObjectInfo, ObjectLocation, ObjectStore, ObjectStoreError, ObjectUpload,
+};
+
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(feature = "test-support")]
+pub mod testing;
+#[cfg(feature = "s3")]
+pub use s3::S3Settings;
+
+/// Bytes buffered per part before it is sent (S3's minimum part size is 5 MiB).
+const PART_BYTES: usize = 5 * 1024 * 1024;
+/// Parts in flight per upload: with the part being filled, memory stays near 15 MiB.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// One `object_store` backend behind the domain's port.
+pub struct ObjectStoreAdapter {
+    store: Arc<dyn object_store::ObjectStore>,
+    backend: &'static str,
+    #[cfg(feature = "s3")]
+    signer: Option<Arc<dyn object_store::signer::Signer>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectSetupError {
+    #[error("cannot prepare the object directory {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error("invalid object store configuration: {0}")]
+    Config(String),
+}
+
+fn map_err(e: object_store::Error) -> ObjectStoreError {
+    match e {
+        object_store::Error::NotFound { .. } => ObjectStoreError::NotFound,
+        object_store::Error::Generic { store, source } => {
+            ObjectStoreError::Unavailable(format!("{store}: {source}"))
+        }
+        other => ObjectStoreError::Internal(other.to_string()),
+    }
+}
+
+fn path(location: &ObjectLocation) -> Result<Path, ObjectStoreError> {
+    Path::parse(location.as_str()).map_err(|e| ObjectStoreError::Internal(e.to_string()))
+}
+
+impl ObjectStoreAdapter {
+    /// Files under `dir`, created if missing. Uploads are staged beside their target and
+    /// renamed into place when complete.
+    pub fn local(dir: &std::path::Path) -> Result<Self, ObjectSetupError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ObjectSetupError::Directory(dir.display().to_string(), e))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| ObjectSetupError::Config(e.to_string()))?;
+        Ok(Self::wrap(Arc::new(store), "local"))
+    }
+
+    /// Held in this process only: for tests.
+    pub fn memory() -> Self {
+        Self::wrap(Arc::new(object_store::memory::InMemory::new()), "memory")
+    }
+
+    fn wrap(store: Arc<dyn object_store::ObjectStore>, backend: &'static str) -> Self {
+        Self {
+            store,
+            backend,
+            #[cfg(feature = "s3")]
+            signer: None,
+        }
+    }
+}
+
+struct Upload {
+    writer: WriteMultipart,
+}
+
+#[async_trait]
+impl ObjectUpload for Upload {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), ObjectStoreError> {
+        self.writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(map_err)?;
+        self.writer.put(chunk);
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> Result<(), ObjectStoreError> {
+        self.writer.finish().await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn abort(self: Box<Self>) -> Result<(), ObjectStoreError> {
+        self.writer.abort().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for ObjectStoreAdapter {
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    async fn begin_upload(
+        &self,
+        location: &ObjectLocation,
+    ) -> Result<Box<dyn ObjectUpload>, ObjectStoreError> {
+        let upload = self.store.put_multipart(&path(location)?).await.map_err(map_err)?;
+        Ok(Box::new(Upload { writer: WriteMultipart::new_with_chunk_size(upload, PART_BYTES) }))
+    }
+
+    async fn read(
+        &self,
+        location: &ObjectLocation,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, ObjectStoreError> {
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        let result = self.store.get_opts(&path(location)?, options).await.map_err(map_err)?;
+        Ok(Box::pin(result.into_stream().map_err(map_err)))
+    }
+
+    async fn delete(&self, location: &ObjectLocation) -> Result<(), ObjectStoreError> {
+        match self.store.delete(&path(location)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectStoreError> {
+        let prefix = Path::parse(prefix.trim_end_matches('/'))
+            .map_err(|e| ObjectStoreError::Internal(e.to_string()))?;
+        self.store
+            .list(Some(&prefix))
+            .map(|meta| {
+                meta.map(|m| ObjectInfo {
+                    location: m.location.to_string(),
+                    size: m.size,
+                    last_modified: m.last_modified,
+                })
+                .map_err(map_err)
+            })
+            .try_collect()
+            .await
+    }
+
+    async fn presigned_url(
+        &self,
+        location: &ObjectLocation,
+        expires_in: Duration,
+    ) -> Result<Option<String>, ObjectStoreError> {
+        #[cfg(feature = "s3")]
+        if let Some(signer) = &self.signer {
+            let url = signer
+                .signed_url(object_store::signer::Method::GET, &path(location)?, expires_in)
+                .await
+                .map_err(map_err)?;
+            return Ok(Some(url.to_string()));
+        }
+        let _ = (location, expires_in);
+        Ok(None)
+    }
+}
