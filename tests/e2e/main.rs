@@ -9,6 +9,7 @@ mod auth;
 mod database;
 mod embedded;
 mod events;
+mod files;
 mod malformed;
 mod memory;
 mod operations;

@@ -595,6 +595,131 @@ impl Client {
         self.get(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces")).await
     }
 
+    // --- files ----------------------------------------------------------------------------
+
+    /// Uploads `body` as the raw request body (streamed when it is a stream body).
+    pub async fn upload_file(
+        &self,
+        project_id: Uuid,
+        file_name: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+        options: &UploadOptions,
+    ) -> Result<FileInfo, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/files/upload");
+        let request = self
+            .request(Method::POST, &path)
+            .query(&[("file_name", file_name)])
+            .query(options)
+            .header("content-type", content_type)
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Uploads through `multipart/form-data`, with optional key and metadata parts.
+    pub async fn upload_file_multipart(
+        &self,
+        project_id: Uuid,
+        file_name: &str,
+        content: Vec<u8>,
+        file_key: Option<&str>,
+        file_metadata: Option<&Value>,
+    ) -> Result<FileInfo, ClientError> {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(key) = file_key {
+            form = form.text("file_key", key.to_owned());
+        }
+        if let Some(metadata) = file_metadata {
+            form = form.text("file_metadata", metadata.to_string());
+        }
+        form = form
+            .part("file", reqwest::multipart::Part::bytes(content).file_name(file_name.to_owned()));
+        let path = format!("/api/v1/projects/{project_id}/database/files/upload");
+        self.send(self.request(Method::POST, &path).multipart(form)).await
+    }
+
+    /// Registers metadata only (no bytes), as the earlier API did.
+    pub async fn register_file(
+        &self,
+        project_id: Uuid,
+        file: &RegisterFile,
+    ) -> Result<FileInfo, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/files/upload"), file).await
+    }
+
+    pub async fn list_files(
+        &self,
+        project_id: Uuid,
+        query: &FileQuery,
+    ) -> Result<Page<FileInfo>, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/files");
+        self.send(self.request(Method::GET, &path).query(query)).await
+    }
+
+    pub async fn get_file(&self, project_id: Uuid, file_id: Uuid) -> Result<FileInfo, ClientError> {
+        self.get(&format!("/api/v1/projects/{project_id}/database/files/{file_id}")).await
+    }
+
+    pub async fn delete_file(&self, project_id: Uuid, file_id: Uuid) -> Result<(), ClientError> {
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}/database/files/{file_id}"))
+            .await
+    }
+
+    /// The response to a content request, for streaming it yourself; errors are returned
+    /// as `ClientError::Api`.
+    pub async fn file_content_response(
+        &self,
+        project_id: Uuid,
+        file_id: Uuid,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/files/{file_id}/content");
+        let mut request = self.request(Method::GET, &path);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(response);
+        }
+        let bytes = response.bytes().await?;
+        Err(error_from(status, &bytes))
+    }
+
+    /// Downloads a file (or `range`, e.g. `bytes=0-99`) into memory.
+    pub async fn download_file(
+        &self,
+        project_id: Uuid,
+        file_id: Uuid,
+        range: Option<&str>,
+    ) -> Result<FileContent, ClientError> {
+        let response = self.file_content_response(project_id, file_id, range).await?;
+        content_of(response).await
+    }
+
+    /// A time-limited URL that downloads the file with no credentials.
+    pub async fn file_url(
+        &self,
+        project_id: Uuid,
+        file_id: Uuid,
+        expires_in: Option<u64>,
+    ) -> Result<FileUrl, ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/files/{file_id}/url");
+        self.post(&path, &json!({ "expires_in": expires_in })).await
+    }
+
+    /// Fetches any URL (a signed download link) without this client's credentials.
+    pub async fn fetch_url(&self, url: &str) -> Result<FileContent, ClientError> {
+        let response = self.http.get(url).send().await?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = response.bytes().await?;
+            return Err(error_from(status, &bytes));
+        }
+        content_of(response).await
+    }
+
     // --- memory ---------------------------------------------------------------------------
 
     pub async fn store_memory(
@@ -771,3 +896,13 @@ fn error_from(status: u16, bytes: &[u8]) -> ClientError {
 }
 
 pub use reqwest::Method as HttpMethod;
+
+async fn content_of(response: reqwest::Response) -> Result<FileContent, ClientError> {
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (content_type, content_range, etag) =
+        (header("content-type"), header("content-range"), header("etag"));
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await?;
+    Ok(FileContent { status, content_type, content_range, etag, bytes })
+}

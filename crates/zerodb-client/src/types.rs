@@ -701,3 +701,69 @@ pub struct GeneratedEmbeddings {
     pub model: String,
     pub dimensions: usize,
 }
+
+/// A file's metadata.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FileInfo {
+    pub file_id: Uuid,
+    pub file_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: Option<u64>,
+    pub file_metadata: Value,
+    pub sha256: Option<String>,
+    /// `stored` or `registered` (metadata only).
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Options of a raw upload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UploadOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_key: Option<String>,
+    /// Hex SHA-256 the server must find, or it keeps nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+}
+
+/// The seed's metadata-only registration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RegisterFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_key: Option<String>,
+    pub file_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FileUrl {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A downloaded body with the headers that describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileContent {
+    /// 200, or 206 for a range.
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub content_range: Option<String>,
+    pub etag: Option<String>,
+    pub bytes: bytes::Bytes,
+}

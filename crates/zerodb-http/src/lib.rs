@@ -84,6 +84,7 @@ pub fn configure(
                     .configure(routes::rlhf::config)
                     .configure(routes::agent_logs::config)
                     .configure(routes::events::config)
+                    .configure(routes::files::config)
                     .configure(|cfg| routes::memory::config(cfg, limits.max_vector_batch_bytes))
                     .configure(|cfg| routes::vectors::config(cfg, limits.max_vector_batch_bytes))
                     .configure(routes::admin::config),

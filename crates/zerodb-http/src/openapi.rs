@@ -2,8 +2,8 @@
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, agent_logs, api_keys, auth, database, events, health, memory, projects, rlhf, tables,
-    vectors,
+    admin, agent_logs, api_keys, auth, database, events, files, health, memory, projects, rlhf,
+    tables, vectors,
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -44,6 +44,8 @@ impl Modify for SecuritySchemes {
         vectors::upsert_vector, vectors::upsert_vectors, vectors::list_vectors, vectors::get_vector,
         vectors::delete_vector, vectors::delete_vectors, vectors::search_vectors,
         vectors::list_namespaces, vectors::create_namespace,
+        files::list_files, files::upload_file, files::get_file, files::delete_file,
+        files::download_file, files::file_url, files::download_signed,
         memory::store_memory, memory::store_memories, memory::list_memory, memory::search_memory, memory::memory_context,
         memory::get_memory, memory::delete_memory, memory::generate_embeddings,
         admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,

@@ -13,13 +13,14 @@ use zerodb_domain::agent_logs::MockAgentLogRepository;
 use zerodb_domain::api_keys::MockApiKeyRepository;
 use zerodb_domain::database::DatabaseConfig;
 use zerodb_domain::events::MockEventBus;
+use zerodb_domain::files::{MockFileRepository, MockObjectStore};
 use zerodb_domain::memory::{MockEmbeddingProvider, MockMemoryStore};
 use zerodb_domain::principal::Role;
 use zerodb_domain::projects::{MockProjectRepository, Project};
 use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
 use zerodb_domain::rlhf::MockRlhfRepository;
 use zerodb_domain::security::{MockPasswordHasher, TokenIssuer};
-use zerodb_domain::services::{Ports, ServiceOptions, Services};
+use zerodb_domain::services::{FileOptions, Ports, ServiceOptions, Services};
 use zerodb_domain::tables::MockTableRepository;
 use zerodb_domain::usage::MockUsageRepository;
 use zerodb_domain::users::MockUserRepository;
@@ -107,6 +108,8 @@ fn state_with(
         events: Arc::new(MockEventBus::new()),
         vectors: Arc::new(MockVectorStore::new()),
         memory: Arc::new(MockMemoryStore::new()),
+        files: Arc::new(MockFileRepository::new()),
+        objects: Arc::new(MockObjectStore::new()),
         embedder: Arc::new(MockEmbeddingProvider::new()),
         token_counter: Arc::new(CharCounter),
         password_hasher: Arc::new(MockPasswordHasher::new()),
@@ -118,6 +121,7 @@ fn state_with(
         version: "test",
         max_event_payload_bytes: 1024,
         vectors: Default::default(),
+        files: FileOptions { max_file_bytes: 1024, link_key: vec![7; 32] },
     };
     web::Data::new(AppState {
         services: Services::new(ports, options),

@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use bytes::BytesMut;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStoreExt, WriteMultipart};
+use object_store::{GetOptions, GetRange, MultipartUpload, ObjectStoreExt, PutPayload};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +24,6 @@ pub use s3::S3Settings;
 
 /// Bytes buffered per part before it is sent (S3's minimum part size is 5 MiB).
 const PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts in flight per upload: with the part being filled, memory stays near 15 MiB.
-const PARTS_IN_FLIGHT: usize = 2;
 
 /// One `object_store` backend behind the domain's port.
 pub struct ObjectStoreAdapter {
@@ -82,24 +81,40 @@ impl ObjectStoreAdapter {
     }
 }
 
+/// Sends one part at a time, awaiting each: the client's upload waits for the store, and
+/// an upload holds at most one part in memory. (object_store's `WriteMultipart` spawns its
+/// part uploads as tasks, which stalled inside the HTTP server's per-worker runtimes.)
 struct Upload {
-    writer: WriteMultipart,
+    upload: Box<dyn MultipartUpload>,
+    buffer: BytesMut,
+}
+
+impl Upload {
+    async fn send_part(&mut self, len: usize) -> Result<(), ObjectStoreError> {
+        let part = PutPayload::from(self.buffer.split_to(len).freeze());
+        self.upload.put_part(part).await.map_err(map_err)
+    }
 }
 
 #[async_trait]
 impl ObjectUpload for Upload {
     async fn write(&mut self, chunk: Bytes) -> Result<(), ObjectStoreError> {
-        self.writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(map_err)?;
-        self.writer.put(chunk);
+        self.buffer.extend_from_slice(&chunk);
+        while self.buffer.len() >= PART_BYTES {
+            self.send_part(PART_BYTES).await?;
+        }
         Ok(())
     }
 
-    async fn finish(self: Box<Self>) -> Result<(), ObjectStoreError> {
-        self.writer.finish().await.map(|_| ()).map_err(map_err)
+    async fn finish(mut self: Box<Self>) -> Result<(), ObjectStoreError> {
+        if !self.buffer.is_empty() {
+            self.send_part(self.buffer.len()).await?;
+        }
+        self.upload.complete().await.map(|_| ()).map_err(map_err)
     }
 
-    async fn abort(self: Box<Self>) -> Result<(), ObjectStoreError> {
-        self.writer.abort().await.map_err(map_err)
+    async fn abort(mut self: Box<Self>) -> Result<(), ObjectStoreError> {
+        self.upload.abort().await.map_err(map_err)
     }
 }
 
@@ -114,7 +129,7 @@ impl ObjectStore for ObjectStoreAdapter {
         location: &ObjectLocation,
     ) -> Result<Box<dyn ObjectUpload>, ObjectStoreError> {
         let upload = self.store.put_multipart(&path(location)?).await.map_err(map_err)?;
-        Ok(Box::new(Upload { writer: WriteMultipart::new_with_chunk_size(upload, PART_BYTES) }))
+        Ok(Box::new(Upload { upload, buffer: BytesMut::with_capacity(PART_BYTES) }))
     }
 
     async fn read(

@@ -2,13 +2,13 @@
 //! search latency (p50/p95/p99) and QPS per mode (semantic, lexical, hybrid).
 
 use crate::bench::{BenchError, percentile};
-use crate::config::{Secret, Settings};
-use crate::startup::{Application, Database, jwt_secret};
+use crate::bench_server::BenchServer;
+use crate::config::Settings;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-use zerodb_client::{Client, MemorySearch, NewMemory};
+use zerodb_client::{MemorySearch, NewMemory};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MemoryBenchOptions {
@@ -62,34 +62,11 @@ fn sentence(i: usize) -> String {
 }
 
 pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Result<(), BenchError> {
-    let dir = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
-    let mut settings = settings;
-    if settings.database.url.is_none() {
-        settings.data_dir = dir.path().to_path_buf();
-    }
-    settings.server.port = 0;
-    settings.rate_limit.enabled = false;
-    settings.database.max_connections = settings.database.max_connections.max(32);
-    if settings.auth.jwt_secret.is_none() {
-        settings.auth.jwt_secret = Some(Secret::new(Uuid::new_v4().simple().to_string().repeat(2)));
-    }
-    let db = Database::connect(&settings).await?;
-    let secret = jwt_secret(&settings)?;
-    let app = Application::build(&settings, &db, &secret, false)?;
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    let server = tokio::spawn(app.run_until_stopped());
-
-    let anonymous = Client::new(&url);
-    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
-    anonymous.register(&email, "bench password").await?;
-    let token = anonymous.login(&email, "bench password").await?.access_token;
-    let client = anonymous.with_token(&token);
-    let project = client
-        .create_project(&format!("bench-{}", Uuid::new_v4().simple()), None)
-        .await?
-        .project_id;
-    client.enable_database(project).await?;
+    let bench = BenchServer::start(settings, |s| {
+        s.database.max_connections = s.database.max_connections.max(32);
+    })
+    .await?;
+    let (url, client, project) = (bench.url.clone(), bench.client.clone(), bench.project);
     let agents: Arc<Vec<Uuid>> =
         Arc::new((0..options.agents.max(1)).map(|_| Uuid::now_v7()).collect());
 
@@ -168,10 +145,6 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
             done as f64 / qps_started.elapsed().as_secs_f64()
         );
     }
-    handle.stop(true).await;
-    // The server task writes the index snapshot on its way out; let it finish first.
-    let _ = server.await;
-    db.pool.close();
-    db.shutdown().await;
+    bench.stop().await;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! process, so the server's resident memory is its own and restarts are real restarts.
 
 use crate::bench::{BenchError, percentile};
+use crate::bench_server::rss_bytes;
 use crate::config::Settings;
 use crate::startup::Database;
 use serde_json::json;
@@ -202,18 +203,6 @@ struct ServerProcess {
     url: String,
 }
 
-fn rss_bytes(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 impl ServerProcess {
     async fn start(database_url: &str, data_dir: &Path, secret: &str) -> Result<Self, BenchError> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -246,7 +235,7 @@ impl ServerProcess {
     }
 
     fn rss(&self) -> u64 {
-        self.child.id().map_or(0, rss_bytes)
+        self.child.id().map_or(0, |pid| rss_bytes(&pid.to_string()))
     }
 
     /// SIGTERM, as an orchestrator stops it; the index snapshot is written on the way out.

@@ -54,7 +54,49 @@ pub struct Settings {
     pub vectors: VectorSettings,
     pub embeddings: EmbeddingSettings,
     pub memory: MemorySettings,
+    pub objects: ObjectSettings,
     pub log: LogSettings,
+}
+
+/// Where file bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectBackend {
+    /// Files under `objects.dir` (default `data_dir/objects`).
+    Local,
+    /// In this process only (tests).
+    Memory,
+    /// S3 or an S3-compatible server (MinIO, ...); needs the `s3` build feature.
+    S3,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSettings {
+    pub backend: ObjectBackend,
+    /// `local`: the directory; default `data_dir/objects`.
+    pub dir: Option<PathBuf>,
+    /// Largest accepted file.
+    pub max_file_bytes: u64,
+    /// How often stored objects without a file record are looked for.
+    pub sweep_interval_secs: u64,
+    /// Objects younger than this are never swept (uploads in progress).
+    pub orphan_grace_secs: u64,
+    pub s3: S3ObjectSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3ObjectSettings {
+    pub bucket: Option<String>,
+    pub region: String,
+    /// For S3-compatible servers, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<Secret>,
+    pub secret_access_key: Option<Secret>,
+    /// Bucket in the path rather than the host name (MinIO and most S3-compatible servers).
+    pub path_style: bool,
+    pub allow_http: bool,
 }
 
 /// Which embedding provider serves memory and `embeddings/generate`.
@@ -260,6 +302,17 @@ max_retries = 3
 [memory]
 purge_interval_secs = 60
 
+[objects]
+backend = "local"
+max_file_bytes = 5368709120
+sweep_interval_secs = 3600
+orphan_grace_secs = 3600
+
+[objects.s3]
+region = "us-east-1"
+path_style = true
+allow_http = false
+
 [log]
 format = "text"
 level = "info"
@@ -320,6 +373,14 @@ impl Settings {
         }
         if self.metering.flush_interval_secs == 0 {
             return Err(ConfigError("metering.flush_interval_secs must be at least 1".into()));
+        }
+        if self.objects.max_file_bytes == 0 || self.objects.sweep_interval_secs == 0 {
+            return Err(ConfigError(
+                "objects.max_file_bytes and sweep_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.objects.backend == ObjectBackend::S3 && self.objects.s3.bucket.is_none() {
+            return Err(ConfigError("objects.backend = \"s3\" needs objects.s3.bucket".into()));
         }
         if self.auth.token_ttl_secs == 0 {
             return Err(ConfigError("auth.token_ttl_secs must be at least 1".into()));

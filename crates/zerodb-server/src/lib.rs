@@ -2,7 +2,9 @@
 //! and integrators can start a server in-process.
 
 pub mod bench;
+pub mod bench_files;
 pub mod bench_memory;
+mod bench_server;
 pub mod bench_vectors;
 pub mod config;
 pub mod startup;

@@ -44,6 +44,8 @@ enum BenchCommand {
     Vectors(zerodb_server::bench_vectors::VectorBenchOptions),
     /// Memory store rate and search latency/QPS per mode.
     Memory(zerodb_server::bench_memory::MemoryBenchOptions),
+    /// Upload and download MB/s of one large file, and the process's memory meanwhile.
+    Files(zerodb_server::bench_files::FileBenchOptions),
 }
 
 #[derive(Subcommand)]
@@ -76,6 +78,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Events(options) } => {
             zerodb_server::bench::run_events(settings, options).await?;
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Files(options) } => {
+            zerodb_server::bench_files::run_files(settings, options).await?;
             Ok(())
         }
         Command::Bench { command: BenchCommand::Memory(options) } => {

@@ -1,6 +1,6 @@
 //! Wiring: the database (embedded or external), the services, and the HTTP server.
 
-use crate::config::{EmbeddingProviderKind, Profile, Settings, VectorBackend};
+use crate::config::{EmbeddingProviderKind, ObjectBackend, Profile, Settings, VectorBackend};
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -8,9 +8,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use zerodb_domain::admin::AdminRepository;
+use zerodb_domain::files::ObjectStore;
 use zerodb_domain::memory::EmbeddingProvider;
 use zerodb_domain::rate_limit::RateLimit;
-use zerodb_domain::services::{Ports, ServiceOptions, Services, VectorOptions};
+use zerodb_domain::services::{FileOptions, Ports, ServiceOptions, Services, VectorOptions};
 use zerodb_domain::usage::UsageMeter;
 use zerodb_domain::vectors::NamespaceSpec;
 use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, OpenAiSettings};
@@ -22,9 +23,10 @@ use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_index::{IndexSettings, IndexedVectorStore};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
-    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgMemoryStore, PgPool,
-    PgProjectRepository, PgRlhfRepository, PgTableRepository, PgUsageRepository, PgUserRepository,
-    PgVectorRecords, PoolOptions, build_pool, ensure_database, run_migrations,
+    PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgFileRepository,
+    PgMemoryStore, PgPool, PgProjectRepository, PgRlhfRepository, PgTableRepository,
+    PgUsageRepository, PgUserRepository, PgVectorRecords, PoolOptions, build_pool, ensure_database,
+    run_migrations,
 };
 
 /// The database name ZeroDB uses inside its embedded cluster.
@@ -212,6 +214,8 @@ pub fn build_backends(
         events: PgEventBus::start(pool.clone(), db.url.clone())?,
         vectors: vector_index.clone(),
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
+        files: Arc::new(PgFileRepository::new(pool.clone())),
+        objects: object_store(settings)?,
         embedder: embedder(settings)?,
         token_counter: Arc::new(
             Cl100kTokenCounter::new()
@@ -236,8 +240,58 @@ pub fn build_backends(
                 quantization: settings.vectors.default_quantization,
             },
         },
+        files: FileOptions {
+            max_file_bytes: settings.objects.max_file_bytes,
+            link_key: link_key(secret),
+        },
     };
     Ok(Backends { services: Services::new(ports, options), vector_index })
+}
+
+/// The key that signs download links, derived from the token secret so that every replica
+/// sharing that secret accepts the others' links, and a leaked link key reveals nothing of it.
+fn link_key(secret: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::new().chain_update(b"zerodb file links\0").chain_update(secret).finalize().to_vec()
+}
+
+fn object_store(settings: &Settings) -> Result<Arc<dyn ObjectStore>, StartupError> {
+    use zerodb_objects::ObjectStoreAdapter;
+    let setup = |e: zerodb_objects::ObjectSetupError| StartupError::Invalid(e.to_string());
+    let store = match settings.objects.backend {
+        ObjectBackend::Local => {
+            let dir =
+                settings.objects.dir.clone().unwrap_or_else(|| settings.data_dir.join("objects"));
+            tracing::info!(backend = "local", dir = %dir.display(), "object store");
+            ObjectStoreAdapter::local(&dir).map_err(setup)?
+        }
+        ObjectBackend::Memory => {
+            tracing::info!(backend = "memory", "object store (nothing survives a restart)");
+            ObjectStoreAdapter::memory()
+        }
+        #[cfg(feature = "s3")]
+        ObjectBackend::S3 => {
+            let s3 = &settings.objects.s3;
+            let config = zerodb_objects::S3Settings {
+                bucket: s3.bucket.clone().unwrap_or_default(),
+                region: s3.region.clone(),
+                endpoint: s3.endpoint.clone(),
+                access_key_id: s3.access_key_id.as_ref().map(|k| k.expose().to_owned()),
+                secret_access_key: s3.secret_access_key.as_ref().map(|k| k.expose().to_owned()),
+                path_style: s3.path_style,
+                allow_http: s3.allow_http,
+            };
+            tracing::info!(backend = "s3", bucket = %config.bucket, endpoint = ?config.endpoint, "object store");
+            ObjectStoreAdapter::s3(&config).map_err(setup)?
+        }
+        #[cfg(not(feature = "s3"))]
+        ObjectBackend::S3 => {
+            return Err(StartupError::Invalid(
+                "objects.backend = \"s3\" needs a zerodb built with the `s3` feature".into(),
+            ));
+        }
+    };
+    Ok(Arc::new(store))
 }
 
 struct PgReadiness(PgPool);
@@ -344,6 +398,19 @@ impl Application {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(purged = n, "expired memories purged"),
                     Err(e) => tracing::warn!(error = %e, "memory purge failed"),
+                }
+            }
+        });
+        let sweep_every = Duration::from_secs(settings.objects.sweep_interval_secs.max(1));
+        let grace = Duration::from_secs(settings.objects.orphan_grace_secs);
+        let sweeper = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(sweep_every).await;
+                match sweeper.services.files.sweep_orphans(grace).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "orphaned file objects swept"),
+                    Err(e) => tracing::warn!(error = %e, "file object sweep failed"),
                 }
             }
         });

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod database;
 pub mod events;
+pub mod files;
 pub mod health;
 pub mod memory;
 pub mod projects;
