@@ -208,6 +208,9 @@ pub struct ServerSettings {
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
     pub max_body_bytes: usize,
+    /// How long a connection may take to send a request's headers before it gets 408
+    /// (actix's default of 5 s refuses requests on a busy machine).
+    pub request_head_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,6 +256,7 @@ data_dir = "./zerodb-data"
 host = "127.0.0.1"
 port = 8080
 max_body_bytes = 8388608
+request_head_timeout_secs = 30
 
 [database]
 max_connections = 16

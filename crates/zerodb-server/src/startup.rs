@@ -425,7 +425,10 @@ impl Application {
         })
         .listen(listener)
         .map_err(|source| StartupError::Io { context: "listening".into(), source })?
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        .client_request_timeout(Duration::from_secs(
+            settings.server.request_head_timeout_secs.max(1),
+        ));
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
