@@ -94,6 +94,17 @@ impl PageRequest {
     }
 }
 
+impl PageRequest {
+    /// The key position of a key-ordered list, or an error for another kind of cursor.
+    pub fn key(&self) -> Result<Option<&str>, ServiceError> {
+        match &self.after {
+            None => Ok(None),
+            Some(Position::Key { f }) => Ok(Some(f)),
+            Some(_) => Err(ServiceError::invalid("cursor", "cursor does not belong to this list")),
+        }
+    }
+}
+
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {

@@ -5,9 +5,7 @@ use crate::error::{map_diesel, map_pool};
 use crate::pool::PgPool;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{
-    Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
-};
+use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
@@ -56,9 +54,8 @@ struct IdRow {
 
 #[derive(QueryableByName)]
 struct Taken {
-    #[diesel(sql_type = Integer)]
-    #[allow(dead_code)]
-    one: i32,
+    #[diesel(sql_type = Bool)]
+    taken: bool,
 }
 
 impl FileRow {
@@ -123,14 +120,16 @@ impl FileRepository for PgFileRepository {
 
     async fn key_taken(&self, project_id: ProjectId, key: &str) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
-        let rows: Vec<Taken> =
-            sql_query("SELECT 1 AS one FROM zerodb_files WHERE project_id = $1 AND file_key = $2")
-                .bind::<SqlUuid, _>(project_id.as_uuid())
-                .bind::<Text, _>(key)
-                .load(&mut conn)
-                .await
-                .map_err(map_diesel)?;
-        Ok(!rows.is_empty())
+        let row: Taken = sql_query(
+            "SELECT EXISTS (SELECT 1 FROM zerodb_files WHERE project_id = $1 AND file_key = $2) \
+             AS taken",
+        )
+        .bind::<SqlUuid, _>(project_id.as_uuid())
+        .bind::<Text, _>(key)
+        .get_result(&mut conn)
+        .await
+        .map_err(map_diesel)?;
+        Ok(row.taken)
     }
 
     async fn list(

@@ -62,7 +62,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 pub async fn run_files(settings: Settings, options: FileBenchOptions) -> Result<(), BenchError> {
     let size_mb = options.size_mb;
-    let backend = settings_backend(&settings.objects.backend);
+    let backend = settings.objects.backend.as_str();
     let bench = BenchServer::start(settings, |s| {
         s.objects.max_file_bytes = s.objects.max_file_bytes.max(size_mb << 21);
     })
@@ -148,12 +148,4 @@ pub async fn run_files(settings: Settings, options: FileBenchOptions) -> Result<
     );
     bench.stop().await;
     Ok(())
-}
-
-fn settings_backend(backend: &crate::config::ObjectBackend) -> &'static str {
-    match backend {
-        crate::config::ObjectBackend::Local => "local",
-        crate::config::ObjectBackend::Memory => "memory",
-        crate::config::ObjectBackend::S3 => "s3",
-    }
 }

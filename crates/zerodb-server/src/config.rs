@@ -70,6 +70,16 @@ pub enum ObjectBackend {
     S3,
 }
 
+impl ObjectBackend {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Memory => "memory",
+            Self::S3 => "s3",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectSettings {

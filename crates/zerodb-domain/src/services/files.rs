@@ -335,13 +335,7 @@ impl FileService {
         if prefix.as_ref().is_some_and(|p| p.len() > 1024 || p.contains('\0')) {
             return Err(ServiceError::invalid("prefix", "must be at most 1024 bytes without NUL"));
         }
-        let after = match page.after {
-            None => None,
-            Some(Position::Key { f }) => Some(f),
-            Some(_) => {
-                return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
-            }
-        };
+        let after = page.key()?.map(str::to_owned);
         let records = self.files.list(project_id, prefix, after, page.limit.get() + 1).await?;
         Ok(Page::from_overfetch(records, page.limit, |r| Position::Key { f: r.file_key.clone() }))
     }
