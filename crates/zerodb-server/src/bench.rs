@@ -1,10 +1,12 @@
 //! `zerodb bench events`: publish throughput, publish-to-subscriber latency and concurrent
 //! streams, measured through the real HTTP API.
 
+use crate::bench_load::LoadConnection;
 use crate::config::{Secret, Settings};
 use crate::startup::{Application, Database, jwt_secret};
 use futures_util::StreamExt;
 use serde_json::json;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -56,37 +58,66 @@ struct Run {
     latencies_ms: Vec<f64>,
 }
 
-async fn publish_for(
-    client: &Client,
+/// Where the throughput runs send their load.
+struct LoadTarget {
+    addr: SocketAddr,
+    authorization: String,
     project: Uuid,
-    clients: usize,
-    batch: usize,
-    seconds: u64,
-) -> Run {
+}
+
+impl LoadTarget {
+    fn new(base_url: &str, token: &str, project: Uuid) -> Result<Self, BenchError> {
+        let url = reqwest::Url::parse(base_url).map_err(|e| BenchError::Setup(e.to_string()))?;
+        let addr = url
+            .socket_addrs(|| Some(80))
+            .ok()
+            .and_then(|addrs| addrs.into_iter().next())
+            .ok_or_else(|| BenchError::Setup(format!("cannot resolve {base_url}")))?;
+        Ok(Self { addr, authorization: format!("Bearer {token}"), project })
+    }
+}
+
+/// `clients` connections publish `batch` events per request (the single-event endpoint when
+/// `batch` is 1) for `seconds`, each waiting for its answer before the next request.
+async fn publish_for(target: &LoadTarget, clients: usize, batch: usize, seconds: u64) -> Run {
     let events = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let base = format!("/api/v1/projects/{}/database/events", target.project);
+    let path = if batch == 1 { format!("{base}/publish") } else { format!("{base}/publish-batch") };
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        match LoadConnection::open(target.addr, path.clone(), target.authorization.clone()).await {
+            Ok(connection) => connections.push(connection),
+            Err(_) => {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    for worker in 0..clients {
-        let (client, events, errors) = (client.clone(), events.clone(), errors.clone());
+    for (worker, mut connection) in connections.into_iter().enumerate() {
+        let (events, errors) = (events.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                let sent = Instant::now();
-                let ok = if batch == 1 {
-                    let event = NewEvent::new("bench", json!({"worker": worker, "n": n}));
-                    client.publish_event(project, &event).await.is_ok()
+                let body = if batch == 1 {
+                    json!({"topic": "bench", "event_payload": {"worker": worker, "n": n}})
                 } else {
-                    let batch: Vec<NewEvent> = (0..batch)
-                        .map(|i| NewEvent::new("bench", json!({"worker": worker, "n": n, "i": i})))
+                    let batch: Vec<_> = (0..batch)
+                        .map(|i| {
+                            json!({"topic": "bench", "event_payload": {"worker": worker, "n": n, "i": i}})
+                        })
                         .collect();
-                    client.publish_events(project, &batch).await.is_ok()
+                    json!({ "events": batch })
                 };
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                let sent = Instant::now();
+                let acknowledged = connection.publish(body).await;
                 latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                if ok {
-                    events.fetch_add(batch as u64, Ordering::Relaxed);
+                if acknowledged == batch as u64 {
+                    events.fetch_add(acknowledged, Ordering::Relaxed);
                 } else {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
@@ -149,21 +180,36 @@ pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Resul
     client.enable_database(project).await?;
 
     // Warm-up, unmeasured: opens pooled connections on both sides.
+    let target = LoadTarget::new(&base_url, &token, project)?;
     let warmup = options.clients.iter().copied().max().unwrap_or(1);
-    let _ = publish_for(&client, project, warmup, 1, 2).await;
+    let warmup_run = publish_for(&target, warmup, 1, 2).await;
+    let (mut acknowledged, mut failed) = (warmup_run.events, warmup_run.errors);
     println!("zerodb bench events against {base_url} ({} s per run)", options.seconds);
     println!("{:<28} {:>12} {:>8} {:>10} {:>10}", "run", "events/s", "errors", "p50 ms", "p95 ms");
     for &clients in &options.clients {
-        let run = publish_for(&client, project, clients, 1, options.seconds).await;
+        let run = publish_for(&target, clients, 1, options.seconds).await;
         print_run(&format!("single, {clients} clients"), &run);
+        (acknowledged, failed) = (acknowledged + run.events, failed + run.errors);
     }
-    let run = publish_for(&client, project, 4, 1000, options.seconds).await;
+    let run = publish_for(&target, 4, 1000, options.seconds).await;
     print_run("batch of 1000, 4 clients", &run);
+    (acknowledged, failed) = (acknowledged + run.events, failed + run.errors);
+
+    // Every acknowledged event is in the log, and nothing else: the last offset equals the
+    // count (when no request failed, which could have committed unseen).
+    let tail = client
+        .list_events(
+            project,
+            &EventQuery { from_offset: Some(acknowledged as i64), ..Default::default() },
+        )
+        .await?;
+    let last_offset = tail.items.last().map_or(0, |e| e.offset);
+    println!(
+        "log check: {acknowledged} events acknowledged, last offset {last_offset}{}",
+        if failed == 0 && last_offset != acknowledged as i64 { " (MISMATCH)" } else { "" }
+    );
 
     // Publish-to-subscriber latency: one subscriber, events published one at a time.
-    let last =
-        client.list_events(project, &EventQuery { limit: Some(1), ..Default::default() }).await?;
-    let _ = last;
     let mut stream = client
         .stream_events(
             project,

