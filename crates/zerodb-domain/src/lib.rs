@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod principal;
 pub mod projects;
 pub mod rate_limit;
+pub mod relay;
 pub mod rlhf;
 pub mod security;
 pub mod services;

@@ -7,8 +7,11 @@
 //! lines of arithmetic and must stay deterministic across versions; a neural model needs an
 //! external service (an OpenAI-compatible `/v1/embeddings` endpoint).
 
+mod cache;
 mod openai;
 mod tokens;
+
+pub use cache::InProcessEmbeddingCache;
 
 pub use openai::{OpenAiEmbedder, OpenAiSettings};
 pub use tokens::Cl100kTokenCounter;

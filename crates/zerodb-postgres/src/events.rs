@@ -11,6 +11,7 @@
 //! wake-up of its local subscribers.
 
 use crate::error::{map_diesel, map_pool};
+use crate::outbox::PgEventOutbox;
 use crate::pool::{PgPool, PoolOptions, SetupError, build_pool};
 use crate::schema::{zerodb_event_consumers, zerodb_event_offsets, zerodb_events};
 use async_trait::async_trait;
@@ -24,7 +25,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use uuid::Uuid;
 use zerodb_domain::events::{ConsumerOffset, Event, EventBus, EventFilter, NewEvent, TopicName};
 use zerodb_domain::{ProjectId, RepositoryError};
@@ -44,10 +45,12 @@ struct Job {
     reply: Reply,
 }
 
-/// The latest known committed offset per project, watched by local subscribers.
+/// The latest known committed offset per project, watched by local subscribers; and one
+/// wake-up for the outbox relay whenever any project advances.
 #[derive(Default)]
-struct Hub {
+pub(crate) struct Hub {
     projects: Mutex<HashMap<ProjectId, watch::Sender<i64>>>,
+    pub(crate) any_advance: Notify,
 }
 
 impl Hub {
@@ -57,13 +60,17 @@ impl Hub {
     }
 
     fn advance(&self, project_id: ProjectId, offset: i64) {
-        self.sender(project_id).send_if_modified(|known| {
+        let newer = self.sender(project_id).send_if_modified(|known| {
             let newer = offset > *known;
             if newer {
                 *known = offset;
             }
             newer
         });
+        if newer {
+            // A stored permit when the relay is busy: it looks again before it waits.
+            self.any_advance.notify_one();
+        }
     }
 
     /// Wakes every subscriber (after the listener lost notifications).
@@ -72,6 +79,7 @@ impl Hub {
         for sender in projects.values() {
             sender.send_modify(|_| {});
         }
+        self.any_advance.notify_one();
     }
 }
 
@@ -79,6 +87,7 @@ pub struct PgEventBus {
     pool: PgPool,
     queues: Vec<mpsc::Sender<Job>>,
     hub: Arc<Hub>,
+    database_url: String,
 }
 
 impl PgEventBus {
@@ -98,8 +107,13 @@ impl PgEventBus {
                 queue
             })
             .collect();
-        tokio::spawn(listen(database_url, hub.clone()));
-        Ok(Arc::new(Self { pool, queues, hub }))
+        tokio::spawn(listen(database_url.clone(), hub.clone()));
+        Ok(Arc::new(Self { pool, queues, hub, database_url }))
+    }
+
+    /// The outbox of this log, woken by its publishes and notifications.
+    pub fn outbox(&self) -> PgEventOutbox {
+        PgEventOutbox::new(self.pool.clone(), self.database_url.clone(), self.hub.clone())
     }
 }
 
@@ -256,9 +270,9 @@ async fn listen(database_url: String, hub: Arc<Hub>) {
     }
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = zerodb_events)]
-struct EventRow {
+pub(crate) struct EventRow {
     event_offset: i64,
     event_id: Uuid,
     topic: String,

@@ -127,6 +127,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    zerodb_event_outbox (project_id) {
+        project_id -> Uuid,
+        delivered_offset -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     zerodb_event_consumers (project_id, group_name, topic) {
         project_id -> Uuid,
         group_name -> Text,
@@ -154,5 +162,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     zerodb_usage_daily,
     zerodb_events,
     zerodb_event_offsets,
+    zerodb_event_outbox,
     zerodb_event_consumers,
 );

@@ -5,8 +5,12 @@
 //! embeddings live in the project's vector store under the reserved namespace
 //! [`MEMORY_NAMESPACE`], so memory reuses the vector index instead of keeping a second one.
 
+mod embedding_cache;
 mod ranking;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use embedding_cache::MockEmbeddingCache;
+pub use embedding_cache::{CachedEmbedder, EmbeddingCache, embedding_key};
 pub use ranking::{RRF_K, RankingWeights, ScoreBreakdown, reciprocal_rank_fusion};
 
 use crate::error::RepositoryError;

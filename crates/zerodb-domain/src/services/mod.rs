@@ -6,6 +6,7 @@ mod agent_logs;
 mod api_keys;
 mod auth;
 mod database;
+mod event_relay;
 mod events;
 mod files;
 mod memory;
@@ -19,6 +20,7 @@ pub use agent_logs::AgentLogService;
 pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use auth::{AuthService, LoginResult};
 pub use database::DatabaseService;
+pub use event_relay::{EventRelay, RelayError, RelayRound};
 pub use events::{EventService, EventStart};
 pub use files::{
     ByteRange, Download, DownloadLink, FileOptions, FileService, MAX_LINK_SECS, RegisterInput,

@@ -1,0 +1,1 @@
+DROP TABLE zerodb_event_outbox;
