@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;
 use zerodb_client::{Client, HttpMethod, RawResponse};
+use zerodb_domain::relay::EventOutbox;
 use zerodb_domain::usage::UsageMeter;
 use zerodb_postgres::testing::TestDatabase;
 use zerodb_server::config::{Secret, Settings};
@@ -24,6 +25,9 @@ pub struct TestApp {
     pub data_dir: Arc<tempfile::TempDir>,
     /// Finishes when the server has stopped.
     pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The event outbox, when events are relayed to Kafka.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub outbox: Option<Arc<dyn EventOutbox>>,
 }
 
 /// A server as the tests start it: port 0, one worker, the test database and secret.
@@ -44,6 +48,8 @@ pub struct Server {
     pub meter: Arc<UsageMeter>,
     pub handle: actix_web::dev::ServerHandle,
     pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub outbox: Option<Arc<dyn EventOutbox>>,
 }
 
 /// Starts a server with these settings inside this test's runtime.
@@ -53,9 +59,9 @@ pub async fn start_server(settings: &Settings) -> Server {
     let app =
         Application::build(settings, &database, secret.expose().as_bytes(), false).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let (meter, handle) = (app.meter(), app.handle());
+    let (meter, handle, outbox) = (app.meter(), app.handle(), app.event_outbox());
     let stopped = tokio::spawn(app.run_until_stopped());
-    Server { address, meter, handle, stopped }
+    Server { address, meter, handle, stopped, outbox }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -79,6 +85,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         handle: server.handle,
         data_dir,
         stopped: server.stopped,
+        outbox: server.outbox,
     }
 }
 

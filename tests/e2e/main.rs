@@ -10,10 +10,14 @@ mod database;
 mod embedded;
 mod events;
 mod files;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod malformed;
 mod memory;
 mod operations;
 mod projects;
+#[cfg(feature = "redis")]
+mod redis;
 mod rlhf;
 mod strangers;
 mod tables;

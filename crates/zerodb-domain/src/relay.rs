@@ -55,6 +55,8 @@ pub trait EventOutbox: Send + Sync + 'static {
     /// Whether this process may relay now. Only one relay across all server processes
     /// drains the outbox at a time, so each project's events leave in order.
     async fn lead(&self) -> Result<bool, RepositoryError>;
+    /// Gives up leading (at shutdown), so another process can take over at once.
+    async fn resign(&self);
     /// Up to `max_events` undelivered events per project, for up to `max_projects` projects.
     async fn pending(
         &self,

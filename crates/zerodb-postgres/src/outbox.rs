@@ -113,6 +113,13 @@ impl EventOutbox for PgEventOutbox {
         Ok(locked.locked)
     }
 
+    async fn resign(&self) {
+        // Closing the connection releases its session lock.
+        if self.leader.lock().await.take().is_some() {
+            tracing::info!("this process stopped relaying events");
+        }
+    }
+
     async fn pending(
         &self,
         max_projects: u32,

@@ -85,10 +85,15 @@ async fn pending_tails_follow_the_cursor_and_one_process_leads() {
     assert!(first.lead().await.unwrap());
     assert!(first.lead().await.unwrap(), "the leader keeps leading");
     assert!(!second.lead().await.unwrap());
-    drop(first);
+    // Resigning hands over at once.
+    first.resign().await;
+    assert!(second.lead().await.unwrap());
+    assert!(!first.lead().await.unwrap());
+    // A leader that just goes away (its connection closes) hands over too.
+    drop(second);
     let mut took_over = false;
     for _ in 0..50 {
-        if second.lead().await.unwrap() {
+        if first.lead().await.unwrap() {
             took_over = true;
             break;
         }

@@ -55,6 +55,7 @@ pub struct Settings {
     pub embeddings: EmbeddingSettings,
     pub memory: MemorySettings,
     pub objects: ObjectSettings,
+    pub cache: CacheSettings,
     pub log: LogSettings,
 }
 
@@ -191,6 +192,92 @@ pub struct EventSettings {
     pub heartbeat_secs: u64,
     /// A stream whose client stops reading for this long is closed.
     pub slow_consumer_timeout_secs: u64,
+    /// Where events go besides PostgreSQL (always the source of truth).
+    pub backend: EventBackend,
+    /// `kafka`: most events per project the relay sends in one round.
+    pub relay_batch_events: u32,
+    pub kafka: KafkaEventSettings,
+}
+
+/// Where published events are handed on to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBackend {
+    /// PostgreSQL only.
+    Postgres,
+    /// PostgreSQL, then relayed from its outbox to a Kafka-protocol log (Kafka, Redpanda);
+    /// needs the `kafka` build feature.
+    Kafka,
+}
+
+impl EventBackend {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Kafka => "kafka",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaEventSettings {
+    /// Bootstrap brokers, comma-separated `host:port`.
+    pub brokers: Option<String>,
+    /// Kafka topics are `<topic_prefix>.<project_id>.<topic>`.
+    pub topic_prefix: String,
+    /// Partitions of each topic ZeroDB creates (keyed events spread by key; events without
+    /// a key go to partition 0).
+    pub partitions: i32,
+    pub replication_factor: i16,
+    /// `none` or `gzip`.
+    pub compression: KafkaCompressionKind,
+    pub client_id: String,
+    /// Longest wait for one broker operation before the delivery is retried.
+    pub request_timeout_secs: u64,
+    /// Largest produce request in record bytes; keep it under the broker's message.max.bytes.
+    pub max_request_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaCompressionKind {
+    None,
+    Gzip,
+}
+
+/// Where rate-limit counters and cached embeddings live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheBackend {
+    /// In this process.
+    Memory,
+    /// Shared by every replica through Redis; needs the `redis` build feature.
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub backend: CacheBackend,
+    /// Cache embeddings of texts seen before (per model and dimension).
+    pub embeddings: bool,
+    /// `memory`: most embeddings kept.
+    pub embedding_capacity: usize,
+    /// `redis`: how long a cached embedding lives.
+    pub embedding_ttl_secs: u64,
+    pub redis: RedisCacheSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisCacheSettings {
+    /// `redis://[user:password@]host:port/db`
+    pub url: Option<Secret>,
+    /// Prefix of every key, so deployments can share a Redis.
+    pub key_prefix: String,
+    /// Longest wait for Redis before falling back (in-process limit, cache miss).
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -290,6 +377,17 @@ flush_interval_secs = 10
 max_payload_bytes = 262144
 heartbeat_secs = 15
 slow_consumer_timeout_secs = 30
+backend = "postgres"
+relay_batch_events = 1000
+
+[events.kafka]
+topic_prefix = "zerodb"
+partitions = 1
+replication_factor = 1
+compression = "none"
+client_id = "zerodb"
+request_timeout_secs = 10
+max_request_bytes = 1000000
 
 [vectors]
 backend = "builtin"
@@ -326,6 +424,16 @@ orphan_grace_secs = 3600
 region = "us-east-1"
 path_style = true
 allow_http = false
+
+[cache]
+backend = "memory"
+embeddings = true
+embedding_capacity = 10000
+embedding_ttl_secs = 86400
+
+[cache.redis]
+key_prefix = "zerodb:"
+timeout_ms = 500
 
 [log]
 format = "text"
@@ -395,6 +503,32 @@ impl Settings {
         }
         if self.objects.backend == ObjectBackend::S3 && self.objects.s3.bucket.is_none() {
             return Err(ConfigError("objects.backend = \"s3\" needs objects.s3.bucket".into()));
+        }
+        if self.events.backend == EventBackend::Kafka {
+            let k = &self.events.kafka;
+            if k.brokers.as_deref().is_none_or(|b| b.trim().is_empty()) {
+                return Err(ConfigError(
+                    "events.backend = \"kafka\" needs events.kafka.brokers".into(),
+                ));
+            }
+            if k.partitions < 1 || k.replication_factor < 1 || k.request_timeout_secs == 0 {
+                return Err(ConfigError(
+                    "events.kafka.partitions, replication_factor and request_timeout_secs must be at least 1".into(),
+                ));
+            }
+            if self.events.relay_batch_events == 0 || k.max_request_bytes < 1024 {
+                return Err(ConfigError(
+                    "events.relay_batch_events must be at least 1 and events.kafka.max_request_bytes at least 1024".into(),
+                ));
+            }
+        }
+        if self.cache.backend == CacheBackend::Redis && self.cache.redis.url.is_none() {
+            return Err(ConfigError("cache.backend = \"redis\" needs cache.redis.url".into()));
+        }
+        if self.cache.embedding_capacity == 0 || self.cache.embedding_ttl_secs == 0 {
+            return Err(ConfigError(
+                "cache.embedding_capacity and embedding_ttl_secs must be at least 1".into(),
+            ));
         }
         if self.auth.token_ttl_secs == 0 {
             return Err(ConfigError("auth.token_ttl_secs must be at least 1".into()));

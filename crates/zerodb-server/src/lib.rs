@@ -8,5 +8,6 @@ pub mod bench_memory;
 mod bench_server;
 pub mod bench_vectors;
 pub mod config;
+pub mod external;
 pub mod startup;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! Wiring: the database (embedded or external), the services, and the HTTP server.
 
 use crate::config::{EmbeddingProviderKind, ObjectBackend, Profile, Settings, VectorBackend};
+use crate::external;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -11,12 +12,14 @@ use zerodb_domain::admin::AdminRepository;
 use zerodb_domain::files::ObjectStore;
 use zerodb_domain::memory::EmbeddingProvider;
 use zerodb_domain::rate_limit::RateLimit;
-use zerodb_domain::services::{FileOptions, Ports, ServiceOptions, Services, VectorOptions};
+use zerodb_domain::relay::EventOutbox;
+use zerodb_domain::services::{
+    EventRelay, FileOptions, Ports, ServiceOptions, Services, VectorOptions,
+};
 use zerodb_domain::usage::UsageMeter;
 use zerodb_domain::vectors::NamespaceSpec;
 use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, OpenAiSettings};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
-use zerodb_http::rate_limit::InProcessRateLimiter;
 use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
@@ -141,6 +144,8 @@ pub fn build_services(
 pub struct Backends {
     pub services: Services,
     pub vector_index: Arc<IndexedVectorStore>,
+    /// The outbox relay, when events are handed to an external log.
+    pub relay: Option<Arc<EventRelay>>,
 }
 
 /// The in-process vector index over PostgreSQL records, per `settings.vectors`.
@@ -202,6 +207,11 @@ pub fn build_backends(
 ) -> Result<Backends, StartupError> {
     let pool = &db.pool;
     let vector_index = vector_index(db, settings);
+    let events = PgEventBus::start(pool.clone(), db.url.clone())?;
+    let relay = external::event_sink(settings)?.map(|sink| {
+        let outbox: Arc<dyn EventOutbox> = Arc::new(events.outbox());
+        Arc::new(EventRelay::new(outbox, sink, settings.events.relay_batch_events))
+    });
     let ports = Ports {
         users: Arc::new(PgUserRepository::new(pool.clone())),
         projects: Arc::new(PgProjectRepository::new(pool.clone())),
@@ -211,12 +221,12 @@ pub fn build_backends(
         agent_logs: Arc::new(PgAgentLogRepository::new(pool.clone())),
         admin: Arc::new(PgAdminRepository::new(pool.clone())),
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
-        events: PgEventBus::start(pool.clone(), db.url.clone())?,
+        events,
         vectors: vector_index.clone(),
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
         files: Arc::new(PgFileRepository::new(pool.clone())),
         objects: object_store(settings)?,
-        embedder: embedder(settings)?,
+        embedder: external::cached_embedder(settings, embedder(settings)?)?,
         token_counter: Arc::new(
             Cl100kTokenCounter::new()
                 .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,
@@ -245,7 +255,7 @@ pub fn build_backends(
             link_key: link_key(secret),
         },
     };
-    Ok(Backends { services: Services::new(ports, options), vector_index })
+    Ok(Backends { services: Services::new(ports, options), vector_index, relay })
 }
 
 /// The key that signs download links, derived from the token secret so that every replica
@@ -345,6 +355,8 @@ pub struct Application {
     meter: Arc<UsageMeter>,
     flush_interval: Duration,
     vector_index: Arc<IndexedVectorStore>,
+    relay: Option<Arc<EventRelay>>,
+    relay_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -360,7 +372,8 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let Backends { services, vector_index } = build_backends(db, settings, secret)?;
+        let Backends { services, vector_index, relay } = build_backends(db, settings, secret)?;
+        let relay_task = relay.clone().map(external::spawn_relay);
         vector_index.spawn_background(
             Duration::from_millis(settings.vectors.reconcile_interval_ms),
             Duration::from_secs(settings.vectors.snapshot_interval_secs),
@@ -375,7 +388,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services,
             readiness: Arc::new(PgReadiness(pool.clone())),
-            rate_limiter: Arc::new(InProcessRateLimiter::default()),
+            rate_limiter: external::rate_limiter(settings)?,
             default_rate_limit,
             metrics,
             metrics_source: Arc::new(PgMetricsSource {
@@ -441,6 +454,8 @@ impl Application {
             meter,
             flush_interval: Duration::from_secs(settings.metering.flush_interval_secs),
             vector_index,
+            relay,
+            relay_task,
         })
     }
 
@@ -463,9 +478,15 @@ impl Application {
         self.port
     }
 
+    /// The event outbox, when events are relayed to an external log (its backlog shows how
+    /// far the relay is behind).
+    pub fn event_outbox(&self) -> Option<Arc<dyn EventOutbox>> {
+        self.relay.as_ref().map(|r| r.outbox().clone())
+    }
+
     /// Serves until the server is stopped (Ctrl-C or SIGTERM when signals are handled),
     /// writing usage counts on an interval and once more after the last request.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let meter = self.meter.clone();
         let interval = self.flush_interval;
         let flusher = tokio::spawn(async move {
@@ -480,6 +501,14 @@ impl Application {
         });
         let result = self.server.await;
         flusher.abort();
+        if let Some(task) = self.relay_task.take() {
+            // Whatever it had not delivered stays in the outbox for the next start.
+            task.abort();
+            let _ = task.await;
+        }
+        if let Some(relay) = &self.relay {
+            relay.outbox().resign().await;
+        }
         if let Err(e) = self.meter.flush().await {
             tracing::error!(error = %e, "final usage flush failed; these counts are lost");
         }
