@@ -145,6 +145,13 @@ async fn events_wait_out_a_broker_outage_and_a_server_restart() {
     let backlog = outbox.backlog().await.unwrap();
     assert_eq!(backlog.events, 25, "the 25 events wait in the outbox");
     assert!(backlog.oldest.is_some());
+    // Operators see it in /metrics.
+    let metrics = app.client.metrics().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "zerodb_event_outbox_backlog_events 25"),
+        "{}",
+        metrics.lines().filter(|l| l.contains("outbox")).collect::<Vec<_>>().join("\n")
+    );
 
     // The server restarts while they wait, and the broker comes back (empty: its storage is
     // memory, so only what is delivered from now on will be in it).

@@ -177,3 +177,34 @@ async fn metrics_are_prometheus_text_and_move() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn counts_of_the_last_requests_are_written_at_shutdown() {
+    // No interval flush during the test: only the one at shutdown can write these counts.
+    let app = spawn_app_with(|s| s.metering.flush_interval_secs = 3600).await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let admin = app.admin().await;
+    for _ in 0..5 {
+        ada.get_database(pid).await.unwrap();
+    }
+    app.handle.stop(true).await;
+    let _ = app.stopped.await;
+
+    let server = start_server(&test_settings(&app.db.url, app.data_dir.path())).await;
+    let token = zerodb_client::Client::new(&server.address)
+        .login("root@example.com", "correct horse battery")
+        .await
+        .unwrap()
+        .access_token;
+    let admin_again = zerodb_client::Client::new(&server.address).with_token(&token);
+    let rows = admin_again
+        .admin_usage(&UsageQuery { project_id: Some(pid), ..Default::default() })
+        .await
+        .unwrap();
+    let database: u64 =
+        rows.items.iter().filter(|r| r.area == "database").map(|r| r.requests).sum();
+    // enable_database counts once, the five status reads five times.
+    assert_eq!(database, 6, "{:?}", rows.items);
+    drop(admin);
+}

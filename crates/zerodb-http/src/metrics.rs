@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// What the server knows only at scrape time.
@@ -15,6 +15,9 @@ pub struct MetricsSnapshot {
     pub pool_waiting: u64,
     /// Object counts per area (`tables`, `rows`, ...).
     pub objects: Vec<(&'static str, u64)>,
+    /// With an external event log: events waiting in the outbox, and the age in seconds
+    /// of the oldest.
+    pub outbox: Option<(u64, f64)>,
 }
 
 #[async_trait]
@@ -28,6 +31,8 @@ pub struct HttpMetrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     objects: IntGaugeVec,
+    outbox_events: IntGauge,
+    outbox_age: Gauge,
     uptime: IntGauge,
     started: std::time::Instant,
 }
@@ -54,6 +59,14 @@ impl HttpMetrics {
             &["state"],
         )?;
         let objects = IntGaugeVec::new(Opts::new("objects", "Stored objects by area"), &["area"])?;
+        let outbox_events = IntGauge::new(
+            "event_outbox_backlog_events",
+            "Events committed but not yet delivered to the external event log",
+        )?;
+        let outbox_age = Gauge::new(
+            "event_outbox_oldest_age_seconds",
+            "Age of the oldest event waiting for the external event log",
+        )?;
         let uptime = IntGauge::new("uptime_seconds", "Seconds since the server started")?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Build information"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
@@ -62,6 +75,8 @@ impl HttpMetrics {
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(objects.clone()),
+            Box::new(outbox_events.clone()),
+            Box::new(outbox_age.clone()),
             Box::new(uptime.clone()),
             Box::new(build),
         ] {
@@ -73,6 +88,8 @@ impl HttpMetrics {
             latency,
             pool,
             objects,
+            outbox_events,
+            outbox_age,
             uptime,
             started: std::time::Instant::now(),
         })
@@ -92,6 +109,9 @@ impl HttpMetrics {
         for (area, count) in &snapshot.objects {
             self.objects.with_label_values(&[area]).set(gauge(*count));
         }
+        let (waiting, age) = snapshot.outbox.unwrap_or((0, 0.0));
+        self.outbox_events.set(gauge(waiting));
+        self.outbox_age.set(age);
         self.uptime.set(i64::try_from(self.started.elapsed().as_secs()).unwrap_or(i64::MAX));
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;

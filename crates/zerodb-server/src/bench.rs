@@ -51,22 +51,22 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-struct Run {
-    events: u64,
-    errors: u64,
-    elapsed: Duration,
-    latencies_ms: Vec<f64>,
+pub(crate) struct Run {
+    pub(crate) events: u64,
+    pub(crate) errors: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) latencies_ms: Vec<f64>,
 }
 
 /// Where the throughput runs send their load.
-struct LoadTarget {
+pub(crate) struct LoadTarget {
     addr: SocketAddr,
     authorization: String,
     project: Uuid,
 }
 
 impl LoadTarget {
-    fn new(base_url: &str, token: &str, project: Uuid) -> Result<Self, BenchError> {
+    pub(crate) fn new(base_url: &str, token: &str, project: Uuid) -> Result<Self, BenchError> {
         let url = reqwest::Url::parse(base_url).map_err(|e| BenchError::Setup(e.to_string()))?;
         let addr = url
             .socket_addrs(|| Some(80))
@@ -79,7 +79,12 @@ impl LoadTarget {
 
 /// `clients` connections publish `batch` events per request (the single-event endpoint when
 /// `batch` is 1) for `seconds`, each waiting for its answer before the next request.
-async fn publish_for(target: &LoadTarget, clients: usize, batch: usize, seconds: u64) -> Run {
+pub(crate) async fn publish_for(
+    target: &LoadTarget,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> Run {
     let events = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let base = format!("/api/v1/projects/{}/database/events", target.project);
@@ -139,36 +144,29 @@ async fn publish_for(target: &LoadTarget, clients: usize, batch: usize, seconds:
     }
 }
 
-pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Result<(), BenchError> {
-    // In-process server unless a URL is given; the embedded cluster keeps fsync on.
-    let mut _server_dir = None;
-    let mut database = None;
-    let base_url = match &options.url {
-        Some(url) => url.clone(),
-        None => {
-            let mut settings = settings;
-            if settings.database.url.is_none() {
-                let dir = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
-                settings.data_dir = dir.path().to_path_buf();
-                _server_dir = Some(dir);
-            }
-            settings.server.port = 0;
-            settings.rate_limit.enabled = false;
-            settings.database.max_connections = settings.database.max_connections.max(32);
-            if settings.auth.jwt_secret.is_none() {
-                settings.auth.jwt_secret =
-                    Some(Secret::new(Uuid::new_v4().simple().to_string().repeat(2)));
-            }
-            let db = Database::connect(&settings).await?;
-            let secret = jwt_secret(&settings)?;
-            let app = Application::build(&settings, &db, &secret, false)?;
-            let url = format!("http://127.0.0.1:{}", app.port());
-            tokio::spawn(app.run_until_stopped());
-            database = Some(db);
-            url
-        }
-    };
-    let anonymous = Client::new(&base_url);
+/// Settings for a server the benchmark runs in-process: a private data directory (and so an
+/// embedded cluster) unless a database URL is configured, port 0, no rate limits.
+pub(crate) fn in_process_settings(
+    mut settings: Settings,
+) -> Result<(Settings, Option<tempfile::TempDir>), BenchError> {
+    let mut dir = None;
+    if settings.database.url.is_none() {
+        let temp = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
+        settings.data_dir = temp.path().to_path_buf();
+        dir = Some(temp);
+    }
+    settings.server.port = 0;
+    settings.rate_limit.enabled = false;
+    settings.database.max_connections = settings.database.max_connections.max(32);
+    if settings.auth.jwt_secret.is_none() {
+        settings.auth.jwt_secret = Some(Secret::new(Uuid::new_v4().simple().to_string().repeat(2)));
+    }
+    Ok((settings, dir))
+}
+
+/// A fresh user with an enabled project: its client, token and project id.
+pub(crate) async fn bench_project(base_url: &str) -> Result<(Client, String, Uuid), BenchError> {
+    let anonymous = Client::new(base_url);
     let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
     anonymous.register(&email, "bench password").await?;
     let token = anonymous.login(&email, "bench password").await?.access_token;
@@ -178,6 +176,28 @@ pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Resul
         .await?
         .project_id;
     client.enable_database(project).await?;
+    Ok((client, token, project))
+}
+
+pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Result<(), BenchError> {
+    // In-process server unless a URL is given; the embedded cluster keeps fsync on.
+    let mut _server_dir = None;
+    let mut database = None;
+    let base_url = match &options.url {
+        Some(url) => url.clone(),
+        None => {
+            let (settings, dir) = in_process_settings(settings)?;
+            _server_dir = dir;
+            let db = Database::connect(&settings).await?;
+            let secret = jwt_secret(&settings)?;
+            let app = Application::build(&settings, &db, &secret, false)?;
+            let url = format!("http://127.0.0.1:{}", app.port());
+            tokio::spawn(app.run_until_stopped());
+            database = Some(db);
+            url
+        }
+    };
+    let (client, token, project) = bench_project(&base_url).await?;
 
     // Warm-up, unmeasured: opens pooled connections on both sides.
     let target = LoadTarget::new(&base_url, &token, project)?;
@@ -276,7 +296,7 @@ pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Resul
     Ok(())
 }
 
-fn print_run(name: &str, run: &Run) {
+pub(crate) fn print_run(name: &str, run: &Run) {
     println!(
         "{:<28} {:>12.0} {:>8} {:>10.2} {:>10.2}",
         name,

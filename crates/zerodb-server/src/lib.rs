@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_files;
+pub mod bench_kafka;
 mod bench_load;
 pub mod bench_memory;
 mod bench_server;

@@ -49,6 +49,8 @@ enum BenchCommand {
     Vectors(zerodb_server::bench_vectors::VectorBenchOptions),
     /// Memory store rate and search latency/QPS per mode.
     Memory(zerodb_server::bench_memory::MemoryBenchOptions),
+    /// Publish throughput with the Kafka relay off and on, and the outbox backlog meanwhile.
+    Kafka(zerodb_server::bench_kafka::KafkaBenchOptions),
     /// Upload and download MB/s of one large file, and the process's memory meanwhile.
     Files(zerodb_server::bench_files::FileBenchOptions),
 }
@@ -83,6 +85,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Events(options) } => {
             zerodb_server::bench::run_events(settings, options).await?;
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::Kafka(options) } => {
+            zerodb_server::bench_kafka::run_kafka(settings, options).await?;
             Ok(())
         }
         Command::Bench { command: BenchCommand::Files(options) } => {

@@ -311,6 +311,7 @@ struct PgReadiness(PgPool);
 struct PgMetricsSource {
     pool: PgPool,
     admin: PgAdminRepository,
+    outbox: Option<Arc<dyn EventOutbox>>,
 }
 
 #[async_trait]
@@ -322,7 +323,19 @@ impl MetricsSource for PgMetricsSource {
             pool_available: status.available as u64,
             pool_waiting: status.waiting as u64,
             objects: Vec::new(),
+            outbox: None,
         };
+        if let Some(outbox) = &self.outbox {
+            match outbox.backlog().await {
+                Ok(b) => {
+                    let age = b.oldest.map_or(0.0, |t| {
+                        (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
+                    });
+                    snapshot.outbox = Some((b.events, age));
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the event outbox backlog"),
+            }
+        }
         match self.admin.system_totals().await {
             Ok(t) => {
                 snapshot.objects = vec![
@@ -354,6 +367,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     meter: Arc<UsageMeter>,
     flush_interval: Duration,
+    final_flush_attempts: usize,
     vector_index: Arc<IndexedVectorStore>,
     relay: Option<Arc<EventRelay>>,
     relay_task: Option<tokio::task::JoinHandle<()>>,
@@ -394,6 +408,7 @@ impl Application {
             metrics_source: Arc::new(PgMetricsSource {
                 pool: pool.clone(),
                 admin: PgAdminRepository::new(pool),
+                outbox: relay.as_ref().map(|r| r.outbox().clone()),
             }),
             stream: StreamSettings {
                 heartbeat: Duration::from_secs(settings.events.heartbeat_secs),
@@ -453,6 +468,7 @@ impl Application {
             server: server.run(),
             meter,
             flush_interval: Duration::from_secs(settings.metering.flush_interval_secs),
+            final_flush_attempts: settings.database.max_connections + 1,
             vector_index,
             relay,
             relay_task,
@@ -509,8 +525,17 @@ impl Application {
         if let Some(relay) = &self.relay {
             relay.outbox().resign().await;
         }
-        if let Err(e) = self.meter.flush().await {
-            tracing::error!(error = %e, "final usage flush failed; these counts are lost");
+        // Pooled connections opened on the HTTP workers died with the workers' runtimes; a
+        // flush that meets one fails and discards it, and keeps its counts, so try again
+        // until a live (or new) connection takes them.
+        for attempt in 1..=self.final_flush_attempts {
+            match self.meter.flush().await {
+                Ok(_) => break,
+                Err(e) if attempt == self.final_flush_attempts => {
+                    tracing::error!(error = %e, "final usage flush failed; these counts are lost");
+                }
+                Err(e) => tracing::debug!(error = %e, attempt, "final usage flush retried"),
+            }
         }
         self.vector_index.snapshot().await;
         result
