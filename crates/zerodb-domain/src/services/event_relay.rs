@@ -45,6 +45,8 @@ impl EventRelay {
     /// Delivers up to one batch per project waiting, in offset order, moving each project's
     /// cursor only after the sink has stored its batch. A project whose delivery fails keeps
     /// its cursor, so the same events (and nothing after them) are tried again next round.
+    /// An unavailable sink ends the round (the others would wait for it too); a sink that
+    /// refuses one project's events does not hold up the other projects.
     pub async fn relay_once(&self) -> Result<RelayRound, RelayError> {
         if !self.outbox.lead().await? {
             return Ok(RelayRound::NotLeader);
@@ -54,15 +56,29 @@ impl EventRelay {
             return Ok(RelayRound::Idle);
         }
         let mut delivered = 0u64;
+        let mut refused = None;
         for batch in batches {
             let Some(last) = batch.events.last().map(|e| e.offset) else { continue };
-            if let Err(source) = self.sink.deliver(batch.project_id, &batch.events).await {
-                return Err(RelayError::Sink { source, delivered });
+            match self.sink.deliver(batch.project_id, &batch.events).await {
+                Ok(()) => {}
+                Err(source @ SinkError::Unavailable(_)) => {
+                    return Err(RelayError::Sink { source, delivered });
+                }
+                Err(source @ SinkError::Rejected(_)) => {
+                    tracing::error!(project = %batch.project_id, error = %source, "the external event log refuses this project's events; they wait in the outbox");
+                    refused.get_or_insert(source);
+                    continue;
+                }
             }
             self.outbox.delivered(batch.project_id, last).await?;
             delivered += batch.events.len() as u64;
         }
-        Ok(RelayRound::Delivered(delivered))
+        // Refusals alone make a failed round (the caller backs off); with progress
+        // elsewhere the relay goes on at full speed.
+        match refused {
+            Some(source) if delivered == 0 => Err(RelayError::Sink { source, delivered }),
+            _ => Ok(RelayRound::Delivered(delivered)),
+        }
     }
 }
 
@@ -141,6 +157,32 @@ mod tests {
             Err(RelayError::Sink { delivered: 3, source: SinkError::Unavailable(_) }) => {}
             other => panic!("expected a sink failure after 3 events, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_project_does_not_hold_up_the_others() {
+        let (a, b) = (ProjectId::new(), ProjectId::new());
+        let mut outbox = MockEventOutbox::new();
+        let mut sink = MockEventSink::new();
+        outbox.expect_lead().returning(|| Ok(true));
+        outbox.expect_pending().returning(move |_, _| {
+            Ok(vec![
+                OutboxBatch { project_id: a, events: events(1..=2) },
+                OutboxBatch { project_id: b, events: events(1..=4) },
+            ])
+        });
+        sink.expect_deliver()
+            .withf(move |p, _| *p == a)
+            .returning(|_, _| Err(SinkError::Rejected("record too large".into())));
+        sink.expect_deliver().withf(move |p, _| *p == b).once().returning(|_, _| Ok(()));
+        outbox.expect_delivered().withf(move |p, _| *p == a).never();
+        outbox
+            .expect_delivered()
+            .withf(move |p, o| *p == b && *o == 4)
+            .once()
+            .returning(|_, _| Ok(()));
+        let relay = EventRelay::new(Arc::new(outbox), Arc::new(sink), 10);
+        assert_eq!(relay.relay_once().await.unwrap(), RelayRound::Delivered(4));
     }
 
     #[tokio::test]
