@@ -24,6 +24,8 @@ use zerodb_domain::{ProjectId, RepositoryError};
 const RELAY_LOCK_KEY: i64 = 0x72_656c_6179;
 
 /// Undelivered events of the projects served least recently, each project's oldest first.
+/// A project's offsets have no gaps, so its next `$2` events are exactly the offsets after
+/// its cursor: the bounded range keeps the scan to those rows however long the backlog.
 const PENDING_SQL: &str = "\
     SELECT p.project_id, e.event_offset, e.event_id, e.topic, e.event_key, e.headers, \
            e.event_payload, e.published_at \
@@ -33,7 +35,8 @@ const PENDING_SQL: &str = "\
           ORDER BY x.updated_at NULLS FIRST LIMIT $1) p \
     CROSS JOIN LATERAL (SELECT * FROM zerodb_events e \
                         WHERE e.project_id = p.project_id AND e.event_offset > p.delivered \
-                        ORDER BY e.event_offset LIMIT $2) e \
+                          AND e.event_offset <= p.delivered + $2 \
+                        ORDER BY e.event_offset) e \
     ORDER BY p.project_id, e.event_offset";
 
 const DELIVERED_SQL: &str = "\
