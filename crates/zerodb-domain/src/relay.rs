@@ -48,6 +48,13 @@ pub struct OutboxBacklog {
     pub oldest: Option<DateTime<Utc>>,
 }
 
+impl OutboxBacklog {
+    /// How long the oldest waiting event has waited at `now` (zero when none waits).
+    pub fn oldest_age(&self, now: DateTime<Utc>) -> Duration {
+        self.oldest.map_or(Duration::ZERO, |t| (now - t).to_std().unwrap_or(Duration::ZERO))
+    }
+}
+
 /// The outbox: what is committed but not yet delivered, and the delivery cursors.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

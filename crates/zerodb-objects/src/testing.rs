@@ -2,11 +2,12 @@
 //! 127.0.0.1, one per test process, a fresh bucket per caller.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use zerodb_testkit::{free_port, wait_for_port};
 
 /// Where to find moto: `ZERODB_MOTO_PYTHON` (a Python with moto installed), else the
 /// virtualenv `.ci/run` creates under `target/moto-venv`.
@@ -27,13 +28,6 @@ pub struct MotoServer {
     pub endpoint: String,
     port: u16,
     _child: Child,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 impl MotoServer {
@@ -60,11 +54,7 @@ impl MotoServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not listen on port {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_port(port, "moto", Duration::from_secs(60));
         Self { endpoint: format!("http://127.0.0.1:{port}"), port, _child: child }
     }
 

@@ -37,10 +37,7 @@ fn sample_lag(outbox: Arc<dyn EventOutbox>, stop: Arc<AtomicBool>) -> tokio::tas
             tokio::time::sleep(Duration::from_millis(100)).await;
             if let Ok(backlog) = outbox.backlog().await {
                 lag.events.push(backlog.events as f64);
-                let age = backlog.oldest.map_or(0.0, |t| {
-                    (chrono::Utc::now() - t).num_microseconds().unwrap_or(0) as f64 / 1000.0
-                });
-                lag.age_ms.push(age.max(0.0));
+                lag.age_ms.push(backlog.oldest_age(chrono::Utc::now()).as_secs_f64() * 1000.0);
             }
         }
         lag.events.sort_by(f64::total_cmp);

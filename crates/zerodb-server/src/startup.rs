@@ -328,10 +328,7 @@ impl MetricsSource for PgMetricsSource {
         if let Some(outbox) = &self.outbox {
             match outbox.backlog().await {
                 Ok(b) => {
-                    let age = b.oldest.map_or(0.0, |t| {
-                        (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
-                    });
-                    snapshot.outbox = Some((b.events, age));
+                    snapshot.outbox = Some((b.events, b.oldest_age(Utc::now()).as_secs_f64()));
                 }
                 Err(e) => tracing::warn!(error = %e, "could not read the event outbox backlog"),
             }
