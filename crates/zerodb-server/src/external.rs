@@ -15,6 +15,7 @@ use zerodb_http::rate_limit::InProcessRateLimiter;
 
 /// The sink events are relayed to, if `events.backend` names one.
 pub fn event_sink(settings: &Settings) -> Result<Option<Arc<dyn EventSink>>, StartupError> {
+    tracing::info!(backend = settings.events.backend.as_str(), "event backend");
     match settings.events.backend {
         EventBackend::Postgres => Ok(None),
         EventBackend::Kafka => kafka_sink(settings).map(Some),
@@ -64,6 +65,10 @@ fn kafka_sink(_: &Settings) -> Result<Arc<dyn EventSink>, StartupError> {
 /// The rate limiter per `cache.backend`.
 pub fn rate_limiter(settings: &Settings) -> Result<Arc<dyn RateLimiter>, StartupError> {
     let local: Arc<dyn RateLimiter> = Arc::new(InProcessRateLimiter::default());
+    tracing::info!(
+        backend = settings.cache.backend.as_str(),
+        "cache backend (rate limits, embeddings)"
+    );
     match settings.cache.backend {
         CacheBackend::Memory => Ok(local),
         CacheBackend::Redis => redis_rate_limiter(settings, local),
