@@ -1,27 +1,16 @@
 //! Files through the HTTP API: byte-exact round trips on the local and S3 stores, ranges,
 //! checksums, size limits, key safety, signed links, access, and what failures leave.
 
-use crate::helpers::{TestApp, assert_error, call, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_guarded, call, spawn_app, spawn_app_with};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::time::Duration;
 use uuid::Uuid;
 use zerodb_client::{Client, FileQuery, HttpMethod, RegisterFile, UploadOptions};
+use zerodb_server::bench_files::pattern;
 
 const MB: usize = 1024 * 1024;
-
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn sha256(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
@@ -346,23 +335,7 @@ async fn strangers_and_scopes_are_refused_everywhere() {
         (HttpMethod::GET, format!("{base}/{id}/content"), None),
         (HttpMethod::POST, format!("{base}/{id}/url"), Some(json!({}))),
     ];
-    for (method, path, body) in &endpoints {
-        let r = call(&app.client, method.clone(), path, body.clone()).await;
-        assert_error(&r, 401, "unauthenticated");
-        assert_error(&call(&bob, method.clone(), path, body.clone()).await, 404, "not_found");
-        assert_error(
-            &call(&no_scope, method.clone(), path, body.clone()).await,
-            403,
-            "insufficient_scope",
-        );
-    }
-    for (method, path, body) in &endpoints[..2] {
-        assert_error(
-            &call(&reader, method.clone(), path, body.clone()).await,
-            403,
-            "insufficient_scope",
-        );
-    }
+    assert_guarded(&endpoints, 2, &app.client, &bob, &no_scope, &reader).await;
     assert_eq!(reader.download_file(pid, id, None).await.unwrap().bytes.as_ref(), b"secret");
     assert!(reader.file_url(pid, id, None).await.is_ok());
     let err = bob

@@ -151,6 +151,29 @@ pub fn assert_error(response: &RawResponse, status: u16, code: &str) {
 }
 
 /// Waits (at most 30 s) until a server started in another process answers `/health`.
+/// Every endpoint answers 401 without credentials, 404 to another user, and 403 to a key
+/// without the area's scope; the first `writes` of them also 403 to a read-only key.
+pub async fn assert_guarded(
+    endpoints: &[(HttpMethod, String, Option<Value>)],
+    writes: usize,
+    anonymous: &Client,
+    stranger: &Client,
+    unscoped: &Client,
+    reader: &Client,
+) {
+    for (method, path, body) in endpoints {
+        let r = call(anonymous, method.clone(), path, body.clone()).await;
+        assert_error(&r, 401, "unauthenticated");
+        assert_error(&call(stranger, method.clone(), path, body.clone()).await, 404, "not_found");
+        let r = call(unscoped, method.clone(), path, body.clone()).await;
+        assert_error(&r, 403, "insufficient_scope");
+    }
+    for (method, path, body) in &endpoints[..writes] {
+        let r = call(reader, method.clone(), path, body.clone()).await;
+        assert_error(&r, 403, "insufficient_scope");
+    }
+}
+
 pub async fn wait_healthy(client: &Client) {
     let started = std::time::Instant::now();
     while client.health().await.is_err() {

@@ -1,7 +1,7 @@
 //! Agent memory through the HTTP API: storage and validation, ranking by meaning, recency
 //! and importance, hybrid search, context windows, retention, embeddings and access.
 
-use crate::helpers::{assert_error, call, spawn_app, spawn_app_with};
+use crate::helpers::{assert_error, assert_guarded, call, spawn_app, spawn_app_with};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
@@ -448,26 +448,7 @@ async fn embeddings_are_generated_and_memory_is_guarded() {
         (HttpMethod::GET, format!("{base}/{}", mine.memory_id), None),
         (HttpMethod::DELETE, format!("{base}/{}", mine.memory_id), None),
     ];
-    for (method, path, body) in &endpoints {
-        assert_error(
-            &call(&app.client, method.clone(), path, body.clone()).await,
-            401,
-            "unauthenticated",
-        );
-        assert_error(&call(&bob, method.clone(), path, body.clone()).await, 404, "not_found");
-        assert_error(
-            &call(&vectors_only, method.clone(), path, body.clone()).await,
-            403,
-            "insufficient_scope",
-        );
-    }
-    for (method, path, body) in &endpoints[..2] {
-        assert_error(
-            &call(&reader, method.clone(), path, body.clone()).await,
-            403,
-            "insufficient_scope",
-        );
-    }
+    assert_guarded(&endpoints, 2, &app.client, &bob, &vectors_only, &reader).await;
     assert_eq!(call(&reader, HttpMethod::GET, &base, None).await.status, 200);
     let r = call(
         &bob,

@@ -44,8 +44,14 @@ fn watch_rss() -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
 
 /// A reproducible chunk for position `i`.
 fn chunk(i: u64) -> Vec<u8> {
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..CHUNK)
+    pattern(CHUNK, i)
+}
+
+/// `len` reproducible, incompressible bytes for `seed` (xorshift; also the end-to-end tests'
+/// file contents).
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
