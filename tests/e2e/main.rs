@@ -15,6 +15,7 @@ mod kafka;
 mod malformed;
 mod memory;
 mod operations;
+mod poison;
 mod projects;
 #[cfg(feature = "redis")]
 mod redis;

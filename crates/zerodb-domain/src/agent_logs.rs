@@ -3,6 +3,7 @@
 use crate::error::{FieldViolation, RepositoryError, ServiceError};
 use crate::ids::ProjectId;
 use crate::pagination::PageRequest;
+use crate::storable::json_violations;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -101,6 +102,9 @@ impl AgentLogInput {
                 field("log_message"),
                 "must be 1 byte to 64 KiB of text without NUL",
             ));
+        }
+        if let Some(payload) = &self.raw_payload {
+            json_violations(&field("raw_payload"), payload, &mut v);
         }
         match level {
             Ok(level) if v.is_empty() => Ok(NewAgentLog {

@@ -15,6 +15,11 @@ pub enum RepositoryError {
     /// The storage backend could not be reached or timed out.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The storage refused a value it cannot hold or compare (a NUL in text, a timestamp or
+    /// number out of its range). Validation should have caught it; this keeps a missed case a
+    /// client error instead of a server error. The text is for logs only.
+    #[error("storage refused a value: {0}")]
+    InvalidValue(String),
     /// Anything else; the text is for logs only, never for clients.
     #[error("storage failure: {0}")]
     Internal(String),
@@ -90,6 +95,9 @@ pub enum ServiceError {
     /// A byte range outside the content.
     #[error("range not satisfiable for {size} bytes")]
     RangeNotSatisfiable { size: u64 },
+    /// A list cursor this server did not issue, or one of another list.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]
@@ -127,6 +135,11 @@ impl ServiceError {
                 None => Self::Internal(format!("unexpected conflict on {constraint}")),
             },
             RepositoryError::Unavailable(msg) => Self::Unavailable(msg),
+            RepositoryError::InvalidValue(_) => Self::invalid(
+                "request",
+                "holds a value the database cannot store or compare (a NUL character, or a \
+                 timestamp or number out of range)",
+            ),
             RepositoryError::Internal(msg) => Self::Internal(msg),
         }
     }

@@ -23,6 +23,7 @@ pub mod relay;
 pub mod rlhf;
 pub mod security;
 pub mod services;
+pub mod storable;
 pub mod tables;
 pub mod usage;
 pub mod users;

@@ -61,7 +61,7 @@ impl Position {
     }
 
     pub fn decode(cursor: &str) -> Result<Self, ServiceError> {
-        let invalid = || ServiceError::invalid("cursor", "not a cursor issued by this server");
+        let invalid = || ServiceError::InvalidCursor("not a cursor issued by this server".into());
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
         serde_json::from_slice(&bytes).map_err(|_| invalid())
     }
@@ -89,7 +89,7 @@ impl PageRequest {
         match &self.after {
             None => Ok(None),
             Some(Position::Keyset { t, id }) => Ok(Some((*t, *id))),
-            Some(_) => Err(ServiceError::invalid("cursor", "cursor does not belong to this list")),
+            Some(_) => Err(ServiceError::InvalidCursor("it belongs to another list".into())),
         }
     }
 }
@@ -100,7 +100,7 @@ impl PageRequest {
         match &self.after {
             None => Ok(None),
             Some(Position::Key { f }) => Ok(Some(f)),
-            Some(_) => Err(ServiceError::invalid("cursor", "cursor does not belong to this list")),
+            Some(_) => Err(ServiceError::InvalidCursor("it belongs to another list".into())),
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::{FieldViolation, RepositoryError, ServiceError};
 use crate::ids::ProjectId;
 use crate::pagination::PageRequest;
+use crate::storable::{json_violations, text_violation};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -118,6 +119,12 @@ impl RlhfInput {
                 field("tags"),
                 "at most 32 tags of 1 to 64 printable characters",
             ));
+        }
+        if let Some(metadata) = &self.metadata {
+            json_violations(&field("metadata"), &Value::Object(metadata.clone()), &mut v);
+        }
+        for (i, tag) in self.tags.iter().enumerate() {
+            text_violation(&format!("{}[{i}]", field("tags")), tag, &mut v);
         }
         if v.is_empty() { Ok(NewRlhfRecord { id: Uuid::now_v7(), input: self }) } else { Err(v) }
     }

@@ -43,6 +43,7 @@ pub enum ErrorCode {
     FileKeyTaken,
     ChecksumMismatch,
     RangeNotSatisfiable,
+    InvalidCursor,
 }
 
 impl ErrorCode {
@@ -51,7 +52,8 @@ impl ErrorCode {
             ErrorCode::BadRequest
             | ErrorCode::InvalidJson
             | ErrorCode::InvalidPath
-            | ErrorCode::InvalidQuery => StatusCode::BAD_REQUEST,
+            | ErrorCode::InvalidQuery
+            | ErrorCode::InvalidCursor => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden
             | ErrorCode::InsufficientScope
@@ -209,6 +211,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::RangeNotSatisfiable, message)
                     .with_details(json!({ "size": size }))
             }
+            ServiceError::InvalidCursor(_) => ApiError::new(ErrorCode::InvalidCursor, message),
             ServiceError::RegistrationDisabled => {
                 ApiError::new(ErrorCode::RegistrationDisabled, message)
             }

@@ -20,6 +20,12 @@ pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
         DieselError::DatabaseError(_, info) if info.message().contains("canceling statement") => {
             RepositoryError::Unavailable("query timed out".into())
         }
+        // Data exceptions (SQLSTATE class 22) that reach here are values validation let
+        // through; diesel-async exposes no SQLSTATE, so they are recognised by message.
+        DieselError::DatabaseError(_, info) if is_data_exception(info.message()) => {
+            tracing::warn!(error = info.message(), "the database refused a value");
+            RepositoryError::InvalidValue(info.message().to_owned())
+        }
         DieselError::RollbackTransaction => {
             RepositoryError::Internal("transaction rolled back".into())
         }
@@ -46,4 +52,18 @@ impl From<RepositoryError> for TxError {
     fn from(e: RepositoryError) -> Self {
         TxError(e)
     }
+}
+
+/// PostgreSQL's messages for values it cannot hold, parse or compare.
+fn is_data_exception(message: &str) -> bool {
+    const MARKERS: [&str; 7] = [
+        "invalid byte sequence for encoding",
+        "unsupported Unicode escape sequence",
+        "out of range",
+        "invalid input syntax",
+        "time zone displacement",
+        "cannot be converted to",
+        "division by zero",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
 }

@@ -181,8 +181,10 @@ impl RlhfRepository for PgRlhfRepository {
         }
         const BARS: i32 = 10;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
+        // Aggregates run over numeric: float8's avg overflows on rewards near ±1e308.
         let stats: Stats = diesel::sql_query(
-            "SELECT count(*) AS count, count(reward_score) AS rewarded, avg(reward_score) AS mean, \
+            "SELECT count(*) AS count, count(reward_score) AS rewarded, \
+             avg(reward_score::numeric)::float8 AS mean, \
              min(reward_score) AS min, max(reward_score) AS max \
              FROM zerodb_rlhf_datasets WHERE project_id = $1",
         )
@@ -191,33 +193,43 @@ impl RlhfRepository for PgRlhfRepository {
         .await
         .map_err(map_diesel)?;
         let mut histogram = Vec::new();
-        if let (Some(min), Some(max)) = (stats.min, stats.max) {
-            // One bar when every reward is equal; otherwise ten equal-width bars, the last
-            // one closed so that the maximum is counted.
-            let bars = if max > min { BARS } else { 1 };
-            let width = if max > min { (max - min) / f64::from(BARS) } else { 0.0 };
-            let counts: Vec<Bucket> = diesel::sql_query(
-                "SELECT LEAST(width_bucket(reward_score, $2, $3, $4), $4) AS bucket, count(*) AS count \
-                 FROM zerodb_rlhf_datasets WHERE project_id = $1 AND reward_score IS NOT NULL \
-                 GROUP BY 1",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(project_id.as_uuid())
-            .bind::<diesel::sql_types::Double, _>(min)
-            .bind::<diesel::sql_types::Double, _>(if max > min { max } else { min + 1.0 })
-            .bind::<diesel::sql_types::Integer, _>(bars)
-            .load(&mut conn)
-            .await
-            .map_err(map_diesel)?;
-            for i in 1..=bars {
-                let lower = min + width * f64::from(i - 1);
-                let upper = if i == bars { max } else { min + width * f64::from(i) };
-                let count = counts.iter().find(|b| b.bucket == i).map_or(0, |b| b.count);
-                histogram.push(RewardBucket {
-                    lower,
-                    upper,
-                    count: u64::try_from(count).unwrap_or(0),
-                });
+        match (stats.min, stats.max) {
+            (Some(min), Some(max)) if max > min => {
+                // Ten equal-width bars, the last one closed so that the maximum is counted.
+                // Bounds are computed from halves so that max - min cannot overflow, and the
+                // bucketing runs over numeric for the same reason.
+                let width = max / f64::from(BARS) - min / f64::from(BARS);
+                let counts: Vec<Bucket> = diesel::sql_query(
+                    "SELECT LEAST(width_bucket(reward_score::numeric, $2::numeric, $3::numeric, $4), $4) \
+                     AS bucket, count(*) AS count \
+                     FROM zerodb_rlhf_datasets WHERE project_id = $1 AND reward_score IS NOT NULL \
+                     GROUP BY 1",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(project_id.as_uuid())
+                .bind::<diesel::sql_types::Double, _>(min)
+                .bind::<diesel::sql_types::Double, _>(max)
+                .bind::<diesel::sql_types::Integer, _>(BARS)
+                .load(&mut conn)
+                .await
+                .map_err(map_diesel)?;
+                for i in 1..=BARS {
+                    let lower = min + width * f64::from(i - 1);
+                    let upper = if i == BARS { max } else { min + width * f64::from(i) };
+                    let count = counts.iter().find(|b| b.bucket == i).map_or(0, |b| b.count);
+                    histogram.push(RewardBucket {
+                        lower,
+                        upper,
+                        count: u64::try_from(count).unwrap_or(0),
+                    });
+                }
             }
+            // Every reward is equal: one bar holding them all.
+            (Some(min), Some(max)) => histogram.push(RewardBucket {
+                lower: min,
+                upper: max,
+                count: u64::try_from(stats.rewarded).unwrap_or(0),
+            }),
+            _ => {}
         }
         Ok(RlhfSummary {
             count: u64::try_from(stats.count).unwrap_or(0),

@@ -188,6 +188,18 @@ impl TestDatabase {
         }
     }
 
+    /// Runs a statement behind the service's back, for tests of what storage may hold.
+    pub async fn execute(&self, sql: &str) -> usize {
+        let mut conn = match AsyncPgConnection::establish(&self.url).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        match diesel::sql_query(sql).execute(&mut conn).await {
+            Ok(n) => n,
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+
     /// A small pool on this database.
     pub fn pool(&self) -> PgPool {
         let options = PoolOptions { max_size: 4, ..PoolOptions::default() };

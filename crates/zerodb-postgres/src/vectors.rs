@@ -86,9 +86,9 @@ fn store_err(e: RepositoryError) -> VectorStoreError {
     match e {
         RepositoryError::NotFound => VectorStoreError::NotFound,
         RepositoryError::Unavailable(m) => VectorStoreError::Unavailable(m),
-        RepositoryError::Conflict(m) | RepositoryError::Internal(m) => {
-            VectorStoreError::Internal(m)
-        }
+        RepositoryError::Conflict(m)
+        | RepositoryError::InvalidValue(m)
+        | RepositoryError::Internal(m) => VectorStoreError::Internal(m),
     }
 }
 

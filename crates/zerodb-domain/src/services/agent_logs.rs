@@ -64,7 +64,7 @@ impl AgentLogService {
             page.after,
             Some(Position::Keyset { .. } | Position::Offset { .. } | Position::Key { .. })
         ) {
-            return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
+            return Err(ServiceError::InvalidCursor("it belongs to another list".into()));
         }
         let items = self.logs.list(project_id, filter, &page).await?;
         Ok(Page::from_overfetch(items, page.limit, |l| Position::Sequence { s: l.seq }))

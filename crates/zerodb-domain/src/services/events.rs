@@ -57,7 +57,9 @@ impl EventService {
         let mut events = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
             let prefix = if batch { format!("events[{i}]") } else { String::new() };
-            let size = serialized_len(&input.payload);
+            // Headers travel and are stored with the payload, so they count toward its limit.
+            let size = serialized_len(&input.payload)
+                .saturating_add(input.headers.as_ref().map_or(0, serialized_len));
             if size > self.max_payload_bytes {
                 let field =
                     if batch { format!("{prefix}.event_payload") } else { "event_payload".into() };
@@ -111,6 +113,11 @@ impl EventService {
                 ));
             }
         };
+        for (name, t) in [("since", since), ("until", until)] {
+            if let Some(t) = t {
+                crate::storable::check_instant(name, &t)?;
+            }
+        }
         if let (Some(s), Some(u)) = (since, until)
             && s > u
         {
@@ -138,7 +145,7 @@ impl EventService {
                 EventStart { after_offset: Some(s), ..EventStart::default() }
             }
             Some(_) => {
-                return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
+                return Err(ServiceError::InvalidCursor("it belongs to another list".into()));
             }
         };
         let filter = self.start(who, project_id, topic, &start, since, until).await?;
@@ -196,7 +203,7 @@ impl EventService {
 }
 
 /// The payload's serialised size, counted without building the bytes.
-fn serialized_len(value: &serde_json::Value) -> usize {
+fn serialized_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -11,6 +11,7 @@ use crate::files::{
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::storable::{NUL_REASON, json_violations};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -130,6 +131,14 @@ fn metadata(value: Option<Value>, v: &mut Vec<FieldViolation>) -> Map<String, Va
             if serde_json::to_vec(&m).map_or(usize::MAX, |b| b.len())
                 <= MAX_FILE_METADATA_BYTES =>
         {
+            for (key, value) in &m {
+                let shown: String = key.escape_debug().collect();
+                let path = format!("file_metadata.{shown}");
+                if key.contains('\0') {
+                    v.push(FieldViolation::new(&path, format!("key {NUL_REASON}")));
+                }
+                json_violations(&path, value, v);
+            }
             m
         }
         Some(_) => {

@@ -11,6 +11,7 @@ use crate::memory::{
 };
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::storable::{check_instant, json_violations};
 use crate::vectors::{
     MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorSelector,
     VectorStore, VectorStoreError,
@@ -200,8 +201,14 @@ fn prepare(
     {
         v.push(FieldViolation::new("embedding", "must be 1 to 4096 finite numbers"));
     }
+    json_violations("memory_metadata", &Value::Object(metadata.clone()), &mut v);
     if input.expires_at.is_some_and(|e| e <= now) {
         v.push(FieldViolation::new("expires_at", "must be in the future"));
+    }
+    if let Some(Err(ServiceError::InvalidInput(bad))) =
+        input.expires_at.map(|e| check_instant("expires_at", &e))
+    {
+        v.extend(bad);
     }
     let (Some(role), true) = (role, v.is_empty()) else {
         return Err(v);

@@ -62,7 +62,7 @@ impl RlhfService {
             page.after,
             Some(Position::Keyset { .. } | Position::Offset { .. } | Position::Key { .. })
         ) {
-            return Err(ServiceError::invalid("cursor", "cursor does not belong to this list"));
+            return Err(ServiceError::InvalidCursor("it belongs to another list".into()));
         }
         let items = self.records.list(project_id, filter, &page).await?;
         Ok(Page::from_overfetch(items, page.limit, |r| Position::Sequence { s: r.seq }))

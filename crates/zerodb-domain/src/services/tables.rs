@@ -175,18 +175,15 @@ impl TableService {
         let offset = match (&page.after, &sort) {
             (None, _) => 0,
             (Some(Position::Sequence { .. }), None) => 0,
-            (Some(Position::Offset { o }), Some(_)) => *o,
+            (Some(Position::Offset { o }), Some(_)) if *o >= 0 => *o,
             _ => {
-                return Err(ServiceError::invalid(
-                    "cursor",
-                    "cursor does not belong to this query",
-                ));
+                return Err(ServiceError::InvalidCursor("it belongs to another query".into()));
             }
         };
         let query = RowQuery { filter, sort, page, count };
         let batch = self.tables.query_rows(project_id, table.id, &query).await?;
         let sorted = query.sort.is_some();
-        let next_offset = offset + i64::from(query.page.limit.get());
+        let next_offset = offset.saturating_add(i64::from(query.page.limit.get()));
         let page = Page::from_overfetch(batch.rows, query.page.limit, |row| {
             if sorted {
                 // Only the last kept row's position is asked for: it closes the page.

@@ -138,9 +138,9 @@ fn typed_operand(column_type: ColumnType, op: FilterOp, operand: &Value) -> Resu
                 .map(Value::Array)
         }
         Op::Contains => match column_type {
-            T::String if operand.is_string() => Ok(operand.clone()),
+            T::String if operand.is_string() => column_type.normalise(operand),
             T::String => Err("$contains on a string column takes a string".into()),
-            T::Json => Ok(operand.clone()),
+            T::Json => column_type.normalise(operand),
             _ => Err("$contains applies to string and json columns".into()),
         },
         Op::Gt | Op::Gte | Op::Lt | Op::Lte => match column_type {

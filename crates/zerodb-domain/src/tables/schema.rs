@@ -1,8 +1,8 @@
 //! Table schemas: typed columns, required flags and defaults, and row validation.
 
 use crate::error::{FieldViolation, ServiceError};
+use crate::storable::{NUL_REASON, json_violations, parse_timestamp};
 use crate::validation::is_identifier;
-use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -42,10 +42,19 @@ impl ColumnType {
     pub fn normalise(self, value: &Value) -> Result<Value, String> {
         let expected = || format!("expected {}", self.as_str());
         match (self, value) {
+            (ColumnType::String, Value::String(s)) if s.contains('\0') => Err(NUL_REASON.into()),
+            (ColumnType::Json, v) => {
+                let mut violations = Vec::new();
+                json_violations("", v, &mut violations);
+                match violations.first() {
+                    None => Ok(value.clone()),
+                    Some(first) if first.field.is_empty() => Err(first.reason.clone()),
+                    Some(first) => Err(format!("{} (at {})", first.reason, first.field)),
+                }
+            }
             (ColumnType::String, Value::String(_))
             | (ColumnType::Number, Value::Number(_))
-            | (ColumnType::Boolean, Value::Bool(_))
-            | (ColumnType::Json, _) => Ok(value.clone()),
+            | (ColumnType::Boolean, Value::Bool(_)) => Ok(value.clone()),
             (ColumnType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {
                 n.as_i64().map(Value::from).ok_or_else(|| "integer out of range".to_owned())
             }
@@ -53,9 +62,7 @@ impl ColumnType {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
                 _ => Err(expected()),
             },
-            (ColumnType::Timestamp, Value::String(s)) => DateTime::parse_from_rfc3339(s)
-                .map(|_| value.clone())
-                .map_err(|_| "expected an RFC 3339 timestamp".to_owned()),
+            (ColumnType::Timestamp, Value::String(s)) => parse_timestamp(s).map(|_| value.clone()),
             (ColumnType::Uuid, Value::String(s)) => Uuid::try_parse(s)
                 .map(|u| Value::String(u.hyphenated().to_string()))
                 .map_err(|_| "expected a UUID".to_owned()),
@@ -189,6 +196,9 @@ impl TableSchema {
                     Ok(v) => {
                         out.insert(name.clone(), v);
                     }
+                    Err(_) if def.column_type == ColumnType::Json => {
+                        json_violations(&field(), value, &mut violations);
+                    }
                     Err(reason) => violations.push(FieldViolation::new(field(), reason)),
                 },
             }
@@ -223,6 +233,9 @@ impl TableSchema {
                     Ok(v) => {
                         out.insert(name.clone(), v);
                     }
+                    Err(_) if def.column_type == ColumnType::Json => {
+                        json_violations(&field, v, &mut violations);
+                    }
                     Err(reason) => violations.push(FieldViolation::new(field, reason)),
                 },
             }
@@ -233,7 +246,10 @@ impl TableSchema {
     fn unknown_columns(&self, row: &Map<String, Value>, prefix: &str) -> Vec<FieldViolation> {
         row.keys()
             .filter(|k| !self.columns.contains_key(k.as_str()))
-            .map(|k| FieldViolation::new(format!("{prefix}.{k}"), "is not a column of this table"))
+            .map(|k| {
+                let shown: String = k.escape_debug().collect();
+                FieldViolation::new(format!("{prefix}.{shown}"), "is not a column of this table")
+            })
             .collect()
     }
 }
