@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+mod openapi_contract;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::openapi_contract::ContractCompletion;
 use crate::routes::{
     admin, agent_logs, api_keys, auth, database, events, files, health, memory, projects, rlhf,
     tables, vectors,
@@ -51,6 +52,6 @@ impl Modify for SecuritySchemes {
         admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ContractCompletion),
 )]
 pub struct ApiDoc;

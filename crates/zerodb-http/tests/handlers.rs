@@ -284,3 +284,155 @@ async fn rate_limited_callers_get_429_with_retry_after() {
     let resp = test::call_service(&app, test::TestRequest::get().uri("/health").to_request()).await;
     assert_eq!(resp.status(), 200);
 }
+
+/// The route patterns an app serves, read from actix's own route table (its `Debug` form is
+/// the only view actix gives of it): each `patterns: Single("…")` is a resource or a scope,
+/// and a scope's nodes close with `}])`.
+fn served_patterns(resource_map: &str) -> Vec<String> {
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut served = Vec::new();
+    let mut rest = resource_map;
+    let mut pending: Option<String> = None;
+    loop {
+        let next_pattern = rest.find("patterns: Single(\"");
+        let next_open = rest.find("nodes: Some([");
+        let next_leaf = rest.find("nodes: None");
+        let next_close = rest.find("}])");
+        let candidates = [next_pattern, next_open, next_leaf, next_close];
+        let Some(at) = candidates.iter().flatten().min().copied() else { break };
+        if Some(at) == next_pattern {
+            let start = at + "patterns: Single(\"".len();
+            let end = rest[start..].find('"').map(|e| start + e).unwrap_or(rest.len());
+            pending = Some(rest[start..end].to_owned());
+            rest = &rest[end..];
+        } else if Some(at) == next_open {
+            prefixes.push(pending.take().unwrap_or_default());
+            rest = &rest[at + "nodes: Some([".len()..];
+        } else if Some(at) == next_leaf {
+            if let Some(p) = pending.take() {
+                served.push(format!("{}{p}", prefixes.concat()));
+            }
+            rest = &rest[at + "nodes: None".len()..];
+        } else {
+            prefixes.pop();
+            rest = &rest[at + 3..];
+        }
+    }
+    served
+}
+
+/// The document is valid OpenAPI 3.1 for a real parser, declares every path parameter, gives
+/// every operation its error responses, and lists exactly the routes the app serves, each
+/// with exactly the methods it serves.
+#[actix_web::test]
+async fn openapi_document_matches_the_served_routes() {
+    use utoipa::OpenApi as _;
+    let document = serde_json::to_string(&zerodb_http::openapi::ApiDoc::openapi()).unwrap();
+    let spec = oas3::from_json(&document).expect("a valid OpenAPI 3.1 document");
+    assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
+    let mut documented: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (path, method, operation) in spec.operations() {
+        let name = format!("{method} {path}");
+        let params: Vec<oas3::spec::Parameter> =
+            operation.parameters.iter().map(|p| p.resolve(&spec).unwrap()).collect();
+        for segment in path.split('/') {
+            if let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let declared = params.iter().find(|p| {
+                    p.name == param && p.location == oas3::spec::ParameterIn::Path
+                });
+                let declared = declared.unwrap_or_else(|| panic!("{name}: {{{param}}} undeclared"));
+                assert_eq!(declared.required, Some(true), "{name}: {param} must be required");
+                assert!(declared.schema.is_some(), "{name}: {param} has no type");
+            }
+        }
+        let responses = operation.responses.clone().unwrap_or_default();
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{name}: no success response");
+        let mut expected = vec![];
+        if operation.security.iter().any(|s| !s.0.is_empty()) {
+            expected.extend(["401", "403", "404", "429", "503"]);
+        }
+        if operation.request_body.is_some() {
+            expected.extend(["400", "413", "415", "422"]);
+        }
+        if path.contains('{') {
+            expected.extend(["400", "404"]);
+        }
+        for status in expected {
+            let response = responses
+                .get(status)
+                .unwrap_or_else(|| panic!("{name}: no {status} response"))
+                .resolve(&spec)
+                .unwrap();
+            let json = response.content.get("application/json");
+            assert!(json.is_some_and(|m| m.schema.is_some()), "{name}: {status} has no envelope");
+        }
+        documented.entry(path.clone()).or_default().push(method.to_string());
+    }
+
+    // The routes actix serves, read from its route table.
+    let app = test::init_service(
+        App::new()
+            .configure(zerodb_http::configure(
+                state(MockProjectRepository::new(), true),
+                HttpLimits { max_body_bytes: 4096, max_vector_batch_bytes: 4096 },
+            ))
+            .route(
+                "/__routes",
+                web::get().to(|req: actix_web::HttpRequest| async move {
+                    format!("{:?}", req.resource_map())
+                }),
+            ),
+    )
+    .await;
+    let resp =
+        test::call_service(&app, test::TestRequest::get().uri("/__routes").to_request()).await;
+    let table = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
+    let not_api = ["/__routes", "/docs", "/docs/{_:.*}", "/api/v1/openapi.json"];
+    let served: std::collections::BTreeSet<String> =
+        served_patterns(&table).into_iter().filter(|p| !not_api.contains(&p.as_str())).collect();
+    let listed: std::collections::BTreeSet<String> = documented.keys().cloned().collect();
+    assert!(served.len() > 50, "route table not read: {served:?}");
+    assert_eq!(
+        served.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "served but not documented"
+    );
+    assert_eq!(
+        listed.difference(&served).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "documented but not served"
+    );
+
+    // Each path serves exactly its documented methods: the others answer 405. Requests carry
+    // no credentials and no body, so no handler body (and no mocked port) runs.
+    for (path, methods) in &documented {
+        let concrete = path
+            .split('/')
+            .map(|s| {
+                if s == "{table_name}" || s == "{group}" {
+                    "t".to_owned()
+                } else if s.starts_with('{') {
+                    uuid::Uuid::nil().to_string()
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let req = test::TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(&concrete)
+                .to_request();
+            let resp = test::call_service(&app, req).await;
+            let status = resp.status().as_u16();
+            let code = body(resp).await["error"].clone();
+            let serves = !(status == 405 || code["message"] == json!("no such endpoint"));
+            assert_eq!(
+                serves,
+                methods.contains(&method.to_owned()),
+                "{method} {concrete} answered {status} {code}; documented: {methods:?}"
+            );
+        }
+    }
+}

@@ -29,6 +29,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AdminProjectParams {
     /// Only this owner's projects.
@@ -60,6 +61,7 @@ pub struct SystemStatsResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsageParams {
     /// First day (UTC, inclusive); default 29 days before `to`.

@@ -93,6 +93,7 @@ pub struct LoggedAgentLogsResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AgentLogParams {
     pub agent_id: Option<Uuid>,

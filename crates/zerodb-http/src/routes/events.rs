@@ -17,6 +17,9 @@ use zerodb_domain::events::{ConsumerOffset, Event, EventInput};
 use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::EventStart;
 
+/// The pattern of topic and consumer group names, for the OpenAPI document.
+pub const TOPIC_PATTERN: &str = "^[A-Za-z0-9._-]{1,249}$";
+
 /// Events read from the database per round of a stream.
 const STREAM_BATCH: u32 = 500;
 /// Frames buffered per stream before the producer waits for the client.
@@ -102,6 +105,7 @@ pub struct PublishedEventsResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
     pub topic: Option<String>,
@@ -116,6 +120,7 @@ pub struct EventParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
     pub topic: Option<String>,

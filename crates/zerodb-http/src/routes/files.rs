@@ -79,6 +79,7 @@ impl From<FileRecord> for FileResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FileListParams {
     /// Only keys starting with this.
@@ -88,6 +89,7 @@ pub struct FileListParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadParams {
     /// Required for a raw body; a multipart part's own file name wins.
@@ -124,6 +126,7 @@ pub struct FileUrlResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SignedParams {
     pub project_id: Uuid,

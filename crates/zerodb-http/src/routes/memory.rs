@@ -119,6 +119,7 @@ impl From<MemoryRecord> for MemoryResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryListParams {
     pub agent_id: Option<Uuid>,

@@ -23,6 +23,7 @@ use zerodb_domain::pagination::{Page, PageRequest};
 
 /// `limit` and `cursor` of every list endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Page size, 1..=1000 (default 50).

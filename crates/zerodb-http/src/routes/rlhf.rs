@@ -118,6 +118,7 @@ pub struct LoggedRlhfResponse {
 
 /// Filters of `GET .../rlhf` and `.../rlhf/export`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RlhfParams {
     pub session_id: Option<Uuid>,

@@ -113,6 +113,7 @@ pub struct InsertRowsResponse {
 
 /// Query parameters of `GET .../rows`.
 #[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RowQueryParams {
     /// A JSON filter, e.g. `{"age": {"$gte": 30}}`.

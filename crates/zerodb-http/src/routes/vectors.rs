@@ -131,6 +131,7 @@ impl VectorResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VectorListParams {
     pub namespace: Option<String>,
