@@ -45,3 +45,59 @@ async fn embedded_cluster_keeps_data_across_restarts() {
     db.pool.close();
     db.shutdown().await;
 }
+
+/// Root may start the embedded default from a directory the PostgreSQL user cannot enter
+/// (a 0700 home or private temporary directory): the cluster's files go where that user can
+/// reach them, and data still survives a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_runs_the_embedded_default_from_a_private_directory() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: only root hands the cluster to an unprivileged user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let serve = |port: u16| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
+            .arg("serve")
+            .current_dir(private.path())
+            .env_remove("DATABASE_URL")
+            .env("ZERODB__SERVER__PORT", port.to_string())
+            .env("ZERODB__LOG__LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn zerodb serve")
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = Client::new(&format!("http://127.0.0.1:{port}"));
+    let mut server = serve(port);
+    crate::helpers::wait_ready(&client, &mut server).await;
+    client.register("ada@example.com", "correct horse battery").await.unwrap();
+    let token =
+        client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
+    let project = client.with_token(&token).create_project("kept", None).await.unwrap();
+    stop(&mut server);
+
+    let mut server = serve(port);
+    crate::helpers::wait_ready(&client, &mut server).await;
+    let projects = client.with_token(&token).list_projects(&ListOptions::default()).await.unwrap();
+    assert_eq!(projects.items[0].project_id, project.project_id);
+    stop(&mut server);
+
+    // The cluster was kept outside the private directory; remove it with the test.
+    let link = private.path().join("zerodb-data").join("pg").join("postgres");
+    let target = std::fs::read_link(&link).expect("the cluster is linked from the data dir");
+    assert!(target.starts_with("/var/lib/zerodb/clusters"), "{}", target.display());
+    if let Some(home) = target.parent() {
+        std::fs::remove_dir_all(home).unwrap();
+    }
+}
+
+fn stop(server: &mut std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(server.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "zerodb serve exited with {status}");
+}

@@ -184,3 +184,23 @@ pub async fn wait_healthy(client: &Client) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Waits (at most 60 s) until a server process answers `/ready`; fails with its stderr if it
+/// exits first.
+pub async fn wait_ready(client: &Client, server: &mut std::process::Child) {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = server.try_wait().expect("poll server") {
+            let mut err = String::new();
+            if let Some(mut stderr) = server.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            panic!("zerodb serve exited with {status}: {err}");
+        }
+        if client.ready().await.is_ok() {
+            return;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "server not ready");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -72,7 +72,8 @@ fn complete(path: &str, operation: &mut Operation) {
     let data = path.contains("/database");
 
     let mut statuses = Vec::new();
-    if !params.is_empty() || has_query || has_body {
+    // Credentials sent both ways, and malformed paths, queries or bodies, are 400.
+    if authenticated || !params.is_empty() || has_query || has_body {
         statuses.push("400");
     }
     if authenticated {

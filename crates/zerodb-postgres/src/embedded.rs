@@ -8,6 +8,7 @@
 //! PostgreSQL refuses to run as root. When ZeroDB runs as root, the cluster's files are owned
 //! by, and its processes run as, the `postgres` system user (or `nobody`).
 
+use sha2::Digest as _;
 use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::{PermissionsExt, chown};
@@ -31,6 +32,13 @@ pub enum ClusterError {
     Io { context: String, source: std::io::Error },
     #[error("{command} failed: {output}")]
     Command { command: String, output: String },
+    #[error(
+        "the PostgreSQL server runs as an unprivileged user, which cannot enter {dir} nor \
+         /var/lib/zerodb/clusters. Give that user execute permission on every directory above \
+         the data directory (e.g. `chmod o+x` on each), choose a data directory it can reach \
+         (ZERODB__DATA_DIR), or set DATABASE_URL to use an existing server."
+    )]
+    Unreachable { dir: PathBuf },
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ClusterError {
@@ -122,6 +130,9 @@ pub struct LocalCluster {
     port: u16,
     password: String,
     run_as: Option<RunAs>,
+    /// Whether this process started the server. One it found running (another ZeroDB
+    /// process's, such as a server's while `zerodb user create` runs) is left running.
+    launched: bool,
 }
 
 impl LocalCluster {
@@ -137,7 +148,7 @@ impl LocalCluster {
             let perms = std::fs::Permissions::from_mode(0o755);
             std::fs::set_permissions(&root, perms).map_err(io("opening the data directory"))?;
         }
-        let pgdata = root.join("postgres");
+        let pgdata = cluster_dir(&root, run_as)?;
         let password_file = root.join("postgres.password");
         let password = if pgdata.join("PG_VERSION").is_file() {
             std::fs::read_to_string(&password_file)
@@ -147,13 +158,16 @@ impl LocalCluster {
         } else {
             let password = random_hex(24)?;
             write_private(&password_file, &password)?;
-            init(&bins, &root, &pgdata, &password, run_as, options).await?;
+            init(&bins, &pgdata, &password, run_as, options).await?;
             password
         };
-        let mut cluster = Self { bins, pgdata, port: 0, password, run_as };
+        let mut cluster = Self { bins, pgdata, port: 0, password, run_as, launched: false };
         cluster.port = match cluster.running_port() {
             Some(port) => port,
-            None => cluster.launch(options).await?,
+            None => {
+                cluster.launched = true;
+                cluster.launch(options).await?
+            }
         };
         Ok(cluster)
     }
@@ -169,6 +183,9 @@ impl LocalCluster {
 
     /// Stops the server, letting open transactions roll back ("fast" shutdown).
     pub async fn stop(&self) -> Result<(), ClusterError> {
+        if !self.launched {
+            return Ok(());
+        }
         let mut cmd = self.command("pg_ctl");
         cmd.arg("stop").arg("-D").arg(&self.pgdata).args(["-m", "fast", "-w"]);
         run(cmd, "pg_ctl stop").await
@@ -176,9 +193,12 @@ impl LocalCluster {
 
     /// A blocking, best-effort immediate stop for process-exit hooks.
     pub fn stop_now(&self) {
+        if !self.launched {
+            return;
+        }
         let mut cmd = std::process::Command::new(self.bins.tool("pg_ctl"));
         cmd.arg("stop").arg("-D").arg(&self.pgdata).args(["-m", "immediate", "-w"]);
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.stdout(Stdio::null()).stderr(Stdio::null()).current_dir("/");
         if let Some(RunAs { uid, gid }) = self.run_as {
             use std::os::unix::process::CommandExt;
             cmd.uid(uid).gid(gid);
@@ -238,7 +258,6 @@ impl LocalCluster {
 
 async fn init(
     bins: &PgBinaries,
-    root: &Path,
     pgdata: &Path,
     password: &str,
     run_as: Option<RunAs>,
@@ -251,7 +270,8 @@ async fn init(
     std::fs::create_dir(pgdata).map_err(io(format!("creating {}", pgdata.display())))?;
     std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700))
         .map_err(io("restricting the cluster directory"))?;
-    let pwfile = root.join(".initdb-password");
+    // Beside the cluster, where its user can read it (the data directory may not be).
+    let pwfile = pgdata.with_file_name(".initdb-password");
     write_private(&pwfile, password)?;
     if let Some(RunAs { uid, gid }) = run_as {
         for path in [pgdata, pwfile.as_path()] {
@@ -271,9 +291,68 @@ async fn init(
     result
 }
 
+/// Where the cluster's files live: `root/postgres`, unless the unprivileged user the server
+/// runs as cannot reach `root` (a root-owned 0700 directory on the way, such as /root or a
+/// private temporary directory). Then the files go under [`RELOCATED_CLUSTERS`], in a
+/// directory named after `root`, and `root/postgres` becomes a symbolic link to it, so the
+/// data still survives restarts and is found from the data directory.
+fn cluster_dir(root: &Path, run_as: Option<RunAs>) -> Result<PathBuf, ClusterError> {
+    let link = root.join("postgres");
+    if link.exists() {
+        return link.canonicalize().map_err(io(format!("resolving {}", link.display())));
+    }
+    let Some(user) = run_as else {
+        return Ok(link);
+    };
+    if reachable(root, user) {
+        return Ok(link);
+    }
+    let digest = sha2::Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let home = Path::new(RELOCATED_CLUSTERS).join(name);
+    for dir in [Path::new(RELOCATED_CLUSTERS), home.as_path()] {
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(io(format!("opening {}", dir.display())))?;
+    }
+    if !reachable(&home, user) {
+        return Err(ClusterError::Unreachable { dir: root.to_path_buf() });
+    }
+    let pgdata = home.join("postgres");
+    if link.symlink_metadata().is_ok() {
+        // A dangling link from a cluster that was removed: point it anew.
+        std::fs::remove_file(&link).map_err(io(format!("replacing {}", link.display())))?;
+    }
+    std::os::unix::fs::symlink(&pgdata, &link)
+        .map_err(io(format!("linking {}", link.display())))?;
+    tracing::info!(
+        data_dir = %root.display(),
+        cluster = %pgdata.display(),
+        "the PostgreSQL user cannot enter the data directory; keeping the cluster where it can"
+    );
+    Ok(pgdata)
+}
+
+/// Parent of clusters whose data directory the unprivileged user cannot reach.
+pub const RELOCATED_CLUSTERS: &str = "/var/lib/zerodb/clusters";
+
+/// Whether `user` may traverse every directory down to `dir` (owner, group and other
+/// execute bits; supplementary groups and ACLs are not consulted, so this errs on "no").
+fn reachable(dir: &Path, user: RunAs) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    dir.ancestors().all(|d| match std::fs::metadata(d) {
+        Ok(m) if m.uid() == user.uid => m.mode() & 0o100 != 0,
+        Ok(m) if m.gid() == user.gid => m.mode() & 0o010 != 0,
+        Ok(m) => m.mode() & 0o001 != 0,
+        Err(_) => false,
+    })
+}
+
 fn command(bins: &PgBinaries, tool: &str, run_as: Option<RunAs>) -> Command {
     let mut cmd = Command::new(bins.tool(tool));
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // The unprivileged user may not be able to enter our working directory.
+    cmd.current_dir("/");
     // Children must not die with a Ctrl-C meant for us: we stop the server ourselves.
     cmd.process_group(0);
     if let Some(RunAs { uid, gid }) = run_as {
