@@ -6,24 +6,19 @@
 //! rest is the same for every operation of a kind, so it is added here in one place instead
 //! of being repeated (and forgotten) in 66 annotations.
 
+use utoipa::Modify;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Required, Schema};
-use utoipa::Modify;
 
 pub struct ContractCompletion;
 
 impl Modify for ContractCompletion {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
                 complete(path, operation);
             }
@@ -95,9 +90,11 @@ fn complete(path: &str, operation: &mut Operation) {
         statuses.extend(["429", "503"]);
     }
     for status in statuses {
-        operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
-            RefOr::T(error_response(status))
-        });
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::T(error_response(status)));
     }
     // Every declared error response carries the error envelope, with a description.
     for (status, response) in operation.responses.responses.iter_mut() {
@@ -174,4 +171,3 @@ fn path_parameter(name: &str) -> Parameter {
         .schema(Some(schema))
         .build()
 }
-

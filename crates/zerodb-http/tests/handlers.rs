@@ -337,9 +337,9 @@ async fn openapi_document_matches_the_served_routes() {
             operation.parameters.iter().map(|p| p.resolve(&spec).unwrap()).collect();
         for segment in path.split('/') {
             if let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                let declared = params.iter().find(|p| {
-                    p.name == param && p.location == oas3::spec::ParameterIn::Path
-                });
+                let declared = params
+                    .iter()
+                    .find(|p| p.name == param && p.location == oas3::spec::ParameterIn::Path);
                 let declared = declared.unwrap_or_else(|| panic!("{name}: {{{param}}} undeclared"));
                 assert_eq!(declared.required, Some(true), "{name}: {param} must be required");
                 assert!(declared.schema.is_some(), "{name}: {param} has no type");

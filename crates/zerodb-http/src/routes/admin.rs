@@ -35,6 +35,7 @@ pub struct AdminProjectParams {
     /// Only this owner's projects.
     pub owner: Option<Uuid>,
     pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -35,7 +35,9 @@ pub struct LogAgentRequest {
     pub agent_id: Uuid,
     pub session_id: Option<Uuid>,
     /// DEBUG, INFO, WARN or ERROR.
+    #[schema(pattern = "^(DEBUG|INFO|WARN|ERROR)$")]
     pub log_level: String,
+    #[schema(min_length = 1, max_length = 65536)]
     pub log_message: String,
     #[schema(value_type = Option<Object>)]
     pub raw_payload: Option<Value>,
@@ -57,6 +59,7 @@ impl From<LogAgentRequest> for AgentLogInput {
 #[serde(deny_unknown_fields)]
 pub struct LogAgentBatchRequest {
     /// 1..=1000 logs, stored all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     pub logs: Vec<LogAgentRequest>,
 }
 
@@ -99,11 +102,13 @@ pub struct AgentLogParams {
     pub agent_id: Option<Uuid>,
     pub session_id: Option<Uuid>,
     /// The minimum level: WARN lists WARN and ERROR.
+    #[param(pattern = "^(DEBUG|INFO|WARN|ERROR)$")]
     pub min_level: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// Case-insensitive text the message must contain.
     pub contains: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -47,11 +47,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct PublishEventRequest {
     /// `[A-Za-z0-9._-]{1,249}`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub topic: String,
     /// Any JSON value within the configured size.
     #[schema(value_type = Object)]
     pub event_payload: Value,
     /// Optional partitioning key.
+    #[schema(min_length = 1, max_length = 256)]
     pub key: Option<String>,
     /// String values only.
     #[schema(value_type = Option<Object>)]
@@ -68,6 +70,7 @@ impl From<PublishEventRequest> for EventInput {
 #[serde(deny_unknown_fields)]
 pub struct PublishEventsRequest {
     /// 1..=1000 events, published atomically with consecutive offsets.
+    #[schema(min_items = 1, max_items = 1000)]
     pub events: Vec<PublishEventRequest>,
 }
 
@@ -108,13 +111,17 @@ pub struct PublishedEventsResponse {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
+    #[param(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub topic: Option<String>,
     /// First offset to return (inclusive).
+    #[param(minimum = 0)]
     pub from_offset: Option<i64>,
     /// Start after this consumer group's committed offset (needs `topic`).
+    #[param(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub consumer: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -123,18 +130,23 @@ pub struct EventParams {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
+    #[param(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub topic: Option<String>,
     /// First offset to deliver (inclusive); ignored when `Last-Event-ID` is sent.
+    #[param(minimum = 0)]
     pub from_offset: Option<i64>,
     /// Start after this consumer group's committed offset (needs `topic`).
+    #[param(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub consumer: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     pub topic: String,
     /// The last offset the group has processed.
+    #[schema(minimum = 0)]
     pub offset: i64,
 }
 

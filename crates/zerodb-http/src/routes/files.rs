@@ -84,6 +84,7 @@ impl From<FileRecord> for FileResponse {
 pub struct FileListParams {
     /// Only keys starting with this.
     pub prefix: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -116,6 +117,7 @@ pub struct RegisterFileRequest {
 #[serde(deny_unknown_fields)]
 pub struct FileUrlRequest {
     /// Seconds, 1..=604800 (default 3600).
+    #[schema(minimum = 1, maximum = 604800)]
     pub expires_in: Option<u64>,
 }
 

@@ -27,6 +27,7 @@ use zerodb_domain::pagination::{Page, PageRequest};
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Page size, 1..=1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Opaque cursor from a previous page's `next_cursor`.
     pub cursor: Option<String>,

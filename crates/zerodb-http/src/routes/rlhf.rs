@@ -35,6 +35,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct LogRlhfRequest {
     pub session_id: Uuid,
+    #[schema(min_length = 1, max_length = 1048576)]
     pub input_prompt: String,
     /// Required unless `chosen_output` and `rejected_output` form a preference pair.
     pub model_output: Option<String>,
@@ -42,9 +43,11 @@ pub struct LogRlhfRequest {
     pub rejected_output: Option<String>,
     pub reward_score: Option<f64>,
     /// 1..=5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i16>,
     pub notes: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 32)]
     pub tags: Vec<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -71,6 +74,7 @@ impl From<LogRlhfRequest> for RlhfInput {
 #[serde(deny_unknown_fields)]
 pub struct LogRlhfBatchRequest {
     /// 1..=1000 records, stored all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     pub records: Vec<LogRlhfRequest>,
 }
 
@@ -128,6 +132,7 @@ pub struct RlhfParams {
     pub tags: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// Export format: `jsonl` (the only one).

@@ -43,6 +43,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreateTableRequest {
     /// Letters, digits and `_`, starting with a letter or `_`, at most 63 characters.
+    #[schema(pattern = "^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
     pub table_name: String,
     /// `{"columns": {"title": {"type": "string", "required": true}, "views": {"type":
     /// "integer", "default": 0}, "tags": "json"}}`. Types: string, integer, number, boolean,
@@ -100,6 +101,7 @@ impl From<Row> for RowResponse {
 #[serde(deny_unknown_fields)]
 pub struct InsertRowsRequest {
     #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub rows: Option<Vec<Map<String, Value>>>,
     #[schema(value_type = Option<Object>)]
     pub row: Option<Map<String, Value>>,
@@ -122,6 +124,7 @@ pub struct RowQueryParams {
     /// `column` ascending or `-column` descending.
     #[validate(length(max = 64, message = "at most 64 characters"))]
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// Also return the number of matching rows.
@@ -136,6 +139,7 @@ pub struct QueryRowsRequest {
     pub filter: Option<Value>,
     #[validate(length(max = 64, message = "at most 64 characters"))]
     pub sort: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     #[serde(default)]

@@ -51,13 +51,17 @@ pub struct UpsertVectorRequest {
     /// Replaces the vector with this id when it exists; a new id is generated when absent.
     pub vector_id: Option<Uuid>,
     /// `[A-Za-z0-9._-]{1,128}`, default `default`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub namespace: Option<String>,
     /// 1..=4096 finite numbers; the first vector of a namespace fixes its dimension.
+    #[schema(min_items = 1, max_items = 4096)]
     pub vector_embedding: Vec<f32>,
+    #[schema(max_length = 1048576)]
     pub document: Option<String>,
     /// A JSON object within the configured size.
     #[schema(value_type = Option<Object>)]
     pub vector_metadata: Option<Value>,
+    #[schema(max_length = 1024)]
     pub source: Option<String>,
 }
 
@@ -78,6 +82,7 @@ impl From<UpsertVectorRequest> for VectorInput {
 #[serde(deny_unknown_fields)]
 pub struct UpsertVectorsRequest {
     /// 1..=1000 vectors, stored all or nothing.
+    #[schema(min_items = 1, max_items = 1000)]
     pub vectors: Vec<UpsertVectorRequest>,
 }
 
@@ -134,9 +139,11 @@ impl VectorResponse {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VectorListParams {
+    #[param(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub namespace: Option<String>,
     /// Include each vector's embedding (default false).
     pub include_vectors: Option<bool>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -144,10 +151,13 @@ pub struct VectorListParams {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchVectorsRequest {
+    #[schema(min_items = 1, max_items = 4096)]
     pub query_vector: Vec<f32>,
     /// Default `default`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub namespace: Option<String>,
     /// 1..=1000, default 10.
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Metadata filter: `{"key": value}` equality, `$eq $ne $gt $gte $lt $lte $in $nin
     /// $exists $contains`, `$and $or $not`, dotted paths.
@@ -197,6 +207,7 @@ pub struct SearchResponse {
 pub struct DeleteVectorsRequest {
     /// 1..=1000 ids; or give `filter` (and `namespace`) instead.
     pub vector_ids: Option<Vec<Uuid>>,
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub namespace: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub filter: Option<Value>,
@@ -210,6 +221,7 @@ pub struct DeletedVectors {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNamespaceRequest {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub namespace: String,
     /// `cosine` (default), `dot` or `euclidean`.
     #[schema(value_type = Option<String>)]
