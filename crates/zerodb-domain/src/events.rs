@@ -152,6 +152,10 @@ pub trait EventBus: Send + Sync + 'static {
     ) -> Result<Vec<Event>, RepositoryError>;
     /// The highest committed offset (0 for an empty log).
     async fn last_offset(&self, project_id: ProjectId) -> Result<i64, RepositoryError>;
+    /// The newest offset this process knows to be committed for the project, without a
+    /// query (0 when it knows none). Every event at or below it is visible to `read`, so a
+    /// filtered reader may skip past it when a read found nothing to deliver.
+    fn known_last_offset(&self, project_id: ProjectId) -> i64;
     /// Resolves once an event after `after_offset` may have been committed (by any process),
     /// or when `timeout` passes. Spurious wake-ups are allowed; missed ones are not.
     async fn wait_for_events(&self, project_id: ProjectId, after_offset: i64, timeout: Duration);

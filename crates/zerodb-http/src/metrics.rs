@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 /// What the server knows only at scrape time.
@@ -34,7 +34,18 @@ pub struct HttpMetrics {
     outbox_events: IntGauge,
     outbox_age: Gauge,
     uptime: IntGauge,
+    stream_reads: IntCounter,
+    streams_open: IntGauge,
     started: std::time::Instant,
+}
+
+/// Counts an open event stream until dropped.
+pub struct OpenStream(IntGauge);
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl HttpMetrics {
@@ -68,6 +79,11 @@ impl HttpMetrics {
             "Age of the oldest event waiting for the external event log",
         )?;
         let uptime = IntGauge::new("uptime_seconds", "Seconds since the server started")?;
+        let stream_reads = IntCounter::new(
+            "event_stream_reads_total",
+            "Event log reads made by live streams (each is one database query)",
+        )?;
+        let streams_open = IntGauge::new("event_streams_open", "Live event streams now open")?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Build information"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for collector in [
@@ -78,6 +94,8 @@ impl HttpMetrics {
             Box::new(outbox_events.clone()),
             Box::new(outbox_age.clone()),
             Box::new(uptime.clone()),
+            Box::new(stream_reads.clone()),
+            Box::new(streams_open.clone()),
             Box::new(build),
         ] {
             registry.register(collector)?;
@@ -91,8 +109,21 @@ impl HttpMetrics {
             outbox_events,
             outbox_age,
             uptime,
+            stream_reads,
+            streams_open,
             started: std::time::Instant::now(),
         })
+    }
+
+    /// One database read by a live stream.
+    pub fn stream_read(&self) {
+        self.stream_reads.inc();
+    }
+
+    /// Counts a stream as open until the returned guard drops.
+    pub fn stream_opened(&self) -> OpenStream {
+        self.streams_open.inc();
+        OpenStream(self.streams_open.clone())
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -355,6 +355,10 @@ impl EventBus for PgEventBus {
         Ok(last.unwrap_or(0))
     }
 
+    fn known_last_offset(&self, project_id: ProjectId) -> i64 {
+        *self.hub.sender(project_id).borrow()
+    }
+
     async fn wait_for_events(&self, project_id: ProjectId, after_offset: i64, timeout: Duration) {
         let mut receiver = self.hub.sender(project_id).subscribe();
         if *receiver.borrow_and_update() > after_offset {

@@ -164,6 +164,12 @@ impl EventService {
         Ok(self.bus.read(project_id, filter, limit).await?)
     }
 
+    /// The newest offset known to be committed, without a query (see
+    /// [`EventBus::known_last_offset`]).
+    pub fn known_last_offset(&self, project_id: ProjectId) -> i64 {
+        self.bus.known_last_offset(project_id)
+    }
+
     /// Waits until events after `after_offset` may exist, or `timeout`.
     pub async fn wait(&self, project_id: ProjectId, after_offset: i64, timeout: Duration) {
         self.bus.wait_for_events(project_id, after_offset, timeout).await;

@@ -282,7 +282,11 @@ pub async fn stream_events(
     let slow_consumer = state.stream.slow_consumer_timeout;
     let state = state.clone();
     actix_web::rt::spawn(async move {
+        let _open = state.metrics.stream_opened();
         loop {
+            // Read before the query: every event at or below it is visible to the query.
+            let known = state.services.events.known_last_offset(project);
+            state.metrics.stream_read();
             let events =
                 match state.services.events.next_events(project, &filter, STREAM_BATCH).await {
                     Ok(events) => events,
@@ -308,6 +312,9 @@ pub async fn stream_events(
             if full {
                 continue;
             }
+            // Nothing else up to `known` matches this stream's filter: skip past it, or the
+            // wait below would return at once for events of other topics, forever.
+            filter.after_offset = filter.after_offset.max(known);
             let before = filter.after_offset;
             state.services.events.wait(project, before, heartbeat).await;
             if frames.is_closed() {
