@@ -54,3 +54,70 @@ async fn a_filtered_stream_waits_instead_of_spinning() {
     assert_eq!(got.topic, "b");
     assert!(latency < Duration::from_millis(100), "first matching event took {latency:?}");
 }
+
+/// ZeroDB's own vector namespaces (memory embeddings under `__memory`) are invisible and
+/// untouchable through the vectors API, even to a key with every vectors scope.
+#[tokio::test]
+async fn reserved_namespaces_stay_hidden_from_the_vectors_api() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let db = format!("/api/v1/projects/{pid}/database");
+    let stored = call(
+        &ada,
+        M::POST,
+        &format!("{db}/memory/store"),
+        Some(json!({"agent_id": uuid::Uuid::now_v7(), "session_id": uuid::Uuid::now_v7(),
+                    "role": "user", "content": "a secret only memory:read may see"})),
+    )
+    .await;
+    assert_eq!(stored.status, 201, "{}", stored.body);
+    let memory_id = stored.body["memory_id"].as_str().unwrap().to_owned();
+    let key = ada.create_api_key(pid, "vectors", &["vectors:read", "vectors:write"]).await.unwrap();
+    let vectors = ada.with_api_key(&key.api_key);
+
+    let list = call(&vectors, M::GET, &format!("{db}/vectors"), None).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["items"], json!([]), "{}", list.body);
+    let list = call(&vectors, M::GET, &format!("{db}/vectors?namespace=__memory"), None).await;
+    assert_error(&list, 422, "validation_failed");
+    assert_error(
+        &call(&vectors, M::GET, &format!("{db}/vectors/{memory_id}"), None).await,
+        404,
+        "not_found",
+    );
+    let namespaces = call(&vectors, M::GET, &format!("{db}/vectors/namespaces"), None).await;
+    assert!(!namespaces.body.to_string().contains("__memory"), "{}", namespaces.body);
+    let search = json!({"query_vector": vec![0.1; 384], "namespace": "__memory"});
+    assert_error(
+        &call(&vectors, M::POST, &format!("{db}/vectors/search"), Some(search)).await,
+        422,
+        "validation_failed",
+    );
+    let by_filter = json!({"namespace": "__memory", "filter": {}});
+    assert_error(
+        &call(&vectors, M::POST, &format!("{db}/vectors/delete"), Some(by_filter)).await,
+        422,
+        "validation_failed",
+    );
+    let by_id = json!({"vector_ids": [memory_id]});
+    let deleted = call(&vectors, M::POST, &format!("{db}/vectors/delete"), Some(by_id)).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(deleted.body["deleted"], json!(0), "{}", deleted.body);
+    assert_error(
+        &call(&vectors, M::DELETE, &format!("{db}/vectors/{memory_id}"), None).await,
+        404,
+        "not_found",
+    );
+
+    // The memory and its embedding are intact: it is still found by meaning.
+    let found = call(
+        &ada,
+        M::POST,
+        &format!("{db}/memory/search"),
+        Some(json!({"query": "a secret only memory:read may see", "mode": "semantic"})),
+    )
+    .await;
+    assert_eq!(found.body["results"][0]["memory_id"], json!(memory_id), "{}", found.body);
+}

@@ -497,7 +497,8 @@ impl VectorRecords for PgVectorRecords {
         let rows: Vec<VectorRow> = sql_query(format!(
             "SELECT vector_id, namespace, {embedding}, vector_metadata, document, source, \
                     created_at, updated_at \
-             FROM zerodb_vectors WHERE project_id = $1 AND ($2::text IS NULL OR namespace = $2) \
+             FROM zerodb_vectors WHERE project_id = $1 \
+               AND (namespace = $2 OR ($2::text IS NULL AND left(namespace, 2) <> '__')) \
                AND ($3::uuid IS NULL OR vector_id > $3) \
              ORDER BY vector_id LIMIT $4"
         ))
@@ -559,8 +560,9 @@ impl VectorRecords for PgVectorRecords {
             .transaction::<_, TxError, _>(async |conn| {
                 {
                     let last = lock_sequence(conn, project).await?;
+                    let user_only = matches!(selector, VectorSelector::UserIds(_));
                     let ids: Vec<Uuid> = match selector {
-                        VectorSelector::Ids(ids) => ids.clone(),
+                        VectorSelector::Ids(ids) | VectorSelector::UserIds(ids) => ids.clone(),
                         VectorSelector::Filter { namespace, filter } => {
                             // The filter language is evaluated in Rust, the one implementation
                             // shared with the index, so both always agree on what matches.
@@ -586,10 +588,12 @@ impl VectorRecords for PgVectorRecords {
                     }
                     let gone: Vec<Gone> = sql_query(
                         "DELETE FROM zerodb_vectors WHERE project_id = $1 AND vector_id = ANY($2) \
+                           AND NOT ($3 AND left(namespace, 2) = '__') \
                          RETURNING vector_id, namespace",
                     )
                     .bind::<SqlUuid, _>(project)
                     .bind::<Array<SqlUuid>, _>(ids)
+                    .bind::<diesel::sql_types::Bool, _>(user_only)
                     .load(conn)
                     .await?;
                     if gone.is_empty() {

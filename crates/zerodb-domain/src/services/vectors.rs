@@ -118,7 +118,9 @@ impl VectorService {
         project_id: ProjectId,
     ) -> Result<Vec<NamespaceStats>, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
-        Ok(self.store.namespaces(project_id).await?)
+        let mut namespaces = self.store.namespaces(project_id).await?;
+        namespaces.retain(|n| !NamespaceName::is_reserved(&n.namespace.name));
+        Ok(namespaces)
     }
 
     /// Upserts 1..=1000 vectors, all or nothing.
@@ -162,7 +164,12 @@ impl VectorService {
         id: Uuid,
     ) -> Result<VectorRecord, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
-        Ok(self.store.get(project_id, id).await?)
+        let record = self.store.get(project_id, id).await?;
+        // ZeroDB's own namespaces (memory embeddings) are not the vectors API's to show.
+        if NamespaceName::is_reserved(&record.namespace) {
+            return Err(ServiceError::not_found("vector"));
+        }
+        Ok(record)
     }
 
     /// Vectors ordered by id, a page at a time.
@@ -200,7 +207,7 @@ impl VectorService {
                 if ids.is_empty() || ids.len() > MAX_IDS_PER_DELETE {
                     return Err(ServiceError::invalid("vector_ids", "must hold 1 to 1000 ids"));
                 }
-                VectorSelector::Ids(ids)
+                VectorSelector::UserIds(ids)
             }
             DeleteInput { vector_ids: None, namespace, filter: Some(filter) } => {
                 let namespace = NamespaceName::new(
@@ -226,7 +233,7 @@ impl VectorService {
         id: Uuid,
     ) -> Result<(), ServiceError> {
         self.access.enabled_project(who, project_id, WRITE).await?;
-        match self.store.delete(project_id, &VectorSelector::Ids(vec![id])).await? {
+        match self.store.delete(project_id, &VectorSelector::UserIds(vec![id])).await? {
             0 => Err(ServiceError::not_found("vector")),
             _ => Ok(()),
         }

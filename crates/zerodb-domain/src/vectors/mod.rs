@@ -45,6 +45,12 @@ impl NamespaceName {
         }
     }
 
+    /// Whether a namespace name is one of ZeroDB's own (`__` prefix), hidden from the
+    /// vectors API.
+    pub fn is_reserved(name: &str) -> bool {
+        name.starts_with("__")
+    }
+
     /// One of ZeroDB's own namespaces.
     pub(crate) fn reserved(name: &'static str) -> Self {
         Self(name.to_owned())
@@ -206,8 +212,15 @@ pub struct UpsertOutcome {
 /// Which vectors a delete addresses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VectorSelector {
+    /// These ids, in any namespace (ZeroDB's own reserved ones included).
     Ids(Vec<Uuid>),
-    Filter { namespace: NamespaceName, filter: MetadataFilter },
+    /// These ids, but only in user namespaces: a vector of a reserved `__` namespace is
+    /// left alone, exactly as if it did not exist.
+    UserIds(Vec<Uuid>),
+    Filter {
+        namespace: NamespaceName,
+        filter: MetadataFilter,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -282,7 +295,8 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<Vec<UpsertOutcome>, VectorStoreError>;
     /// MUST return `NotFound` when the project has no such vector.
     async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError>;
-    /// Vectors ordered by id, after `after`, at most `limit`.
+    /// Vectors ordered by id, after `after`, at most `limit`; `namespace: None` lists every
+    /// user namespace and MUST leave out the reserved (`__`) ones.
     async fn list(
         &self,
         project_id: ProjectId,
@@ -362,6 +376,7 @@ pub trait VectorRecords: Send + Sync + 'static {
         default_spec: NamespaceSpec,
     ) -> Result<(Vec<UpsertOutcome>, Vec<VectorChange>), VectorStoreError>;
     async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError>;
+    /// As [`VectorStore::list`]: `None` leaves out the reserved namespaces.
     async fn list(
         &self,
         project_id: ProjectId,
