@@ -121,3 +121,129 @@ async fn reserved_namespaces_stay_hidden_from_the_vectors_api() {
     .await;
     assert_eq!(found.body["results"][0]["memory_id"], json!(memory_id), "{}", found.body);
 }
+
+/// Limits everywhere: `$in`/`$nin` lists, event headers within the payload limit, the
+/// statement timeout.
+#[tokio::test]
+async fn filters_headers_and_slow_statements_are_bounded() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app_with(|s| {
+        s.events.max_payload_bytes = 1024;
+        s.database.statement_timeout_ms = 500;
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let db = format!("/api/v1/projects/{pid}/database");
+
+    let search = |op: &str, n: usize| json!({"query_vector": [0.1, 0.2], "filter": {"tag": {op: vec!["x"; n]}}});
+    let upsert = json!({"vector_embedding": [0.1, 0.2], "vector_metadata": {"tag": "x"}});
+    assert_eq!(
+        call(&ada, M::POST, &format!("{db}/vectors/upsert"), Some(upsert)).await.status,
+        200
+    );
+    for op in ["$in", "$nin"] {
+        let r = call(&ada, M::POST, &format!("{db}/vectors/search"), Some(search(op, 1001))).await;
+        assert_error(&r, 422, "validation_failed");
+        let r = call(&ada, M::POST, &format!("{db}/vectors/search"), Some(search(op, 1000))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    // Headers travel with the payload and count toward its limit.
+    let publish = format!("{db}/events/publish");
+    let small = json!({"topic": "t", "event_payload": {"a": 1}, "headers": {"h": "x".repeat(100)}});
+    assert_eq!(call(&ada, M::POST, &publish, Some(small)).await.status, 201);
+    let big = json!({"topic": "t", "event_payload": {"a": 1}, "headers": {"h": "x".repeat(2000)}});
+    assert_error(&call(&ada, M::POST, &publish, Some(big)).await, 413, "payload_too_large");
+
+    // A statement stuck behind a lock is cancelled at the timeout: 503 with its own code.
+    let lock = app.db.hold_lock("zerodb_tables").await;
+    let started = Instant::now();
+    let r = ada.raw(M::GET, &format!("{db}/tables"), None).await.expect("transport");
+    assert_error(&r, 503, "query_timeout");
+    assert_eq!(r.retry_after, Some(1));
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    drop(lock);
+    let r = call(&ada, M::GET, &format!("{db}/tables"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Streams per project are capped, and an open stream ends when its key is revoked or its
+/// token expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_capped_and_end_with_their_credentials() {
+    let app = spawn_app_with(|s| {
+        s.events.max_streams_per_project = 2;
+        s.events.stream_recheck_secs = 1;
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let query = EventQuery::default();
+
+    let first = ada.stream_events(pid, &query, None).await.unwrap();
+    let _second = ada.stream_events(pid, &query, None).await.unwrap();
+    match ada.stream_events(pid, &query, None).await {
+        Err(zerodb_client::ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (429, "rate_limited"));
+        }
+        other => panic!("a third stream was not refused: {:?}", other.map(|_| ())),
+    }
+    // Closing one frees its slot.
+    drop(first);
+    let started = Instant::now();
+    let third = loop {
+        match ada.stream_events(pid, &query, None).await {
+            Ok(stream) => break stream,
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the slot was never freed: {e}"),
+        }
+    };
+    drop(third);
+    drop(_second);
+
+    // A stream on a key ends soon after the key is revoked.
+    let key = ada.create_api_key(pid, "reader", &["events:read"]).await.unwrap();
+    let reader = ada.with_api_key(&key.api_key);
+    let mut stream = loop {
+        match reader.stream_events(pid, &query, None).await {
+            Ok(s) => break s,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    ada.revoke_api_key(pid, key.key.key_id).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked key's stream stayed open");
+}
+
+/// A stream on a token ends once the token expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_when_its_token_expires() {
+    let app = spawn_app_with(|s| {
+        s.events.stream_recheck_secs = 1;
+        s.auth.token_ttl_secs = 3;
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let query = EventQuery::default();
+    let started = Instant::now();
+    let mut stream = loop {
+        match ada.stream_events(pid, &query, None).await {
+            Ok(s) => break s,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    // 3 s of validity, plus the 5 s of clock leeway every token gets, plus one re-check.
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the expired token's stream stayed open");
+    println!("the token's stream ended {:?} after sign-in", started.elapsed());
+}

@@ -65,6 +65,8 @@ enum Credentials {
 pub struct RawResponse {
     pub status: u16,
     pub request_id: Option<String>,
+    /// Seconds from a `Retry-After` header (429 and 503 answers).
+    pub retry_after: Option<u64>,
     pub body: Value,
 }
 
@@ -157,9 +159,14 @@ impl Client {
         let status = response.status().as_u16();
         let request_id =
             response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let bytes = response.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(RawResponse { status, request_id, body })
+        Ok(RawResponse { status, request_id, retry_after, body })
     }
 
     // --- health -------------------------------------------------------------------------

@@ -15,6 +15,9 @@ pub enum RepositoryError {
     /// The storage backend could not be reached or timed out.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A statement ran past the database's statement timeout and was cancelled.
+    #[error("storage statement timed out")]
+    TimedOut,
     /// The storage refused a value it cannot hold or compare (a NUL in text, a timestamp or
     /// number out of its range). Validation should have caught it; this keeps a missed case a
     /// client error instead of a server error. The text is for logs only.
@@ -104,6 +107,9 @@ pub enum ServiceError {
     DatabaseNotEnabled,
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    /// The database cancelled a statement that ran past its timeout.
+    #[error("the database took too long to answer")]
+    TimedOut,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -135,6 +141,7 @@ impl ServiceError {
                 None => Self::Internal(format!("unexpected conflict on {constraint}")),
             },
             RepositoryError::Unavailable(msg) => Self::Unavailable(msg),
+            RepositoryError::TimedOut => Self::TimedOut,
             RepositoryError::InvalidValue(_) => Self::invalid(
                 "request",
                 "holds a value the database cannot store or compare (a NUL character, or a \

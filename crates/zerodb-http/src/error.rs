@@ -44,6 +44,7 @@ pub enum ErrorCode {
     ChecksumMismatch,
     RangeNotSatisfiable,
     InvalidCursor,
+    QueryTimeout,
 }
 
 impl ErrorCode {
@@ -76,7 +77,9 @@ impl ErrorCode {
             | ErrorCode::DimensionMismatch
             | ErrorCode::ChecksumMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable | ErrorCode::QueryTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,29 +122,36 @@ impl ApiError {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.code.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
+impl ApiError {
+    /// The error envelope, as the response body carries it.
+    pub fn body(&self) -> ErrorBody {
         let request_id = current_request_id().unwrap_or_default();
-        if self.code == ErrorCode::InternalError {
-            // The cause goes to the log; the client gets only the request id to quote.
-            tracing::error!(request_id = %request_id, cause = %self.message, "internal error");
-        }
         let message = match self.code {
             ErrorCode::InternalError => "internal server error".to_owned(),
             _ => self.message.clone(),
         };
-        let body = ErrorBody {
+        ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message,
                 details: self.details.clone(),
                 request_id,
             },
-        };
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = self.body();
+        if self.code == ErrorCode::InternalError {
+            // The cause goes to the log; the client gets only the request id to quote.
+            tracing::error!(request_id = %body.error.request_id, cause = %self.message, "internal error");
+        }
         let mut response = HttpResponse::build(self.status_code());
         if let Some(seconds) = self.retry_after {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
@@ -222,6 +232,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "backend unavailable");
                 ApiError::new(ErrorCode::ServiceUnavailable, "a backend is temporarily unavailable")
+            }
+            ServiceError::TimedOut => {
+                let mut err = ApiError::new(
+                    ErrorCode::QueryTimeout,
+                    "the database took longer than its statement timeout; narrow the request or \
+                     retry",
+                );
+                err.retry_after = Some(1);
+                err
             }
             ServiceError::Internal(cause) => ApiError::new(ErrorCode::InternalError, cause),
         }

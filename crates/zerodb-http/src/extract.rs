@@ -26,39 +26,60 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req.headers().get(AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
-        let api_key = req.headers().get(X_API_KEY).map(|v| v.to_str().map(str::to_owned));
+        let credential = Credential::from_request(req);
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::new(ErrorCode::InternalError, "state missing"))?;
-            let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidCredentials);
-            let (principal, key_limit) = match (bearer, api_key) {
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::new(
-                        ErrorCode::BadRequest,
-                        "send either Authorization or X-API-Key, not both",
-                    ));
-                }
-                (Some(header), None) => {
-                    let header = header.map_err(|_| invalid())?;
-                    let token = header
-                        .strip_prefix("Bearer ")
-                        .or_else(|| header.strip_prefix("bearer "))
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .ok_or_else(invalid)?;
-                    (state.services.auth.authenticate_token(token)?, None)
-                }
-                (None, Some(key)) => {
-                    let key = key.map_err(|_| invalid())?;
-                    state.services.auth.authenticate_api_key(key.trim()).await?
-                }
-                (None, None) => {
-                    return Err(ServiceError::Unauthenticated(AuthFailure::Missing).into());
-                }
-            };
+            let (principal, key_limit) = credential?.authenticate(&state).await?;
             enforce_rate_limit(&state, &principal, key_limit).await?;
             Ok(Caller(principal))
+        })
+    }
+}
+
+/// The credential a request presents: a bearer token or an API key.
+#[derive(Clone)]
+pub enum Credential {
+    Bearer(String),
+    ApiKey(String),
+}
+
+impl Credential {
+    /// Reads the credential from the headers: exactly one of Authorization and X-API-Key.
+    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidCredentials);
+        let text = |v: &actix_web::http::header::HeaderValue| {
+            v.to_str().map(str::to_owned).map_err(|_| invalid())
+        };
+        match (req.headers().get(AUTHORIZATION), req.headers().get(X_API_KEY)) {
+            (Some(_), Some(_)) => Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "send either Authorization or X-API-Key, not both",
+            )),
+            (Some(header), None) => {
+                let header = text(header)?;
+                let token = header
+                    .strip_prefix("Bearer ")
+                    .or_else(|| header.strip_prefix("bearer "))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(invalid)?;
+                Ok(Self::Bearer(token.to_owned()))
+            }
+            (None, Some(key)) => Ok(Self::ApiKey(text(key)?.trim().to_owned())),
+            (None, None) => Err(ServiceError::Unauthenticated(AuthFailure::Missing).into()),
+        }
+    }
+
+    /// Checks the credential now: a token's signature and expiry, an API key's existence
+    /// (a revoked key fails). Answers the caller and, for a key, its project's rate limit.
+    pub async fn authenticate(
+        &self,
+        state: &AppState,
+    ) -> Result<(Principal, Option<RateLimit>), ApiError> {
+        Ok(match self {
+            Self::Bearer(token) => (state.services.auth.authenticate_token(token)?, None),
+            Self::ApiKey(key) => state.services.auth.authenticate_api_key(key).await?,
         })
     }
 }

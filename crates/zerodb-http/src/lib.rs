@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: HttpMetrics,
     pub metrics_source: Arc<dyn MetricsSource>,
     pub stream: routes::events::StreamSettings,
+    /// Live event streams open per project.
+    pub open_streams: routes::events::OpenStreams,
 }
 
 /// HTTP-level limits.

@@ -131,6 +131,7 @@ fn state_with(
         metrics: HttpMetrics::new().unwrap(),
         metrics_source: Arc::new(NoMetrics),
         stream: Default::default(),
+        open_streams: Default::default(),
     })
 }
 

@@ -17,8 +17,13 @@ pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepositoryError::Unavailable(info.message().to_owned())
         }
+        DieselError::DatabaseError(_, info)
+            if info.message().contains("canceling statement due to statement timeout") =>
+        {
+            RepositoryError::TimedOut
+        }
         DieselError::DatabaseError(_, info) if info.message().contains("canceling statement") => {
-            RepositoryError::Unavailable("query timed out".into())
+            RepositoryError::Unavailable("query cancelled".into())
         }
         // Data exceptions (SQLSTATE class 22) that reach here are values validation let
         // through; diesel-async exposes no SQLSTATE, so they are recognised by message.

@@ -29,6 +29,9 @@ pub struct PoolOptions {
     pub acquire_timeout: Duration,
     /// How long opening a new connection may take.
     pub connect_timeout: Duration,
+    /// Longest a statement may run before PostgreSQL cancels it (`None`: no limit). Set per
+    /// connection, so a runaway query cannot hold a connection and its locks forever.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -37,6 +40,7 @@ impl Default for PoolOptions {
             max_size: 16,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -56,6 +60,10 @@ pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError>
     // detected (and discarded) by the query that meets it.
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    let url = match options.statement_timeout {
+        Some(timeout) => with_statement_timeout(url, timeout),
+        None => url.to_owned(),
+    };
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(options.max_size)
@@ -65,6 +73,14 @@ pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError>
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| SetupError::Pool(e.to_string()))
+}
+
+/// The URL with libpq's `options` parameter setting `statement_timeout` (milliseconds) for
+/// every session opened with it.
+fn with_statement_timeout(url: &str, timeout: Duration) -> String {
+    let millis = timeout.as_millis().max(1);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20statement_timeout%3D{millis}")
 }
 
 /// Applies pending migrations under a PostgreSQL advisory lock; returns the versions applied.
@@ -99,4 +115,22 @@ pub async fn ping(pool: &PgPool) -> Result<(), RepositoryError> {
         .await
         .map(|_| ())
         .map_err(map_diesel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_timeout_rides_in_the_url() {
+        let t = Duration::from_millis(1500);
+        assert_eq!(
+            with_statement_timeout("postgres://h/db", t),
+            "postgres://h/db?options=-c%20statement_timeout%3D1500"
+        );
+        assert_eq!(
+            with_statement_timeout("postgres://h/db?sslmode=disable", t),
+            "postgres://h/db?sslmode=disable&options=-c%20statement_timeout%3D1500"
+        );
+    }
 }

@@ -200,6 +200,26 @@ impl TestDatabase {
         }
     }
 
+    /// Takes an ACCESS EXCLUSIVE lock on `table` in a transaction of its own and holds it
+    /// until the guard drops: every statement touching the table waits meanwhile.
+    pub async fn hold_lock(&self, table: &str) -> LockGuard {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = match AsyncPgConnection::establish(&self.url).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        let sql = format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;");
+        if let Err(e) = conn.batch_execute(&sql).await {
+            panic!("{sql}: {e}");
+        }
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = released.await;
+            let _ = conn.batch_execute("ROLLBACK").await;
+        });
+        LockGuard { _release: release }
+    }
+
     /// A small pool on this database.
     pub fn pool(&self) -> PgPool {
         let options = PoolOptions { max_size: 4, ..PoolOptions::default() };
@@ -208,6 +228,11 @@ impl TestDatabase {
             Err(e) => panic!("pool: {e}"),
         }
     }
+}
+
+/// Releases a lock taken by [`TestDatabase::hold_lock`] when dropped.
+pub struct LockGuard {
+    _release: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Drop for TestDatabase {

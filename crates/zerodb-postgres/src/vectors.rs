@@ -86,6 +86,7 @@ fn store_err(e: RepositoryError) -> VectorStoreError {
     match e {
         RepositoryError::NotFound => VectorStoreError::NotFound,
         RepositoryError::Unavailable(m) => VectorStoreError::Unavailable(m),
+        RepositoryError::TimedOut => VectorStoreError::Unavailable("statement timed out".into()),
         RepositoryError::Conflict(m)
         | RepositoryError::InvalidValue(m)
         | RepositoryError::Internal(m) => VectorStoreError::Internal(m),

@@ -192,6 +192,11 @@ pub struct EventSettings {
     pub heartbeat_secs: u64,
     /// A stream whose client stops reading for this long is closed.
     pub slow_consumer_timeout_secs: u64,
+    /// Most live streams one project may hold open; more answer 429.
+    pub max_streams_per_project: usize,
+    /// How often an open stream checks again that its credential is valid (a revoked key
+    /// or an expired token ends it).
+    pub stream_recheck_secs: u64,
     /// Where events go besides PostgreSQL (always the source of truth).
     pub backend: EventBackend,
     /// `kafka`: most events per project the relay sends in one round.
@@ -327,6 +332,9 @@ pub struct DatabaseSettings {
     pub max_connections: usize,
     pub acquire_timeout_secs: u64,
     pub connect_timeout_secs: u64,
+    /// PostgreSQL cancels a statement that runs longer (answered 503 `query_timeout`);
+    /// 0 turns the limit off.
+    pub statement_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -368,6 +376,7 @@ request_head_timeout_secs = 30
 max_connections = 16
 acquire_timeout_secs = 5
 connect_timeout_secs = 5
+statement_timeout_ms = 30000
 
 [auth]
 jwt_issuer = "zerodb"
@@ -386,6 +395,8 @@ flush_interval_secs = 10
 max_payload_bytes = 262144
 heartbeat_secs = 15
 slow_consumer_timeout_secs = 30
+max_streams_per_project = 64
+stream_recheck_secs = 5
 backend = "postgres"
 relay_batch_events = 1000
 

@@ -82,6 +82,8 @@ impl Database {
             max_size: settings.database.max_connections,
             acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
             connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+            statement_timeout: (settings.database.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(settings.database.statement_timeout_ms)),
         };
         let pool = build_pool(&url, options)?;
         Ok(Self { pool, url, cluster })
@@ -412,7 +414,10 @@ impl Application {
                 slow_consumer_timeout: Duration::from_secs(
                     settings.events.slow_consumer_timeout_secs,
                 ),
+                max_per_project: settings.events.max_streams_per_project,
+                recheck: Duration::from_secs(settings.events.stream_recheck_secs.max(1)),
             },
+            open_streams: Default::default(),
         });
         let purge_every = Duration::from_secs(settings.memory.purge_interval_secs.max(1));
         let purger = state.clone();

@@ -164,6 +164,15 @@ impl EventService {
         Ok(self.bus.read(project_id, filter, limit).await?)
     }
 
+    /// Whether `who` may still read the project's events (for long-lived streams).
+    pub async fn check_read_access(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+    ) -> Result<(), ServiceError> {
+        self.access.enabled_project(who, project_id, READ).await.map(|_| ())
+    }
+
     /// The newest offset known to be committed, without a query (see
     /// [`EventBus::known_last_offset`]).
     pub fn known_last_offset(&self, project_id: ProjectId) -> i64 {

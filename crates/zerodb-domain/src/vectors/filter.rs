@@ -17,6 +17,8 @@ use std::cmp::Ordering;
 const MAX_DEPTH: usize = 16;
 /// Most conditions in one filter.
 const MAX_CONDITIONS: usize = 256;
+/// Most values one `$in` or `$nin` may list: each is compared against every candidate.
+pub const MAX_LIST_VALUES: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataFilter {
@@ -164,7 +166,8 @@ fn parse_field(
     for (op, operand) in operators {
         *count += 1;
         let list = |op: &str| match operand {
-            Value::Array(items) => Ok(items.clone()),
+            Value::Array(items) if items.len() <= MAX_LIST_VALUES => Ok(items.clone()),
+            Value::Array(_) => Err(invalid(format!("{op} takes at most {MAX_LIST_VALUES} values"))),
             _ => Err(invalid(format!("{op} takes an array"))),
         };
         let ordered = |op: &str| match operand {
@@ -329,6 +332,8 @@ mod tests {
             json!({"$foo": 1}),
             json!({"a": {"$bogus": 1}}),
             json!({"a": {"$in": 1}}),
+            json!({"a": {"$in": vec![1; MAX_LIST_VALUES + 1]}}),
+            json!({"a": {"$nin": vec!["x"; MAX_LIST_VALUES + 1]}}),
             json!({"a": {"$gt": [1]}}),
             json!({"a": {"$exists": 1}}),
             json!({"$and": []}),

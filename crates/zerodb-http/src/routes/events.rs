@@ -2,13 +2,13 @@
 
 use super::ListResponse;
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::Caller;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::extract::{Caller, Credential};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -277,13 +277,37 @@ pub async fn stream_events(
         .events
         .start(&caller.0, project, params.topic.as_deref(), &start, None, None)
         .await?;
+    let credential = Credential::from_request(&request)?;
+    let settings = state.stream;
+    let Some(slot) = StreamSlot::take(&state, project, settings.max_per_project) else {
+        let mut err = ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "the project already has {} open event streams; close one or retry later",
+                settings.max_per_project
+            ),
+        );
+        err.retry_after = Some(settings.recheck.as_secs().max(1));
+        return Err(err);
+    };
     let (frames, receiver) = mpsc::channel::<web::Bytes>(STREAM_BUFFER);
-    let heartbeat = state.stream.heartbeat;
-    let slow_consumer = state.stream.slow_consumer_timeout;
     let state = state.clone();
     actix_web::rt::spawn(async move {
+        let _slot = slot;
         let _open = state.metrics.stream_opened();
+        let mut next_check = Instant::now() + settings.recheck;
+        let mut last_frame = Instant::now();
         loop {
+            if Instant::now() >= next_check {
+                // A revoked key, an expired token or a deleted project ends the stream.
+                if let Err(e) = still_allowed(&state, &credential, project).await {
+                    let data = serde_json::to_string(&e.body()).unwrap_or_default();
+                    let frame = web::Bytes::from(format!("event: error\ndata: {data}\n\n"));
+                    let _ = frames.send_timeout(frame, settings.slow_consumer_timeout).await;
+                    return;
+                }
+                next_check = Instant::now() + settings.recheck;
+            }
             // Read before the query: every event at or below it is visible to the query.
             let known = state.services.events.known_last_offset(project);
             state.metrics.stream_read();
@@ -300,8 +324,11 @@ pub async fn stream_events(
                 let offset = event.offset;
                 let data = serde_json::to_string(&EventResponse::from(event)).unwrap_or_default();
                 let frame = web::Bytes::from(format!("id: {offset}\ndata: {data}\n\n"));
-                match frames.send_timeout(frame, slow_consumer).await {
-                    Ok(()) => filter.after_offset = offset,
+                match frames.send_timeout(frame, settings.slow_consumer_timeout).await {
+                    Ok(()) => {
+                        filter.after_offset = offset;
+                        last_frame = Instant::now();
+                    }
                     Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
                         tracing::info!(%project, "disconnecting a consumer that stopped reading");
                         return;
@@ -316,15 +343,24 @@ pub async fn stream_events(
             // wait below would return at once for events of other topics, forever.
             filter.after_offset = filter.after_offset.max(known);
             let before = filter.after_offset;
-            state.services.events.wait(project, before, heartbeat).await;
+            let until_check = next_check.saturating_duration_since(Instant::now());
+            let keep_alive_due = settings
+                .heartbeat
+                .saturating_sub(last_frame.elapsed())
+                .max(Duration::from_millis(1));
+            state.services.events.wait(project, before, until_check.min(keep_alive_due)).await;
             if frames.is_closed() {
                 return;
             }
-            // A keep-alive when the wait ended by timeout; harmless after a wake-up.
-            if frames.try_send(web::Bytes::from_static(b": keep-alive\n\n")).is_err()
-                && frames.is_closed()
-            {
-                return;
+            // A keep-alive at each heartbeat, and at each re-check: writing is how a client
+            // that went away is noticed, so its slot frees within one re-check.
+            if last_frame.elapsed() >= settings.heartbeat || Instant::now() >= next_check {
+                if frames.try_send(web::Bytes::from_static(b": keep-alive\n\n")).is_err()
+                    && frames.is_closed()
+                {
+                    return;
+                }
+                last_frame = Instant::now();
             }
         }
     });
@@ -336,6 +372,17 @@ pub async fn stream_events(
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(body))
+}
+
+/// Checks that the stream's credential still authenticates and still reaches the project.
+async fn still_allowed(
+    state: &AppState,
+    credential: &Credential,
+    project: ProjectId,
+) -> Result<(), ApiError> {
+    let (principal, _) = credential.authenticate(state).await?;
+    state.services.events.check_read_access(&principal, project).await?;
+    Ok(())
 }
 
 /// Records a consumer group's position in a topic (the last offset it processed).
@@ -380,10 +427,62 @@ pub struct StreamSettings {
     pub heartbeat: Duration,
     /// How long a stream waits for a client that stopped reading before dropping it.
     pub slow_consumer_timeout: Duration,
+    /// Most streams one project may hold open at once.
+    pub max_per_project: usize,
+    /// How often an open stream re-checks its credential and access.
+    pub recheck: Duration,
 }
 
 impl Default for StreamSettings {
     fn default() -> Self {
-        Self { heartbeat: Duration::from_secs(15), slow_consumer_timeout: Duration::from_secs(30) }
+        Self {
+            heartbeat: Duration::from_secs(15),
+            slow_consumer_timeout: Duration::from_secs(30),
+            max_per_project: 64,
+            recheck: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The streams open per project in this process, to cap them.
+#[derive(Debug, Default)]
+pub struct OpenStreams {
+    counts: std::sync::Mutex<std::collections::HashMap<ProjectId, usize>>,
+}
+
+/// One project's open stream; the count drops with it.
+pub struct StreamSlot {
+    streams: web::Data<AppState>,
+    project: ProjectId,
+}
+
+impl OpenStreams {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<ProjectId, usize>> {
+        self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl StreamSlot {
+    /// Takes a slot unless the project already holds `max` streams.
+    fn take(state: &web::Data<AppState>, project: ProjectId, max: usize) -> Option<Self> {
+        let mut counts = state.open_streams.lock();
+        let open = counts.entry(project).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(Self { streams: state.clone(), project })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut counts = self.streams.open_streams.lock();
+        if let Some(open) = counts.get_mut(&self.project) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                counts.remove(&self.project);
+            }
+        }
     }
 }
