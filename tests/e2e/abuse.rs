@@ -247,3 +247,51 @@ async fn a_stream_ends_when_its_token_expires() {
     assert!(ended.is_ok(), "the expired token's stream stayed open");
     println!("the token's stream ended {:?} after sign-in", started.elapsed());
 }
+
+/// /metrics: an optional bearer token, bounded labels, and counts that scrapes reuse.
+#[tokio::test]
+async fn metrics_are_guarded_bounded_and_cheap() {
+    let app = spawn_app_with(|s| {
+        s.metrics.token = Some(zerodb_server::config::Secret::new("scrape-secret-0123".to_owned()));
+        s.metrics.counts_cache_secs = 3600;
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", app.address);
+    let scrape = || async {
+        let r = http.get(&url).bearer_auth("scrape-secret-0123").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    };
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "unauthenticated");
+    let r = http.get(&url).bearer_auth("scrape-secret-0124").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Invented methods and unknown paths do not become label values.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    for n in 0..3 {
+        let path = format!("{}/api/v1/projects", app.address);
+        http.request(brew.clone(), &path).send().await.unwrap();
+        http.get(format!("{}/no/such/path/{n}", app.address)).send().await.unwrap();
+    }
+    let text = scrape().await;
+    assert!(!text.contains("BREW"), "an invented method became a label");
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    assert!(!text.contains("/no/such/path"), "a raw path became a label");
+    assert!(text.contains("route=\"unmatched\""));
+
+    // The per-area counts are taken once and reused: a new project shows up only after
+    // the cache's lifetime (an hour here), so scrapes cost no table scans.
+    let projects = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("zerodb_objects{area=\"projects\"}"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let before = projects(&text);
+    let ada = app.user("ada@example.com").await;
+    ada.create_project("p", None).await.unwrap();
+    assert_eq!(projects(&scrape().await), before);
+}

@@ -35,6 +35,8 @@ pub struct AppState {
     pub default_rate_limit: Option<RateLimit>,
     pub metrics: HttpMetrics,
     pub metrics_source: Arc<dyn MetricsSource>,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
     pub stream: routes::events::StreamSettings,
     /// Live event streams open per project.
     pub open_streams: routes::events::OpenStreams,

@@ -25,6 +25,22 @@ fn acceptable(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The method as a metric label: the standard methods by name, anything else as `OTHER`,
+/// so a client inventing methods cannot grow the label set without bound.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 pub async fn observe_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -47,8 +63,8 @@ pub async fn observe_requests(
     let elapsed = started.elapsed();
     if let Some(state) = response.request().app_data::<actix_web::web::Data<crate::AppState>>() {
         let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-        let method = response.request().method().as_str().to_owned();
-        state.metrics.observe(&method, &route, response.status().as_u16(), elapsed.as_secs_f64());
+        let method = method_label(response.request().method());
+        state.metrics.observe(method, &route, response.status().as_u16(), elapsed.as_secs_f64());
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID, value);

@@ -130,6 +130,7 @@ fn state_with(
         default_rate_limit: Some(RateLimit { per_second: 10, burst: 10 }),
         metrics: HttpMetrics::new().unwrap(),
         metrics_source: Arc::new(NoMetrics),
+        metrics_token: None,
         stream: Default::default(),
         open_streams: Default::default(),
     })

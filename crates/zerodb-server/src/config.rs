@@ -57,6 +57,17 @@ pub struct Settings {
     pub objects: ObjectSettings,
     pub cache: CacheSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub token: Option<Secret>,
+    /// Per-area object counts are counted at most this often; scrapes in between reuse
+    /// them, so scraping costs no table scans.
+    pub counts_cache_secs: u64,
 }
 
 /// Where file bytes are stored.
@@ -458,6 +469,9 @@ timeout_ms = 500
 [log]
 format = "text"
 level = "info"
+
+[metrics]
+counts_cache_secs = 30
 "#;
 
 #[derive(Debug, thiserror::Error)]

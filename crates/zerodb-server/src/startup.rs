@@ -308,12 +308,15 @@ fn object_store(settings: &Settings) -> Result<Arc<dyn ObjectStore>, StartupErro
 
 struct PgReadiness(PgPool);
 
-/// Scrape-time metrics: pool usage and per-area object counts (exact counts; they cost a
-/// few index scans per scrape).
+/// Scrape-time metrics: pool usage and per-area object counts. The counts are exact but
+/// cost index scans, so they are taken at most once per `counts_ttl` and reused by the
+/// scrapes in between.
 struct PgMetricsSource {
     pool: PgPool,
     admin: PgAdminRepository,
     outbox: Option<Arc<dyn EventOutbox>>,
+    counts_ttl: Duration,
+    counts: tokio::sync::Mutex<Option<(std::time::Instant, Vec<(&'static str, u64)>)>>,
 }
 
 #[async_trait]
@@ -335,6 +338,14 @@ impl MetricsSource for PgMetricsSource {
                 Err(e) => tracing::warn!(error = %e, "could not read the event outbox backlog"),
             }
         }
+        // One counter at a time; the others wait and reuse its fresh counts.
+        let mut cached = self.counts.lock().await;
+        if let Some((taken, counts)) = cached.as_ref()
+            && taken.elapsed() < self.counts_ttl
+        {
+            snapshot.objects = counts.clone();
+            return snapshot;
+        }
         match self.admin.system_totals().await {
             Ok(t) => {
                 snapshot.objects = vec![
@@ -346,6 +357,7 @@ impl MetricsSource for PgMetricsSource {
                     ("rlhf_records", t.counts.rlhf_records),
                     ("agent_logs", t.counts.agent_logs),
                 ];
+                *cached = Some((std::time::Instant::now(), snapshot.objects.clone()));
             }
             Err(e) => tracing::warn!(error = %e, "could not count objects for metrics"),
         }
@@ -408,7 +420,10 @@ impl Application {
                 pool: pool.clone(),
                 admin: PgAdminRepository::new(pool),
                 outbox: relay.as_ref().map(|r| r.outbox().clone()),
+                counts_ttl: Duration::from_secs(settings.metrics.counts_cache_secs),
+                counts: Default::default(),
             }),
+            metrics_token: settings.metrics.token.as_ref().map(|t| t.expose().to_owned()),
             stream: StreamSettings {
                 heartbeat: Duration::from_secs(settings.events.heartbeat_secs),
                 slow_consumer_timeout: Duration::from_secs(

@@ -1,6 +1,7 @@
 //! Liveness and readiness.
 
 use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -38,16 +39,35 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. With `metrics.token` configured, only
+/// `Authorization: Bearer <token>` is answered.
 #[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    responses((status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.metrics_token {
+        let presented = request
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Constant-time: the comparison must not tell how much of a guess was right.
+        let equal: bool =
+            subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), expected.as_bytes()).into();
+        if !equal {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "metrics need 'Authorization: Bearer <metrics.token>'",
+            ));
+        }
+    }
     let snapshot = state.metrics_source.snapshot().await;
     match state.metrics.render(&snapshot) {
-        Ok(text) => HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text),
-        Err(e) => {
-            tracing::error!(error = %e, "could not render metrics");
-            HttpResponse::InternalServerError().finish()
-        }
+        Ok(text) => Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)),
+        Err(e) => Err(ApiError::new(ErrorCode::InternalError, format!("rendering metrics: {e}"))),
     }
 }
