@@ -295,3 +295,109 @@ async fn metrics_are_guarded_bounded_and_cheap() {
     ada.create_project("p", None).await.unwrap();
     assert_eq!(projects(&scrape().await), before);
 }
+
+/// Sign-in is throttled per address and per email; guessing credentials is throttled per
+/// address; a flood of sign-ins waits for a bounded number of hashing slots, then gets 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_abuse_is_throttled() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app_with(|s| {
+        s.auth.sign_in_per_email = zerodb_server::config::LimitSettings { per_second: 1, burst: 3 };
+        s.auth.sign_in_per_ip = zerodb_server::config::LimitSettings { per_second: 1, burst: 8 };
+        s.auth.failed_auth_per_ip =
+            zerodb_server::config::LimitSettings { per_second: 1, burst: 4 };
+    })
+    .await;
+    let login = |email: &str| json!({"email": email, "password": "wrong password!"});
+
+    // Per email: the fourth quick attempt on one account is refused before any hashing.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r =
+            call(&app.client, M::POST, "/api/v1/auth/login", Some(login("ada@example.com"))).await;
+        statuses.push(r.status);
+        if r.status == 429 {
+            assert_error(&r, 429, "rate_limited");
+            assert!(r.retry_after.is_some_and(|s| s >= 1), "no Retry-After");
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429]);
+
+    // Per address: other emails, same client, until the address's burst is spent (the
+    // per-email refusal above counted against it too).
+    let mut limited = false;
+    for n in 0..10 {
+        let r = call(
+            &app.client,
+            M::POST,
+            "/api/v1/auth/register",
+            Some(
+                json!({"email": format!("u{n}@example.com"), "password": "correct horse battery"}),
+            ),
+        )
+        .await;
+        if r.status == 429 {
+            assert_error(&r, 429, "rate_limited");
+            limited = true;
+            break;
+        }
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    assert!(limited, "registration was never limited per address");
+
+    // Failed authentication: unknown keys and forged tokens, per address.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut codes = Vec::new();
+    for n in 0..8 {
+        let guess = app.client.with_api_key(&format!("zdb_guess_{n}"));
+        let r = call(&guess, M::GET, "/api/v1/auth/me", None).await;
+        codes.push(r.status);
+    }
+    assert!(codes.starts_with(&[401, 401, 401, 401]), "{codes:?}");
+    assert!(codes.contains(&429), "guessing was never limited: {codes:?}");
+    let forged = app.client.with_token("not.a.token");
+    assert_eq!(call(&forged, M::GET, "/api/v1/auth/me", None).await.status, 429);
+}
+
+/// With one hashing slot and no patience, concurrent sign-ins beyond it get 503 (never a
+/// 500, never an unbounded queue), and sign-in works again once the burst is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_hashing_is_bounded() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app_with(|s| {
+        s.auth.max_concurrent_hashes = 1;
+        s.auth.hash_wait_ms = 1;
+        s.auth.sign_in_per_ip = zerodb_server::config::LimitSettings { per_second: 0, burst: 0 };
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let client = app.client.clone();
+        tasks.push(tokio::spawn(async move {
+            let body =
+                json!({"email": format!("u{n}@example.com"), "password": "correct horse battery"});
+            client.raw(M::POST, "/api/v1/auth/register", Some(&body)).await.expect("transport")
+        }));
+    }
+    let mut busy = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            201 => {}
+            503 => {
+                assert_error(&r, 503, "service_unavailable");
+                busy += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert!(busy > 0, "twelve concurrent hashes on one slot never had to wait");
+    let r = call(
+        &app.client,
+        M::POST,
+        "/api/v1/auth/register",
+        Some(json!({"email": "late@example.com", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

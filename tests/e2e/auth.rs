@@ -52,7 +52,7 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 
 #[tokio::test]
 async fn registration_can_be_turned_off() {
-    let app = spawn_app_with(|s| s.auth.allow_registration = false).await;
+    let app = spawn_app_with(|s| s.auth.allow_registration = Some(false)).await;
     let err = app.client.register("ada@example.com", "correct horse battery").await.unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(403), Some("registration_disabled")));
 }

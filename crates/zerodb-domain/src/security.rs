@@ -13,6 +13,9 @@ pub enum SecurityError {
     InvalidToken(String),
     #[error("hashing failed: {0}")]
     Hashing(String),
+    /// Every hashing slot stayed busy for longer than the caller may wait.
+    #[error("password hashing is saturated; retry shortly")]
+    Busy,
 }
 
 /// Password hashing (argon2id in production).
@@ -21,8 +24,9 @@ pub enum SecurityError {
 pub trait PasswordHasher: Send + Sync + 'static {
     /// Returns a self-describing hash (PHC string) of the password with a fresh salt.
     async fn hash(&self, password: &str) -> Result<String, SecurityError>;
-    /// True when `password` matches `hash`; false for a mismatch or an unparsable hash.
-    async fn verify(&self, password: &str, hash: &str) -> bool;
+    /// `Ok(true)` when `password` matches `hash`; `Ok(false)` for a mismatch or an unparsable
+    /// hash. MUST return `Busy` rather than queue without bound when saturated.
+    async fn verify(&self, password: &str, hash: &str) -> Result<bool, SecurityError>;
 }
 
 /// The verified content of an access token.

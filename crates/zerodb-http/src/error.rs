@@ -231,7 +231,12 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "backend unavailable");
-                ApiError::new(ErrorCode::ServiceUnavailable, "a backend is temporarily unavailable")
+                let mut err = ApiError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "a backend is temporarily unavailable",
+                );
+                err.retry_after = Some(1);
+                err
             }
             ServiceError::TimedOut => {
                 let mut err = ApiError::new(

@@ -27,10 +27,19 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = Credential::from_request(req);
+        let req = req.clone();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::new(ErrorCode::InternalError, "state missing"))?;
-            let (principal, key_limit) = credential?.authenticate(&state).await?;
+            let (principal, key_limit) = match credential?.authenticate(&state).await {
+                Ok(authenticated) => authenticated,
+                Err(e) if e.code == ErrorCode::InvalidCredentials => {
+                    // Guessing keys or forging tokens is throttled per address.
+                    crate::sign_in::count_failure(&state, &req).await?;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
             enforce_rate_limit(&state, &principal, key_limit).await?;
             Ok(Caller(principal))
         })
@@ -146,18 +155,12 @@ async fn enforce_rate_limit(
     };
     match state.rate_limiter.check(&subject, limit).await {
         RateDecision::Allowed => Ok(()),
-        RateDecision::Limited { retry_after } => {
-            // Whole seconds, rounded up: a client that waits this long will get through.
-            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            let mut err = ApiError::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "rate limit of {} requests/s (burst {}) exceeded",
-                    limit.per_second, limit.burst
-                ),
-            );
-            err.retry_after = Some(seconds.max(1));
-            Err(err)
-        }
+        RateDecision::Limited { retry_after } => Err(crate::sign_in::rate_limited(
+            format!(
+                "rate limit of {} requests/s (burst {}) exceeded",
+                limit.per_second, limit.burst
+            ),
+            retry_after,
+        )),
     }
 }

@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod security;
+pub mod sign_in;
 
 use actix_web::web;
 use async_trait::async_trait;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
     pub stream: routes::events::StreamSettings,
+    /// Limits on sign-in attempts and failed authentication.
+    pub sign_in: sign_in::SignInLimits,
     /// Live event streams open per project.
     pub open_streams: routes::events::OpenStreams,
 }

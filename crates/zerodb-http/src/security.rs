@@ -15,8 +15,36 @@ use zerodb_domain::security::{
 
 /// argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane). Hashing runs on the
 /// blocking pool: it takes tens of milliseconds on purpose.
-#[derive(Debug, Clone, Default)]
-pub struct Argon2PasswordHasher;
+///
+/// A bounded number of hashes at once: each takes ~19 MiB and a core for tens
+/// of milliseconds, so unbounded concurrency would let a burst of sign-ins exhaust memory and
+/// starve every other request. Excess callers wait up to `max_wait`, then get `Busy`.
+#[derive(Debug)]
+pub struct Argon2PasswordHasher {
+    slots: tokio::sync::Semaphore,
+    max_wait: std::time::Duration,
+}
+
+impl Argon2PasswordHasher {
+    pub fn new(max_concurrent: usize, max_wait: std::time::Duration) -> Self {
+        Self { slots: tokio::sync::Semaphore::new(max_concurrent.max(1)), max_wait }
+    }
+
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, SecurityError> {
+        match tokio::time::timeout(self.max_wait, self.slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(SecurityError::Busy),
+        }
+    }
+}
+
+impl Default for Argon2PasswordHasher {
+    /// One hash per core, waiting at most two seconds for a slot.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self::new(cores, std::time::Duration::from_secs(2))
+    }
+}
 
 fn argon2() -> Result<Argon2<'static>, SecurityError> {
     let params =
@@ -27,6 +55,7 @@ fn argon2() -> Result<Argon2<'static>, SecurityError> {
 #[async_trait]
 impl PasswordHasher for Argon2PasswordHasher {
     async fn hash(&self, password: &str) -> Result<String, SecurityError> {
+        let _slot = self.slot().await?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -39,10 +68,11 @@ impl PasswordHasher for Argon2PasswordHasher {
         .map_err(|e| SecurityError::Hashing(e.to_string()))?
     }
 
-    async fn verify(&self, password: &str, hash: &str) -> bool {
+    async fn verify(&self, password: &str, hash: &str) -> Result<bool, SecurityError> {
+        let _slot = self.slot().await?;
         let password = password.to_owned();
         let hash = hash.to_owned();
-        tokio::task::spawn_blocking(move || {
+        Ok(tokio::task::spawn_blocking(move || {
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return false;
             };
@@ -50,7 +80,7 @@ impl PasswordHasher for Argon2PasswordHasher {
             argon.verify_password(password.as_bytes(), &parsed).is_ok()
         })
         .await
-        .unwrap_or(false)
+        .unwrap_or(false))
     }
 }
 
@@ -182,11 +212,21 @@ mod tests {
 
     #[tokio::test]
     async fn argon2_hashes_verify() {
-        let h = Argon2PasswordHasher;
+        let h = Argon2PasswordHasher::default();
         let hash = h.hash("correct horse").await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(h.verify("correct horse", &hash).await);
-        assert!(!h.verify("wrong horse", &hash).await);
-        assert!(!h.verify("x", "not a hash").await);
+        assert!(h.verify("correct horse", &hash).await.unwrap());
+        assert!(!h.verify("wrong horse", &hash).await.unwrap());
+        assert!(!h.verify("x", "not a hash").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_saturated_hasher_answers_busy_instead_of_queueing() {
+        let h = Argon2PasswordHasher::new(1, std::time::Duration::from_millis(1));
+        let busy = h.slots.acquire().await.unwrap();
+        assert!(matches!(h.hash("x").await, Err(SecurityError::Busy)));
+        assert!(matches!(h.verify("x", "y").await, Err(SecurityError::Busy)));
+        drop(busy);
+        assert!(h.verify("x", "not a hash").await.is_ok());
     }
 }

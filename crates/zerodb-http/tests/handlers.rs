@@ -133,6 +133,7 @@ fn state_with(
         metrics_token: None,
         stream: Default::default(),
         open_streams: Default::default(),
+        sign_in: Default::default(),
     })
 }
 

@@ -333,6 +333,11 @@ pub struct ServerSettings {
     /// How long a connection may take to send a request's headers before it gets 408
     /// (actix's default of 5 s refuses requests on a busy machine).
     pub request_head_timeout_secs: u64,
+    /// The server's external address (`https://db.example.com`), used for signed links.
+    pub public_url: Option<String>,
+    /// Take the client's address and host from `Forwarded`/`X-Forwarded-*` headers: only
+    /// behind a proxy that sets them.
+    pub trust_forwarded_headers: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -355,7 +360,35 @@ pub struct AuthSettings {
     pub jwt_secret: Option<Secret>,
     pub jwt_issuer: String,
     pub token_ttl_secs: u64,
-    pub allow_registration: bool,
+    /// Self-registration; unset means on in development and off in production.
+    pub allow_registration: Option<bool>,
+    /// Sign-in attempts (login and register) per client IP: sustained rate and burst.
+    pub sign_in_per_ip: LimitSettings,
+    /// Sign-in attempts per email address.
+    pub sign_in_per_email: LimitSettings,
+    /// Failed authentications (bad token, unknown API key) per client IP; beyond it, 429.
+    pub failed_auth_per_ip: LimitSettings,
+    /// Password hashes computed at once (0: one per core); more wait.
+    pub max_concurrent_hashes: usize,
+    /// How long a sign-in waits for a hashing slot before 503.
+    pub hash_wait_ms: u64,
+}
+
+/// A rate limit: `per_second` sustained, `burst` at once; `per_second = 0` turns it off.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl LimitSettings {
+    pub fn limit(self) -> Option<zerodb_domain::rate_limit::RateLimit> {
+        (self.per_second > 0).then_some(zerodb_domain::rate_limit::RateLimit {
+            per_second: self.per_second,
+            burst: self.burst.max(1),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -382,6 +415,7 @@ host = "127.0.0.1"
 port = 8080
 max_body_bytes = 8388608
 request_head_timeout_secs = 30
+trust_forwarded_headers = false
 
 [database]
 max_connections = 16
@@ -392,7 +426,11 @@ statement_timeout_ms = 30000
 [auth]
 jwt_issuer = "zerodb"
 token_ttl_secs = 3600
-allow_registration = true
+max_concurrent_hashes = 0
+hash_wait_ms = 2000
+sign_in_per_ip = { per_second = 2, burst = 20 }
+sign_in_per_email = { per_second = 1, burst = 5 }
+failed_auth_per_ip = { per_second = 5, burst = 50 }
 
 [rate_limit]
 enabled = true
@@ -479,6 +517,11 @@ counts_cache_secs = 30
 pub struct ConfigError(String);
 
 impl Settings {
+    /// Whether anyone may register: as configured, else only outside production.
+    pub fn registration_open(&self) -> bool {
+        self.auth.allow_registration.unwrap_or(self.profile != Profile::Production)
+    }
+
     /// Loads settings; `file` defaults to `./zerodb.toml` when it exists.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         use config::{Config, Environment, File, FileFormat};

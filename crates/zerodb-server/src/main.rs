@@ -125,7 +125,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(
             host = %settings.server.host,
             port = app.port(),
-            registration = settings.auth.allow_registration,
+            registration = settings.registration_open(),
             "ZeroDB is listening"
         );
         app.run_until_stopped().await.context("server failed")

@@ -22,6 +22,7 @@ use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, Ope
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
+use zerodb_http::sign_in::SignInLimits;
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_index::{IndexSettings, IndexedVectorStore};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
@@ -233,7 +234,13 @@ pub fn build_backends(
             Cl100kTokenCounter::new()
                 .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,
         ),
-        password_hasher: Arc::new(Argon2PasswordHasher),
+        password_hasher: Arc::new(match settings.auth.max_concurrent_hashes {
+            0 => Argon2PasswordHasher::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                Duration::from_millis(settings.auth.hash_wait_ms),
+            ),
+            n => Argon2PasswordHasher::new(n, Duration::from_millis(settings.auth.hash_wait_ms)),
+        }),
         tokens: Arc::new(JwtTokenIssuer::new(
             secret,
             &settings.auth.jwt_issuer,
@@ -241,7 +248,7 @@ pub fn build_backends(
         )),
     };
     let options = ServiceOptions {
-        allow_registration: settings.auth.allow_registration,
+        allow_registration: settings.registration_open(),
         started_at: Utc::now(),
         version: env!("CARGO_PKG_VERSION"),
         max_event_payload_bytes: settings.events.max_payload_bytes,
@@ -433,6 +440,12 @@ impl Application {
                 recheck: Duration::from_secs(settings.events.stream_recheck_secs.max(1)),
             },
             open_streams: Default::default(),
+            sign_in: SignInLimits {
+                per_ip: settings.auth.sign_in_per_ip.limit(),
+                per_email: settings.auth.sign_in_per_email.limit(),
+                failed_auth_per_ip: settings.auth.failed_auth_per_ip.limit(),
+                trust_forwarded_headers: settings.server.trust_forwarded_headers,
+            },
         });
         let purge_every = Duration::from_secs(settings.memory.purge_interval_secs.max(1));
         let purger = state.clone();

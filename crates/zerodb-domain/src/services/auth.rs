@@ -5,7 +5,7 @@ use crate::error::{AuthFailure, ConflictKind, RepositoryError, ServiceError};
 use crate::ids::UserId;
 use crate::principal::{Principal, Role};
 use crate::rate_limit::RateLimit;
-use crate::security::{IssuedToken, PasswordHasher, TokenIssuer};
+use crate::security::{IssuedToken, PasswordHasher, SecurityError, TokenIssuer};
 use crate::users::{Email, NewUser, Password, User, UserRepository};
 use chrono::{TimeDelta, Utc};
 use std::sync::Arc;
@@ -67,11 +67,7 @@ impl AuthService {
                 return Err(ServiceError::InvalidInput(violations));
             }
         };
-        let password_hash = self
-            .hasher
-            .hash(password.expose())
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let password_hash = self.hasher.hash(password.expose()).await.map_err(hashing_failed)?;
         let new_user = NewUser { id: UserId::new(), email, password_hash, role };
         self.users.create(new_user).await.map_err(|e| {
             ServiceError::from_repo(
@@ -90,12 +86,18 @@ impl AuthService {
         let credentials = match self.users.find_credentials(&email).await {
             Ok(c) => c,
             Err(RepositoryError::NotFound) => {
-                self.hasher.verify(password, DUMMY_HASH).await;
+                // The same work as for a real user, so timing does not reveal who exists.
+                self.hasher.verify(password, DUMMY_HASH).await.map_err(hashing_failed)?;
                 return Err(wrong);
             }
             Err(e) => return Err(e.into()),
         };
-        if !self.hasher.verify(password, &credentials.password_hash).await {
+        if !self
+            .hasher
+            .verify(password, &credentials.password_hash)
+            .await
+            .map_err(hashing_failed)?
+        {
             return Err(wrong);
         }
         let user = credentials.user;
@@ -160,6 +162,16 @@ impl AuthService {
                 })
             }
             Principal::ApiKey { .. } => Ok(None),
+        }
+    }
+}
+
+/// A saturated hasher is a temporary unavailability (503); any other failure is a bug.
+fn hashing_failed(e: SecurityError) -> ServiceError {
+    match e {
+        SecurityError::Busy => ServiceError::Unavailable(e.to_string()),
+        SecurityError::Hashing(_) | SecurityError::InvalidToken(_) => {
+            ServiceError::Internal(e.to_string())
         }
     }
 }
@@ -243,7 +255,7 @@ mod tests {
             }
         });
         let mut hasher = MockPasswordHasher::new();
-        hasher.expect_verify().returning(|pw, hash| pw == "right-password" && hash == "real");
+        hasher.expect_verify().returning(|pw, hash| Ok(pw == "right-password" && hash == "real"));
         let s = service(users, MockApiKeyRepository::new(), hasher, true);
         assert!(s.login("A@B.co", "right-password").await.is_ok());
         let wrong = Some(ServiceError::Unauthenticated(AuthFailure::WrongPassword));

@@ -77,9 +77,11 @@ pub struct MeResponse {
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    crate::sign_in::check_attempt(&state, &request, &body.email).await?;
     let user = state.services.auth.register(&body.email, body.password).await?;
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
@@ -89,8 +91,10 @@ pub async fn register(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::sign_in::check_attempt(&state, &request, &body.email).await?;
     let result = state.services.auth.login(&body.email, &body.password).await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: result.token.token,
