@@ -101,3 +101,66 @@ fn stop(server: &mut std::process::Child) {
     let status = server.wait().unwrap();
     assert!(status.success(), "zerodb serve exited with {status}");
 }
+
+/// When the embedded cluster's postmaster is killed, the server restarts it by itself:
+/// requests answer 503 (and /ready 503) meanwhile, then succeed again within 10 s, with every
+/// write acknowledged before the kill still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_embedded_cluster_is_restarted() {
+    use zerodb_client::HttpMethod as M;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::defaults().unwrap();
+    settings.data_dir = dir.path().join("data");
+    settings.server.port = 0;
+    settings.server.workers = Some(1);
+    if std::env::var_os("TEST_LOG").is_some() {
+        zerodb_server::telemetry::init(&settings.log);
+    }
+    let mut db = Database::connect(&settings).await.expect("embedded database");
+    db.supervise();
+    let secret = jwt_secret(&settings).expect("secret");
+    let app = Application::build(&settings, &db, &secret, false).expect("app");
+    let client = Client::new(&format!("http://127.0.0.1:{}", app.port()));
+    tokio::spawn(app.run_until_stopped());
+
+    client.register("ada@example.com", "correct horse battery").await.unwrap();
+    let token =
+        client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
+    let ada = client.with_token(&token);
+    let project = ada.create_project("kept", None).await.unwrap();
+    ada.enable_database(project.project_id).await.unwrap();
+    ada.create_table(project.project_id, "t", &json!({"columns": {"a": "string"}})).await.unwrap();
+    ada.insert_rows(project.project_id, "t", &[json!({"a": "acknowledged"})]).await.unwrap();
+
+    let pid_file = settings.data_dir.join("pg").join("postgres").join("postmaster.pid");
+    let pid: i32 =
+        std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    let killed = std::time::Instant::now();
+
+    let path = format!("/api/v1/projects/{}/database/tables/t/rows", project.project_id);
+    // Until the server notices, a pooled connection may still reach an orphaned backend;
+    // from the first failure on, every answer is 503 until the restart.
+    let mut down = false;
+    let rows = loop {
+        let r = ada.raw(M::GET, &path, None).await.expect("transport");
+        let ready = client.ready().await.is_ok();
+        match r.status {
+            200 if down && ready => break r.body,
+            200 => {}
+            503 => down = true,
+            other => panic!("answered {other} while the database was down: {}", r.body),
+        }
+        down |= !ready;
+        assert!(killed.elapsed() < std::time::Duration::from_secs(10), "not back within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    println!("service back {:?} after the postmaster was killed", killed.elapsed());
+    assert_eq!(rows["items"][0]["data"]["a"], "acknowledged");
+    assert!(client.ready().await.is_ok());
+    // And it takes writes again.
+    ada.insert_rows(project.project_id, "t", &[json!({"a": "after"})]).await.unwrap();
+    db.pool.close();
+    db.shutdown().await;
+}

@@ -133,6 +133,7 @@ pub struct LocalCluster {
     /// Whether this process started the server. One it found running (another ZeroDB
     /// process's, such as a server's while `zerodb user create` runs) is left running.
     launched: bool,
+    options: ClusterOptions,
 }
 
 impl LocalCluster {
@@ -161,12 +162,15 @@ impl LocalCluster {
             init(&bins, &pgdata, &password, run_as, options).await?;
             password
         };
-        let mut cluster = Self { bins, pgdata, port: 0, password, run_as, launched: false };
+        let mut cluster =
+            Self { bins, pgdata, port: 0, password, run_as, launched: false, options };
         cluster.port = match cluster.running_port() {
             Some(port) => port,
             None => {
                 cluster.launched = true;
-                cluster.launch(options).await?
+                let port = free_port()?;
+                cluster.launch(port).await?;
+                port
             }
         };
         Ok(cluster)
@@ -224,8 +228,19 @@ impl LocalCluster {
         alive.then_some(port)
     }
 
-    async fn launch(&self, options: ClusterOptions) -> Result<u16, ClusterError> {
-        let port = free_port()?;
+    /// Whether the cluster's postmaster is alive.
+    pub fn is_running(&self) -> bool {
+        self.running_port().is_some()
+    }
+
+    /// Starts the cluster again on its port (so every connection URL stays valid), after
+    /// its postmaster died.
+    pub async fn restart(&self) -> Result<(), ClusterError> {
+        self.launch(self.port).await
+    }
+
+    async fn launch(&self, port: u16) -> Result<(), ClusterError> {
+        let options = self.options;
         let mut server_options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
              -c max_connections=400"
@@ -252,7 +267,7 @@ impl LocalCluster {
             }
             other => other,
         })?;
-        Ok(port)
+        Ok(())
     }
 }
 
@@ -289,6 +304,46 @@ async fn init(
     let result = run(cmd, "initdb").await;
     let _ = std::fs::remove_file(&pwfile);
     result
+}
+
+/// Watches a cluster this process runs and starts it again whenever its postmaster dies
+/// (killed, crashed, out of memory), with backoff from 1 s to 30 s between attempts. While it
+/// is down, requests fail with 503 and readiness fails; `on_restart` runs after each
+/// successful restart (to drop pooled connections to the dead server). Ends when the returned
+/// handle is aborted.
+pub fn supervise(
+    cluster: LocalCluster,
+    on_restart: impl Fn() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = std::time::Duration::from_secs(1);
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if cluster.is_running() {
+                backoff = std::time::Duration::from_secs(1);
+                continue;
+            }
+            tracing::warn!(
+                port = cluster.port,
+                "the embedded PostgreSQL cluster exited; restarting it"
+            );
+            let started = std::time::Instant::now();
+            match cluster.restart().await {
+                Ok(()) => {
+                    on_restart();
+                    tracing::info!(
+                        seconds = started.elapsed().as_secs_f64(),
+                        "the embedded PostgreSQL cluster is running again"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, retry_in = ?backoff, "could not restart the embedded PostgreSQL cluster");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+                }
+            }
+        }
+    })
 }
 
 /// Where the cluster's files live: `root/postgres`, unless the unprivileged user the server

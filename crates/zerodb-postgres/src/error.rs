@@ -14,7 +14,13 @@ pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
             RepositoryError::NotFound
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => RepositoryError::Unavailable(info.message().to_owned()),
+        // The server going away under a connection (SQLSTATE classes 57 and 08): a crash,
+        // a restart or an administrator's shutdown. Temporary, so 503, never 500.
+        DieselError::DatabaseError(_, info) if is_server_gone(info.message()) => {
             RepositoryError::Unavailable(info.message().to_owned())
         }
         DieselError::DatabaseError(_, info)
@@ -69,6 +75,19 @@ fn is_data_exception(message: &str) -> bool {
         "time zone displacement",
         "cannot be converted to",
         "division by zero",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
+}
+
+/// PostgreSQL's messages for a server that is shutting down, restarting or gone.
+fn is_server_gone(message: &str) -> bool {
+    const MARKERS: [&str; 6] = [
+        "terminating connection",
+        "the database system is",
+        "connection closed",
+        "server closed the connection",
+        "connection reset",
+        "broken pipe",
     ];
     MARKERS.iter().any(|m| message.contains(m))
 }

@@ -118,7 +118,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = Database::connect(&settings).await?;
+    let mut db = Database::connect(&settings).await?;
+    db.supervise();
     let result = async {
         let secret = jwt_secret(&settings)?;
         let app = Application::build(&settings, &db, &secret, true)?;

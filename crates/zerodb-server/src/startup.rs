@@ -53,6 +53,8 @@ pub struct Database {
     pub pool: PgPool,
     pub url: String,
     pub cluster: Option<LocalCluster>,
+    /// Restarts the embedded cluster when it dies (see [`Database::supervise`]).
+    supervisor: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Database {
@@ -87,11 +89,27 @@ impl Database {
                 .then(|| Duration::from_millis(settings.database.statement_timeout_ms)),
         };
         let pool = build_pool(&url, options)?;
-        Ok(Self { pool, url, cluster })
+        Ok(Self { pool, url, cluster, supervisor: None })
+    }
+
+    /// Keeps the embedded cluster running for as long as this process serves: when its
+    /// postmaster dies it is started again, and the pool's connections to the dead server
+    /// are dropped. No-op with an external server.
+    pub fn supervise(&mut self) {
+        if let (Some(cluster), None) = (&self.cluster, &self.supervisor) {
+            let pool = self.pool.clone();
+            self.supervisor =
+                Some(zerodb_postgres::embedded::supervise(cluster.clone(), move || {
+                    pool.retain(|_, _| false);
+                }));
+        }
     }
 
     /// Stops the embedded cluster, if this process runs one.
     pub async fn shutdown(&self) {
+        if let Some(supervisor) = &self.supervisor {
+            supervisor.abort();
+        }
         if let Some(cluster) = &self.cluster {
             tracing::info!("stopping the embedded PostgreSQL cluster");
             if let Err(e) = cluster.stop().await {
