@@ -401,3 +401,130 @@ async fn password_hashing_is_bounded() {
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+/// Deleting a project removes what lives outside the database too: its in-memory vector
+/// index, its index snapshot files and its stored objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_project_leaves_nothing_behind() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app_with(|s| s.vectors.snapshot_interval_secs = 1).await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "doomed").await;
+    let db = format!("/api/v1/projects/{pid}/database");
+    let vectors: Vec<_> = (0..50)
+        .map(|i| json!({"vector_embedding": [i as f32, 1.0, 2.0], "vector_metadata": {"i": i}}))
+        .collect();
+    let r = call(
+        &ada,
+        M::POST,
+        &format!("{db}/vectors/upsert-batch"),
+        Some(json!({"vectors": vectors})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    ada.upload_file(pid, "a.txt", "text/plain", b"hello".to_vec(), &Default::default())
+        .await
+        .unwrap();
+
+    let index_dir = app.data_dir.path().join("vectors").join(pid.to_string());
+    let objects = app.data_dir.path().join("objects").join("projects").join(pid.to_string());
+    let started = Instant::now();
+    while !index_dir.exists() {
+        assert!(started.elapsed() < Duration::from_secs(15), "no snapshot was written");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(files_under(&objects), 1, "{} holds no object", objects.display());
+    let projects_indexed = |text: &str| metric(text, "zerodb_vector_index{measure=\"projects\"}");
+    let vectors_indexed = |text: &str| metric(text, "zerodb_vector_index{measure=\"vectors\"}");
+    let text = app.client.metrics().await.unwrap();
+    assert_eq!((projects_indexed(&text), vectors_indexed(&text)), (1.0, 50.0));
+
+    let r = call(&ada, M::DELETE, &format!("/api/v1/projects/{pid}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let text = app.client.metrics().await.unwrap();
+    assert_eq!((projects_indexed(&text), vectors_indexed(&text)), (0.0, 0.0));
+    assert!(!index_dir.exists(), "the index snapshot is still on disk");
+    assert_eq!(files_under(&objects), 0, "the project's objects are still stored");
+    let cursor = app
+        .db
+        .count(&format!("SELECT count(*) AS n FROM zerodb_event_outbox WHERE project_id = '{pid}'"))
+        .await;
+    assert_eq!(cursor, 0);
+    // A later snapshot round does not bring the index back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!index_dir.exists());
+}
+
+/// Regular files anywhere under `dir` (0 when it does not exist).
+fn files_under(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum()
+}
+
+/// Signed links point at the configured public URL, never at a host the requester chose;
+/// downloads are never sniffed, and non-ASCII names travel as RFC 6266 `filename*`.
+#[tokio::test]
+async fn signed_links_and_downloads_are_safe() {
+    let http = reqwest::Client::new();
+    let link = |app: &TestApp, token: String, pid: uuid::Uuid, file_id: uuid::Uuid| {
+        let url = format!("{}/api/v1/projects/{pid}/database/files/{file_id}/url", app.address);
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .header("host", "evil.example")
+                .header("x-forwarded-host", "evil.example")
+                .header("x-forwarded-proto", "https")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()["url"].as_str().unwrap().to_owned()
+        }
+    };
+    let setup = |app: TestApp| async move {
+        app.client.register("ada@example.com", "correct horse battery").await.unwrap();
+        let token = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
+        let ada = app.client.with_token(&token.access_token);
+        let pid = app.enabled_project(&ada, "p").await;
+        let file = ada
+            .upload_file(
+                pid,
+                "résumé.txt",
+                "text/html",
+                b"<script>1</script>".to_vec(),
+                &Default::default(),
+            )
+            .await
+            .unwrap();
+        (app, token.access_token, pid, file.file_id)
+    };
+
+    // Configured: links use server.public_url.
+    let app =
+        spawn_app_with(|s| s.server.public_url = Some("https://db.example.com/".into())).await;
+    let (app, token, pid, file_id) = setup(app).await;
+    let url = link(&app, token.clone(), pid, file_id).await;
+    assert!(url.starts_with("https://db.example.com/api/v1/files/"), "{url}");
+
+    // Not configured, proxies not trusted: the listening address, whatever the headers say.
+    let app = spawn_app().await;
+    let (app, token, pid, file_id) = setup(app).await;
+    let url = link(&app, token.clone(), pid, file_id).await;
+    assert!(!url.contains("evil"), "{url}");
+    assert!(url.starts_with(&app.address), "{url} is not on {}", app.address);
+    // The link works, and the download is safe to open.
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("filename*=UTF-8''r%C3%A9sum%C3%A9.txt"), "{disposition}");
+    assert!(disposition.contains("filename=\"r_sum_.txt\""), "{disposition}");
+
+    // Behind a trusted proxy, its forwarded host is used.
+    let app = spawn_app_with(|s| s.server.trust_forwarded_headers = true).await;
+    let (app, token, pid, file_id) = setup(app).await;
+    let url = link(&app, token, pid, file_id).await;
+    assert!(url.starts_with("https://evil.example/"), "{url}");
+}

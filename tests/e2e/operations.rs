@@ -67,16 +67,12 @@ async fn bursts_beyond_the_limit_get_429_then_recover() {
     }
     let mut statuses = Vec::new();
     let mut retry_after = None;
+    let token =
+        app.client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
     for _ in 0..6 {
         let response = reqwest::Client::new()
             .get(format!("{}/api/v1/auth/me", app.address))
-            .bearer_auth(
-                app.client
-                    .login("ada@example.com", "correct horse battery")
-                    .await
-                    .unwrap()
-                    .access_token,
-            )
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap();

@@ -39,6 +39,8 @@ pub struct AppState {
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
     pub stream: routes::events::StreamSettings,
+    /// The server's external base URL for links (`server.public_url`).
+    pub public_url: Option<String>,
     /// Limits on sign-in attempts and failed authentication.
     pub sign_in: sign_in::SignInLimits,
     /// Live event streams open per project.

@@ -18,6 +18,8 @@ pub struct MetricsSnapshot {
     /// With an external event log: events waiting in the outbox, and the age in seconds
     /// of the oldest.
     pub outbox: Option<(u64, f64)>,
+    /// The in-process vector index: projects loaded, vectors held, bytes used.
+    pub vector_index: Option<(u64, u64, u64)>,
 }
 
 #[async_trait]
@@ -36,6 +38,7 @@ pub struct HttpMetrics {
     uptime: IntGauge,
     stream_reads: IntCounter,
     streams_open: IntGauge,
+    index: IntGaugeVec,
     started: std::time::Instant,
 }
 
@@ -84,6 +87,10 @@ impl HttpMetrics {
             "Event log reads made by live streams (each is one database query)",
         )?;
         let streams_open = IntGauge::new("event_streams_open", "Live event streams now open")?;
+        let index = IntGaugeVec::new(
+            Opts::new("vector_index", "What the in-process vector index holds"),
+            &["measure"],
+        )?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Build information"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         for collector in [
@@ -96,6 +103,7 @@ impl HttpMetrics {
             Box::new(uptime.clone()),
             Box::new(stream_reads.clone()),
             Box::new(streams_open.clone()),
+            Box::new(index.clone()),
             Box::new(build),
         ] {
             registry.register(collector)?;
@@ -111,6 +119,7 @@ impl HttpMetrics {
             uptime,
             stream_reads,
             streams_open,
+            index,
             started: std::time::Instant::now(),
         })
     }
@@ -139,6 +148,11 @@ impl HttpMetrics {
         self.pool.with_label_values(&["waiting"]).set(gauge(snapshot.pool_waiting));
         for (area, count) in &snapshot.objects {
             self.objects.with_label_values(&[area]).set(gauge(*count));
+        }
+        if let Some((projects, vectors, bytes)) = snapshot.vector_index {
+            self.index.with_label_values(&["projects"]).set(gauge(projects));
+            self.index.with_label_values(&["vectors"]).set(gauge(vectors));
+            self.index.with_label_values(&["bytes"]).set(gauge(bytes));
         }
         let (waiting, age) = snapshot.outbox.unwrap_or((0, 0.0));
         self.outbox_events.set(gauge(waiting));

@@ -134,6 +134,7 @@ fn state_with(
         stream: Default::default(),
         open_streams: Default::default(),
         sign_in: Default::default(),
+        public_url: None,
     })
 }
 

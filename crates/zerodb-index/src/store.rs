@@ -138,6 +138,26 @@ impl IndexedVectorStore {
         self.shared.snapshot_changed().await;
     }
 
+    /// What the in-memory indexes hold: (projects loaded, vectors, bytes).
+    pub fn totals(&self) -> (u64, u64, u64) {
+        let projects: Vec<Arc<ProjectIndex>> = self
+            .shared
+            .projects
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let (mut vectors, mut bytes) = (0, 0);
+        for project in &projects {
+            for ns in project.all() {
+                vectors += ns.len() as u64;
+                bytes += ns.memory_bytes();
+            }
+        }
+        (projects.len() as u64, vectors, bytes)
+    }
+
     /// Waits until every loaded project has applied all changes committed so far.
     pub async fn sync_all(&self) {
         self.shared.reconcile().await;
@@ -428,6 +448,27 @@ impl VectorStore for IndexedVectorStore {
         dimension: Option<u32>,
     ) -> Result<Namespace, VectorStoreError> {
         self.shared.records.create_namespace(project_id, name, spec, dimension).await
+    }
+
+    async fn drop_project(&self, project_id: ProjectId) -> Result<(), VectorStoreError> {
+        let removed =
+            self.shared.projects.lock().unwrap_or_else(PoisonError::into_inner).remove(&project_id);
+        if let Some(project) = removed {
+            // Wait out a load or catch-up in progress, so nothing re-adds its namespaces.
+            let _state = project.state.lock().await;
+            project.namespaces.write().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+        if let Some(root) = self.shared.snapshot_dir.clone() {
+            let dir = root.join(project_id.to_string());
+            tokio::task::spawn_blocking(move || match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            })
+            .await
+            .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+            .map_err(|e| VectorStoreError::Internal(format!("removing index files: {e}")))?;
+        }
+        Ok(())
     }
 
     async fn namespaces(

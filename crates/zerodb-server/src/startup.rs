@@ -340,6 +340,7 @@ struct PgMetricsSource {
     pool: PgPool,
     admin: PgAdminRepository,
     outbox: Option<Arc<dyn EventOutbox>>,
+    vector_index: Arc<IndexedVectorStore>,
     counts_ttl: Duration,
     counts: tokio::sync::Mutex<Option<(std::time::Instant, Vec<(&'static str, u64)>)>>,
 }
@@ -354,6 +355,7 @@ impl MetricsSource for PgMetricsSource {
             pool_waiting: status.waiting as u64,
             objects: Vec::new(),
             outbox: None,
+            vector_index: Some(self.vector_index.totals()),
         };
         if let Some(outbox) = &self.outbox {
             match outbox.backlog().await {
@@ -445,6 +447,7 @@ impl Application {
                 pool: pool.clone(),
                 admin: PgAdminRepository::new(pool),
                 outbox: relay.as_ref().map(|r| r.outbox().clone()),
+                vector_index: vector_index.clone(),
                 counts_ttl: Duration::from_secs(settings.metrics.counts_cache_secs),
                 counts: Default::default(),
             }),
@@ -458,6 +461,7 @@ impl Application {
                 recheck: Duration::from_secs(settings.events.stream_recheck_secs.max(1)),
             },
             open_streams: Default::default(),
+            public_url: settings.server.public_url.clone(),
             sign_in: SignInLimits {
                 per_ip: settings.auth.sign_in_per_ip.limit(),
                 per_email: settings.auth.sign_in_per_email.limit(),

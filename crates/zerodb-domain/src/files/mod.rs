@@ -111,6 +111,11 @@ impl ObjectLocation {
         Self(format!("{FILES_PREFIX}{}/files/{}", project_id.as_uuid(), file_id))
     }
 
+    /// The prefix of every object location of a project's files.
+    pub fn project_prefix(project_id: ProjectId) -> String {
+        format!("{FILES_PREFIX}{}/", project_id.as_uuid())
+    }
+
     /// The file id of a location this type made, `None` for anything else.
     pub fn file_id(location: &str) -> Option<Uuid> {
         let rest = location.strip_prefix(FILES_PREFIX)?;

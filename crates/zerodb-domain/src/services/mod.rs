@@ -117,7 +117,12 @@ impl Services {
                 ports.tokens.clone(),
                 options.allow_registration,
             ),
-            projects: ProjectService::new(ports.projects.clone(), access.clone()),
+            projects: ProjectService::new(
+                ports.projects.clone(),
+                access.clone(),
+                ports.vectors.clone(),
+                ports.objects.clone(),
+            ),
             api_keys: ApiKeyService::new(ports.api_keys.clone(), access.clone()),
             database: DatabaseService::new(
                 ports.projects.clone(),

@@ -2,15 +2,19 @@
 
 use crate::access::{AccessPolicy, Permission};
 use crate::error::{ConflictKind, ServiceError};
+use crate::files::{ObjectLocation, ObjectStore};
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{NewProject, Project, ProjectName, ProjectRepository, validate_description};
+use crate::vectors::VectorStore;
 use std::sync::Arc;
 
 pub struct ProjectService {
     projects: Arc<dyn ProjectRepository>,
     access: Arc<AccessPolicy>,
+    vectors: Arc<dyn VectorStore>,
+    objects: Arc<dyn ObjectStore>,
 }
 
 fn signed_in_user(who: &Principal) -> Result<crate::ids::UserId, ServiceError> {
@@ -23,8 +27,13 @@ fn signed_in_user(who: &Principal) -> Result<crate::ids::UserId, ServiceError> {
 }
 
 impl ProjectService {
-    pub fn new(projects: Arc<dyn ProjectRepository>, access: Arc<AccessPolicy>) -> Self {
-        Self { projects, access }
+    pub fn new(
+        projects: Arc<dyn ProjectRepository>,
+        access: Arc<AccessPolicy>,
+        vectors: Arc<dyn VectorStore>,
+        objects: Arc<dyn ObjectStore>,
+    ) -> Self {
+        Self { projects, access, vectors, objects }
     }
 
     /// Creates a project owned by the caller.
@@ -69,6 +78,30 @@ impl ProjectService {
     /// Deletes the project and everything it owns.
     pub async fn delete(&self, who: &Principal, id: ProjectId) -> Result<(), ServiceError> {
         self.access.project(who, id, Permission::Manage).await?;
-        self.projects.delete(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))
+        self.projects.delete(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        // The records are gone (the database cascades to every area, the outbox cursor
+        // included); what lives outside the database goes now. A failure here leaves only
+        // unreachable leftovers: the orphan sweep removes objects, a restart forgets indexes.
+        if let Err(e) = self.vectors.drop_project(id).await {
+            tracing::warn!(project = %id, error = %e, "could not drop a deleted project's vector index");
+        }
+        self.delete_objects(id).await;
+        Ok(())
+    }
+
+    async fn delete_objects(&self, id: ProjectId) {
+        let prefix = ObjectLocation::project_prefix(id);
+        let objects = match self.objects.list(&prefix).await {
+            Ok(objects) => objects,
+            Err(e) => {
+                tracing::warn!(project = %id, error = %e, "could not list a deleted project's objects; the sweep removes them");
+                return;
+            }
+        };
+        for object in objects {
+            if let Err(e) = self.objects.delete(&ObjectLocation::raw(object.location)).await {
+                tracing::warn!(project = %id, error = %e, "could not delete an object of a deleted project; the sweep removes it");
+            }
+        }
     }
 }

@@ -277,6 +277,9 @@ pub trait VectorStore: Send + Sync + 'static {
         spec: NamespaceSpec,
         dimension: Option<u32>,
     ) -> Result<Namespace, VectorStoreError>;
+    /// Forgets whatever the store keeps for a deleted project beyond its records: in-memory
+    /// indexes and index files. MUST succeed when there is nothing to forget.
+    async fn drop_project(&self, project_id: ProjectId) -> Result<(), VectorStoreError>;
     /// Every namespace of the project, by name.
     async fn namespaces(
         &self,

@@ -381,10 +381,9 @@ fn content_response(result: Result<Download, ServiceError>) -> Result<HttpRespon
     response
         .insert_header((header::CONTENT_TYPE, d.record.content_type.as_str()))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header(ContentDisposition {
-            disposition: header::DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(d.record.file_name.clone())],
-        });
+        // Stored content is served as what it was declared to be, never sniffed into HTML.
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(attachment(&d.record.file_name));
     if let Some(sha) = &d.record.sha256 {
         response.insert_header((header::ETAG, format!("\"{sha}\"")));
     }
@@ -398,6 +397,27 @@ fn content_response(result: Result<Download, ServiceError>) -> Result<HttpRespon
     }
     let body = d.body.map_err(std::io::Error::other);
     Ok(response.no_chunking(d.range.end - d.range.start).streaming(body))
+}
+
+/// `Content-Disposition: attachment` with the file's name: plain `filename` for ASCII names,
+/// and RFC 6266's `filename*` (UTF-8) with an ASCII fallback for the others.
+fn attachment(file_name: &str) -> ContentDisposition {
+    let mut parameters = Vec::new();
+    if file_name.is_ascii() && !file_name.chars().any(|c| c.is_ascii_control()) {
+        parameters.push(DispositionParam::Filename(file_name.to_owned()));
+    } else {
+        let fallback: String = file_name
+            .chars()
+            .map(|c| if c.is_ascii() && !c.is_ascii_control() && c != '"' { c } else { '_' })
+            .collect();
+        parameters.push(DispositionParam::Filename(fallback));
+        parameters.push(DispositionParam::FilenameExt(header::ExtendedValue {
+            charset: header::Charset::Ext("UTF-8".to_owned()),
+            language_tag: None,
+            value: file_name.as_bytes().to_vec(),
+        }));
+    }
+    ContentDisposition { disposition: header::DispositionType::Attachment, parameters }
 }
 
 /// Streams a file's content; honours a single `Range: bytes=...`.
@@ -442,12 +462,24 @@ pub async fn file_url(
         state.services.files.link(&caller.0, ProjectId::from_uuid(project), id, expires_in).await?;
     let url = match link {
         DownloadLink::Absolute(url) => url,
-        DownloadLink::ServerPath(path) => {
-            let info = req.connection_info();
-            format!("{}://{}{path}", info.scheme(), info.host())
-        }
+        DownloadLink::ServerPath(path) => format!("{}{path}", public_base(&state, &req)),
     };
     Ok(HttpResponse::Ok().json(FileUrlResponse { url, expires_at }))
+}
+
+/// Where links to this server point: `server.public_url` when configured; the proxy's
+/// `Forwarded`/`X-Forwarded-*` view only when `server.trust_forwarded_headers` is on; else
+/// the address this server listens on. Never the client's `Host` alone: a link built from it
+/// would send the file's reader wherever the requester chose.
+fn public_base(state: &AppState, req: &HttpRequest) -> String {
+    if let Some(url) = &state.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    if state.sign_in.trust_forwarded_headers {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    format!("http://{}", req.app_config().local_addr())
 }
 
 /// Downloads through a signed link from `.../files/{file_id}/url`; no credentials needed.
