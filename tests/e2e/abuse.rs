@@ -528,3 +528,119 @@ async fn signed_links_and_downloads_are_safe() {
     let url = link(&app, token, pid, file_id).await;
     assert!(url.starts_with("https://evil.example/"), "{url}");
 }
+
+fn assert_quota(r: &zerodb_client::RawResponse, quota: &str, limit: u64) {
+    assert_error(r, 403, "quota_exceeded");
+    assert_eq!(r.body["error"]["details"]["quota"], json!(quota), "{}", r.body);
+    assert_eq!(r.body["error"]["details"]["limit"], json!(limit), "{}", r.body);
+}
+
+/// Quotas: server-wide defaults, overridden per project by an administrator; going over is
+/// 403 `quota_exceeded` with the limit, and nothing of the refused write is kept.
+#[tokio::test]
+async fn quotas_hold_and_admins_override_them() {
+    use zerodb_client::HttpMethod as M;
+    let app = spawn_app_with(|s| {
+        s.quotas.max_projects_per_user = Some(2);
+        s.quotas.max_vectors = Some(5);
+        s.quotas.max_memories = Some(2);
+        s.quotas.max_events = Some(3);
+        s.quotas.max_file_bytes = Some(10);
+        s.quotas.max_tables = Some(1);
+        s.quotas.max_rows_per_table = Some(2);
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let root = app.admin().await;
+    let pid = app.enabled_project(&ada, "one").await;
+    app.enabled_project(&ada, "two").await;
+    let r = call(&ada, M::POST, "/api/v1/projects", Some(json!({"project_name": "three"}))).await;
+    assert_quota(&r, "max_projects_per_user", 2);
+    let db = format!("/api/v1/projects/{pid}/database");
+
+    // Vectors: a batch that would pass the limit writes nothing; replacements are free.
+    let v = |id: uuid::Uuid| json!({"vector_id": id, "vector_embedding": [1.0, 2.0]});
+    let ids: Vec<uuid::Uuid> = (0..7).map(|_| uuid::Uuid::now_v7()).collect();
+    let batch =
+        |ids: &[uuid::Uuid]| json!({"vectors": ids.iter().map(|i| v(*i)).collect::<Vec<_>>()});
+    let upsert = format!("{db}/vectors/upsert-batch");
+    assert_eq!(call(&ada, M::POST, &upsert, Some(batch(&ids[..4]))).await.status, 200);
+    assert_quota(&call(&ada, M::POST, &upsert, Some(batch(&ids[4..6]))).await, "max_vectors", 5);
+    let listed = call(&ada, M::GET, &format!("{db}/vectors"), None).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(4));
+    assert_eq!(call(&ada, M::POST, &upsert, Some(batch(&ids[4..5]))).await.status, 200);
+    assert_eq!(call(&ada, M::POST, &upsert, Some(batch(&ids[..5]))).await.status, 200, "replacing");
+    // An administrator raises this project's limit.
+    let quotas = format!("/api/v1/admin/zerodb/projects/{pid}/quotas");
+    let r = call(&root, M::PUT, &quotas, Some(json!({"max_vectors": 10}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["effective"]["max_vectors"], json!(10));
+    assert_eq!(r.body["effective"]["max_memories"], json!(2));
+    assert_eq!(call(&ada, M::POST, &upsert, Some(batch(&ids[5..7]))).await.status, 200);
+    // Only administrators see or set quotas.
+    assert_error(
+        &call(&ada, M::PUT, &quotas, Some(json!({"max_vectors": 1000}))).await,
+        403,
+        "forbidden",
+    );
+
+    // Memories.
+    let memory = json!({"agent_id": uuid::Uuid::now_v7(), "session_id": uuid::Uuid::now_v7(),
+                        "role": "user", "content": "remember"});
+    for _ in 0..2 {
+        assert_eq!(
+            call(&ada, M::POST, &format!("{db}/memory/store"), Some(memory.clone())).await.status,
+            201
+        );
+    }
+    assert_quota(
+        &call(&ada, M::POST, &format!("{db}/memory/store"), Some(memory)).await,
+        "max_memories",
+        2,
+    );
+
+    // Events kept in the log.
+    let events = |n: usize| json!({"events": (0..n).map(|i| json!({"topic": "t", "event_payload": i})).collect::<Vec<_>>()});
+    let publish = format!("{db}/events/publish-batch");
+    assert_quota(&call(&ada, M::POST, &publish, Some(events(4))).await, "max_events", 3);
+    assert_eq!(call(&ada, M::POST, &publish, Some(events(3))).await.status, 201);
+    assert_quota(&call(&ada, M::POST, &publish, Some(events(1))).await, "max_events", 3);
+
+    // File bytes: the upload that would pass the quota keeps nothing.
+    ada.upload_file(pid, "a.txt", "text/plain", b"12345678".to_vec(), &Default::default())
+        .await
+        .unwrap();
+    let over =
+        ada.upload_file(pid, "b.txt", "text/plain", b"12345".to_vec(), &Default::default()).await;
+    match over {
+        Err(zerodb_client::ClientError::Api { status: 403, code, .. }) => {
+            assert_eq!(code, "quota_exceeded")
+        }
+        other => panic!("an upload past the quota was not refused: {:?}", other.map(|f| f.file_id)),
+    }
+    let files = call(&ada, M::GET, &format!("{db}/files"), None).await;
+    assert_eq!(files.body["items"].as_array().map(Vec::len), Some(1), "{}", files.body);
+    let objects = app.data_dir.path().join("objects").join("projects").join(pid.to_string());
+    assert_eq!(files_under(&objects), 1);
+
+    // Tables, and rows per table.
+    let tables = format!("{db}/tables");
+    let table = |name: &str| json!({"table_name": name, "schema_definition": {"columns": {"a": "integer"}}});
+    assert_eq!(call(&ada, M::POST, &tables, Some(table("t"))).await.status, 201);
+    assert_quota(&call(&ada, M::POST, &tables, Some(table("u"))).await, "max_tables", 1);
+    let rows = format!("{tables}/t/rows");
+    assert_quota(
+        &call(&ada, M::POST, &rows, Some(json!({"rows": [{"a": 1}, {"a": 2}, {"a": 3}]}))).await,
+        "max_rows_per_table",
+        2,
+    );
+    assert_eq!(
+        call(&ada, M::POST, &rows, Some(json!({"rows": [{"a": 1}, {"a": 2}]}))).await.status,
+        201
+    );
+
+    // A project's own rate limit stays under the server's ceiling; an administrator's may not.
+    let fast = json!({"rate_limit_per_second": 1_000_000});
+    assert_error(&call(&ada, M::PUT, &db, Some(fast.clone())).await, 422, "validation_failed");
+    assert_eq!(call(&root, M::PUT, &db, Some(fast)).await.status, 200);
+}

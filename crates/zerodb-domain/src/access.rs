@@ -112,6 +112,7 @@ mod tests {
             is_active: true,
             database_enabled: enabled,
             database_config: DatabaseConfig::default(),
+            quotas: Default::default(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

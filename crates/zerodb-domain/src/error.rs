@@ -101,6 +101,9 @@ pub enum ServiceError {
     /// A list cursor this server did not issue, or one of another list.
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
+    /// A write would take the project (or user) past a quota.
+    #[error("the {quota} quota of {limit} would be exceeded ({used} in use)")]
+    QuotaExceeded { quota: &'static str, limit: u64, used: u64 },
     #[error("registration is disabled on this server")]
     RegistrationDisabled,
     #[error("the project's database is not enabled")]

@@ -18,6 +18,7 @@ pub mod memory;
 pub mod pagination;
 pub mod principal;
 pub mod projects;
+pub mod quotas;
 pub mod rate_limit;
 pub mod relay;
 pub mod rlhf;

@@ -53,6 +53,8 @@ pub struct Project {
     pub is_active: bool,
     pub database_enabled: bool,
     pub database_config: DatabaseConfig,
+    /// Limits an administrator set for this project, over the server's defaults.
+    pub quotas: crate::quotas::Quotas,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -90,6 +92,12 @@ pub trait ProjectRepository: Send + Sync + 'static {
         &self,
         id: ProjectId,
         config: DatabaseConfig,
+    ) -> Result<Project, RepositoryError>;
+    /// Replaces the project's quota overrides. `NotFound` as for `get`.
+    async fn set_quotas(
+        &self,
+        id: ProjectId,
+        quotas: crate::quotas::Quotas,
     ) -> Result<Project, RepositoryError>;
     /// Counts of what the project stores.
     async fn statistics(&self, id: ProjectId) -> Result<DatabaseStatistics, RepositoryError>;

@@ -45,6 +45,7 @@ pub enum ErrorCode {
     RangeNotSatisfiable,
     InvalidCursor,
     QueryTimeout,
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -58,7 +59,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden
             | ErrorCode::InsufficientScope
-            | ErrorCode::RegistrationDisabled => StatusCode::FORBIDDEN,
+            | ErrorCode::RegistrationDisabled
+            | ErrorCode::QuotaExceeded => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::EmailTaken
@@ -220,6 +222,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::RangeNotSatisfiable { size } => {
                 ApiError::new(ErrorCode::RangeNotSatisfiable, message)
                     .with_details(json!({ "size": size }))
+            }
+            ServiceError::QuotaExceeded { quota, limit, used } => {
+                ApiError::new(ErrorCode::QuotaExceeded, message)
+                    .with_details(json!({ "quota": quota, "limit": limit, "used": used }))
             }
             ServiceError::InvalidCursor(_) => ApiError::new(ErrorCode::InvalidCursor, message),
             ServiceError::RegistrationDisabled => {

@@ -49,7 +49,7 @@ impl Modify for SecuritySchemes {
         files::download_file, files::file_url, files::download_signed,
         memory::store_memory, memory::store_memories, memory::list_memory, memory::search_memory, memory::memory_context,
         memory::get_memory, memory::delete_memory, memory::generate_embeddings,
-        admin::admin_list_projects, admin::admin_get_project, admin::admin_stats, admin::admin_usage,
+        admin::admin_list_projects, admin::admin_get_project, admin::admin_get_quotas, admin::admin_set_quotas, admin::admin_stats, admin::admin_usage,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
     modifiers(&SecuritySchemes, &ContractCompletion),

@@ -69,6 +69,7 @@ fn project(owner: UserId) -> Project {
         is_active: true,
         database_enabled: true,
         database_config: DatabaseConfig::default(),
+        quotas: Default::default(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -114,6 +115,7 @@ fn state_with(
         token_counter: Arc::new(CharCounter),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
+        quota_usage: Arc::new(zerodb_domain::quotas::MockQuotaUsage::new()),
     };
     let options = ServiceOptions {
         allow_registration: true,
@@ -122,6 +124,9 @@ fn state_with(
         max_event_payload_bytes: 1024,
         vectors: Default::default(),
         files: FileOptions { max_file_bytes: 1024, link_key: vec![7; 32] },
+        quotas: Default::default(),
+        max_projects_per_user: None,
+        project_rate_limit_ceiling: None,
     };
     web::Data::new(AppState {
         services: Services::new(ports, options),

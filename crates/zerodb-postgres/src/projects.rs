@@ -30,6 +30,7 @@ pub(crate) struct ProjectRow {
     database_config: Value,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    quotas: Value,
 }
 
 impl ProjectRow {
@@ -43,6 +44,7 @@ impl ProjectRow {
             database_enabled: self.database_enabled,
             // Only validated configurations are ever written.
             database_config: serde_json::from_value(self.database_config).unwrap_or_default(),
+            quotas: serde_json::from_value(self.quotas).unwrap_or_default(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -203,6 +205,27 @@ impl ProjectRepository for PgProjectRepository {
             .map(ProjectRow::into_domain)
             .map_err(map_diesel)?;
         // Another request may have cached the old row meanwhile: replace it.
+        self.remember(&project);
+        Ok(project)
+    }
+
+    async fn set_quotas(
+        &self,
+        id: ProjectId,
+        quotas: zerodb_domain::quotas::Quotas,
+    ) -> Result<Project, RepositoryError> {
+        use zerodb_projects::dsl as p;
+        self.forget(id);
+        let quotas =
+            serde_json::to_value(quotas).map_err(|e| RepositoryError::Internal(e.to_string()))?;
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        let project = diesel::update(p::zerodb_projects.find(id.as_uuid()))
+            .set((p::quotas.eq(quotas), p::updated_at.eq(diesel::dsl::now)))
+            .returning(ProjectRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(ProjectRow::into_domain)
+            .map_err(map_diesel)?;
         self.remember(&project);
         Ok(project)
     }

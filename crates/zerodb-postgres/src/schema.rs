@@ -22,6 +22,7 @@ diesel::table! {
         database_config -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        quotas -> Jsonb,
     }
 }
 

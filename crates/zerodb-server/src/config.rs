@@ -58,6 +58,34 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub quotas: QuotaSettings,
+}
+
+/// The server's default per-project quotas (an administrator overrides them per project
+/// with `PUT /api/v1/admin/zerodb/projects/{id}/quotas`); absent means unlimited.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    pub max_projects_per_user: Option<u64>,
+    pub max_vectors: Option<u64>,
+    pub max_memories: Option<u64>,
+    pub max_events: Option<u64>,
+    pub max_file_bytes: Option<u64>,
+    pub max_tables: Option<u64>,
+    pub max_rows_per_table: Option<u64>,
+}
+
+impl QuotaSettings {
+    pub fn defaults(&self) -> zerodb_domain::quotas::Quotas {
+        zerodb_domain::quotas::Quotas {
+            max_vectors: self.max_vectors,
+            max_memories: self.max_memories,
+            max_events: self.max_events,
+            max_file_bytes: self.max_file_bytes,
+            max_tables: self.max_tables,
+            max_rows_per_table: self.max_rows_per_table,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -510,6 +538,9 @@ level = "info"
 
 [metrics]
 counts_cache_secs = 30
+
+[quotas]
+max_projects_per_user = 100
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -649,6 +680,19 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("super-secret-value"));
         assert!(!debug.contains("pw@h"));
+    }
+
+    #[test]
+    fn registration_is_off_in_production_unless_configured() {
+        let mut s = Settings::defaults().unwrap();
+        assert!(s.registration_open());
+        s.profile = Profile::Production;
+        assert!(!s.registration_open());
+        s.auth.allow_registration = Some(true);
+        assert!(s.registration_open());
+        s.profile = Profile::Development;
+        s.auth.allow_registration = Some(false);
+        assert!(!s.registration_open());
     }
 
     #[test]

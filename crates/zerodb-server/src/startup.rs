@@ -264,6 +264,7 @@ pub fn build_backends(
             &settings.auth.jwt_issuer,
             Duration::from_secs(settings.auth.token_ttl_secs),
         )),
+        quota_usage: Arc::new(zerodb_postgres::PgQuotaUsage::new(db.pool.clone())),
     };
     let options = ServiceOptions {
         allow_registration: settings.registration_open(),
@@ -281,6 +282,12 @@ pub fn build_backends(
             max_file_bytes: settings.objects.max_file_bytes,
             link_key: link_key(secret),
         },
+        quotas: settings.quotas.defaults(),
+        max_projects_per_user: settings.quotas.max_projects_per_user,
+        project_rate_limit_ceiling: settings.rate_limit.enabled.then_some(RateLimit {
+            per_second: settings.rate_limit.requests_per_second,
+            burst: settings.rate_limit.burst,
+        }),
     };
     Ok(Backends { services: Services::new(ports, options), vector_index, relay })
 }

@@ -6,6 +6,7 @@ use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::Principal;
 use crate::projects::Project;
+use crate::quotas::{QuotaPolicy, Quotas};
 use crate::usage::{UsageCount, UsageQuery, UsageRepository};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct AdminService {
     usage: Arc<dyn UsageRepository>,
     started_at: DateTime<Utc>,
     version: &'static str,
+    projects: Arc<dyn crate::projects::ProjectRepository>,
+    quotas: Arc<QuotaPolicy>,
 }
 
 fn require_admin(who: &Principal) -> Result<(), ServiceError> {
@@ -40,8 +43,10 @@ impl AdminService {
         usage: Arc<dyn UsageRepository>,
         started_at: DateTime<Utc>,
         version: &'static str,
+        projects: Arc<dyn crate::projects::ProjectRepository>,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { admin, usage, started_at, version }
+        Self { admin, usage, started_at, version, projects, quotas }
     }
 
     pub async fn list_projects(
@@ -69,6 +74,34 @@ impl AdminService {
             RepositoryError::NotFound => ServiceError::not_found("project"),
             other => other.into(),
         })
+    }
+
+    /// A project's quota overrides and the limits in force (the server's defaults under them).
+    pub async fn quotas(
+        &self,
+        who: &Principal,
+        id: ProjectId,
+    ) -> Result<(Quotas, Quotas), ServiceError> {
+        require_admin(who)?;
+        let project =
+            self.projects.get(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        Ok((project.quotas, self.quotas.effective(&project)))
+    }
+
+    /// Replaces a project's quota overrides; an absent limit falls back to the default.
+    pub async fn set_quotas(
+        &self,
+        who: &Principal,
+        id: ProjectId,
+        quotas: Quotas,
+    ) -> Result<(Quotas, Quotas), ServiceError> {
+        require_admin(who)?;
+        let project = self
+            .projects
+            .set_quotas(id, quotas)
+            .await
+            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        Ok((project.quotas, self.quotas.effective(&project)))
     }
 
     pub async fn stats(&self, who: &Principal) -> Result<SystemStats, ServiceError> {

@@ -6,6 +6,7 @@ use crate::error::ServiceError;
 use crate::ids::ProjectId;
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{Project, ProjectRepository};
+use crate::rate_limit::RateLimit;
 use crate::rlhf::RlhfRepository;
 use crate::vectors::VectorStore;
 use serde_json::Value;
@@ -19,6 +20,7 @@ pub struct DatabaseService {
     rlhf: Arc<dyn RlhfRepository>,
     vectors: Arc<dyn VectorStore>,
     access: Arc<AccessPolicy>,
+    rate_limit_ceiling: Option<RateLimit>,
 }
 
 impl DatabaseService {
@@ -27,8 +29,9 @@ impl DatabaseService {
         rlhf: Arc<dyn RlhfRepository>,
         vectors: Arc<dyn VectorStore>,
         access: Arc<AccessPolicy>,
+        rate_limit_ceiling: Option<RateLimit>,
     ) -> Self {
-        Self { projects, rlhf, vectors, access }
+        Self { projects, rlhf, vectors, access, rate_limit_ceiling }
     }
 
     pub async fn status(
@@ -64,6 +67,28 @@ impl DatabaseService {
     ) -> Result<DatabaseStatus, ServiceError> {
         self.access.project(who, id, WRITE).await?;
         let config = DatabaseConfig::from_json(config)?;
+        // A project may slow its keys down, not speed them past the server's ceiling;
+        // administrators may.
+        if let (Some(ceiling), Some(own), false) =
+            (self.rate_limit_ceiling, config.rate_limit(), who.is_admin())
+        {
+            let mut violations = Vec::new();
+            if own.per_second > ceiling.per_second {
+                violations.push(crate::FieldViolation::new(
+                    "rate_limit_per_second",
+                    format!("must be at most {} (the server's ceiling)", ceiling.per_second),
+                ));
+            }
+            if own.burst > ceiling.burst {
+                violations.push(crate::FieldViolation::new(
+                    "rate_limit_burst",
+                    format!("must be at most {} (the server's ceiling)", ceiling.burst),
+                ));
+            }
+            if !violations.is_empty() {
+                return Err(ServiceError::InvalidInput(violations));
+            }
+        }
         let project = self
             .projects
             .update_config(id, config)

@@ -8,6 +8,7 @@ use crate::events::{
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::quotas::QuotaPolicy;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub struct EventService {
     bus: Arc<dyn EventBus>,
     access: Arc<AccessPolicy>,
     max_payload_bytes: usize,
+    quotas: Arc<QuotaPolicy>,
 }
 
 impl EventService {
@@ -37,8 +39,9 @@ impl EventService {
         bus: Arc<dyn EventBus>,
         access: Arc<AccessPolicy>,
         max_payload_bytes: usize,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { bus, access, max_payload_bytes }
+        Self { bus, access, max_payload_bytes, quotas }
     }
 
     /// Publishes events atomically; answers once they are durable.
@@ -49,7 +52,7 @@ impl EventService {
         inputs: Vec<EventInput>,
         batch: bool,
     ) -> Result<Vec<Event>, ServiceError> {
-        self.access.enabled_project(who, project_id, WRITE).await?;
+        let project = self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_EVENTS_PER_BATCH {
             return Err(ServiceError::invalid("events", "must hold 1 to 1000 events"));
         }
@@ -73,6 +76,9 @@ impl EventService {
         if !violations.is_empty() {
             return Err(ServiceError::InvalidInput(violations));
         }
+        self.quotas
+            .check_add(&project, crate::quotas::QuotaResource::Events, events.len() as u64)
+            .await?;
         self.bus
             .publish(project_id, events)
             .await

@@ -11,6 +11,7 @@ use crate::files::{
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::quotas::QuotaPolicy;
 use crate::storable::{NUL_REASON, json_violations};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -107,6 +108,7 @@ pub struct FileService {
     objects: Arc<dyn ObjectStore>,
     access: Arc<AccessPolicy>,
     options: FileOptions,
+    quotas: Arc<QuotaPolicy>,
 }
 
 fn storage_error(e: ObjectStoreError) -> ServiceError {
@@ -179,8 +181,9 @@ impl FileService {
         objects: Arc<dyn ObjectStore>,
         access: Arc<AccessPolicy>,
         options: FileOptions,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { files, objects, access, options }
+        Self { files, objects, access, options, quotas }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -201,7 +204,7 @@ impl FileService {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        self.access.enabled_project(who, project_id, WRITE).await?;
+        let project = self.access.enabled_project(who, project_id, WRITE).await?;
         let mut v = Vec::new();
         let (file_key, content_type) =
             names(input.file_key, &input.file_name, input.content_type, &mut v);
@@ -220,6 +223,21 @@ impl FileService {
         let too_large = || ServiceError::TooLarge { field: "file".into(), limit: limit as usize };
         if input.declared_size.is_some_and(|n| n > limit) {
             return Err(too_large());
+        }
+        // The project's file-bytes quota caps this upload too; bytes past it are refused
+        // and nothing is kept.
+        let quota = self.quotas.effective(&project).max_file_bytes;
+        let left = self.quotas.file_bytes_left(&project).await?;
+        let over_quota = || {
+            let q = quota.unwrap_or_default();
+            crate::quotas::exceeded(
+                crate::quotas::QuotaResource::FileBytes,
+                q,
+                q - left.unwrap_or_default(),
+            )
+        };
+        if left.is_some_and(|left| input.declared_size.unwrap_or(1) > left) {
+            return Err(over_quota());
         }
         if self.files.key_taken(project_id, &file_key).await? {
             return Err(taken());
@@ -240,6 +258,9 @@ impl FileService {
                     size += chunk.len() as u64;
                     if size > limit {
                         break Some(too_large());
+                    }
+                    if left.is_some_and(|left| size > left) {
+                        break Some(over_quota());
                     }
                     hasher.update(&chunk);
                     if let Err(e) = upload.write(chunk).await {
@@ -296,13 +317,17 @@ impl FileService {
         project_id: ProjectId,
         input: RegisterInput,
     ) -> Result<FileRecord, ServiceError> {
-        self.access.enabled_project(who, project_id, WRITE).await?;
+        let project = self.access.enabled_project(who, project_id, WRITE).await?;
         let mut v = Vec::new();
         let (file_key, content_type) =
             names(input.file_key, &input.file_name, input.content_type, &mut v);
         let metadata = metadata(input.metadata, &mut v);
         if !v.is_empty() {
             return Err(ServiceError::InvalidInput(v));
+        }
+        // A declared size counts toward the file-bytes quota like stored content.
+        if let Some(size) = input.size_bytes {
+            self.quotas.check_add(&project, crate::quotas::QuotaResource::FileBytes, size).await?;
         }
         let record = FileRecord {
             id: Uuid::now_v7(),

@@ -11,6 +11,7 @@ use crate::memory::{
 };
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::quotas::QuotaPolicy;
 use crate::storable::{check_instant, json_violations};
 use crate::vectors::{
     MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorSelector,
@@ -111,6 +112,7 @@ pub struct MemoryService {
     embedder: Arc<dyn EmbeddingProvider>,
     tokens: Arc<dyn TokenCounter>,
     access: Arc<AccessPolicy>,
+    quotas: Arc<QuotaPolicy>,
 }
 
 fn embedding_error(e: EmbeddingError) -> ServiceError {
@@ -235,8 +237,9 @@ impl MemoryService {
         embedder: Arc<dyn EmbeddingProvider>,
         tokens: Arc<dyn TokenCounter>,
         access: Arc<AccessPolicy>,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { store, vectors, embedder, tokens, access }
+        Self { store, vectors, embedder, tokens, access, quotas }
     }
 
     /// Stores a memory; embeds its content when no embedding is given.
@@ -293,6 +296,9 @@ impl MemoryService {
         if !violations.is_empty() {
             return Err(ServiceError::InvalidInput(violations));
         }
+        self.quotas
+            .check_add(&project, crate::quotas::QuotaResource::Memories, prepared.len() as u64)
+            .await?;
         let missing: Vec<String> =
             prepared.iter().filter(|(_, e)| e.is_none()).map(|(r, _)| r.content.clone()).collect();
         let mut generated = if missing.is_empty() {

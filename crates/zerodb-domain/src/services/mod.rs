@@ -43,6 +43,7 @@ use crate::events::EventBus;
 use crate::files::{FileRepository, ObjectStore};
 use crate::memory::{EmbeddingProvider, MemoryStore};
 use crate::projects::ProjectRepository;
+use crate::quotas::{QuotaPolicy, QuotaUsage, Quotas};
 use crate::rlhf::RlhfRepository;
 use crate::security::{PasswordHasher, TokenIssuer};
 use crate::tables::TableRepository;
@@ -72,6 +73,7 @@ pub struct Ports {
     pub token_counter: Arc<dyn TokenCounter>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
+    pub quota_usage: Arc<dyn QuotaUsage>,
 }
 
 /// Policy switches the services need from configuration.
@@ -85,6 +87,12 @@ pub struct ServiceOptions {
     pub max_event_payload_bytes: usize,
     pub vectors: VectorOptions,
     pub files: FileOptions,
+    /// The server's default per-project quotas.
+    pub quotas: Quotas,
+    /// Most projects one (non-admin) user may own.
+    pub max_projects_per_user: Option<u64>,
+    /// The highest rate limit a project may set for its own API keys (admins may go above).
+    pub project_rate_limit_ceiling: Option<crate::rate_limit::RateLimit>,
 }
 
 /// Every service, wired to one set of ports.
@@ -109,6 +117,11 @@ impl Services {
     pub fn new(ports: Ports, options: ServiceOptions) -> Self {
         let meter = Arc::new(UsageMeter::new(ports.usage.clone()));
         let access = Arc::new(AccessPolicy::metered(ports.projects.clone(), meter.clone()));
+        let quotas = Arc::new(QuotaPolicy::new(
+            options.quotas,
+            options.max_projects_per_user,
+            ports.quota_usage.clone(),
+        ));
         Self {
             auth: AuthService::new(
                 ports.users.clone(),
@@ -122,6 +135,7 @@ impl Services {
                 access.clone(),
                 ports.vectors.clone(),
                 ports.objects.clone(),
+                quotas.clone(),
             ),
             api_keys: ApiKeyService::new(ports.api_keys.clone(), access.clone()),
             database: DatabaseService::new(
@@ -129,6 +143,7 @@ impl Services {
                 ports.rlhf.clone(),
                 ports.vectors.clone(),
                 access.clone(),
+                options.project_rate_limit_ceiling,
             ),
             memory: MemoryService::new(
                 ports.memory,
@@ -136,14 +151,38 @@ impl Services {
                 ports.embedder,
                 ports.token_counter,
                 access.clone(),
+                quotas.clone(),
             ),
-            files: FileService::new(ports.files, ports.objects, access.clone(), options.files),
-            vectors: VectorService::new(ports.vectors, access.clone(), options.vectors),
-            tables: TableService::new(ports.tables, access.clone()),
+            files: FileService::new(
+                ports.files,
+                ports.objects,
+                access.clone(),
+                options.files,
+                quotas.clone(),
+            ),
+            vectors: VectorService::new(
+                ports.vectors,
+                access.clone(),
+                options.vectors,
+                quotas.clone(),
+            ),
+            tables: TableService::new(ports.tables, access.clone(), quotas.clone()),
             rlhf: RlhfService::new(ports.rlhf, access.clone()),
             agent_logs: AgentLogService::new(ports.agent_logs, access.clone()),
-            events: EventService::new(ports.events, access, options.max_event_payload_bytes),
-            admin: AdminService::new(ports.admin, ports.usage, options.started_at, options.version),
+            events: EventService::new(
+                ports.events,
+                access,
+                options.max_event_payload_bytes,
+                quotas.clone(),
+            ),
+            admin: AdminService::new(
+                ports.admin,
+                ports.usage,
+                options.started_at,
+                options.version,
+                ports.projects.clone(),
+                quotas,
+            ),
             meter,
         }
     }

@@ -7,6 +7,7 @@ use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{NewProject, Project, ProjectName, ProjectRepository, validate_description};
+use crate::quotas::QuotaPolicy;
 use crate::vectors::VectorStore;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ pub struct ProjectService {
     access: Arc<AccessPolicy>,
     vectors: Arc<dyn VectorStore>,
     objects: Arc<dyn ObjectStore>,
+    quotas: Arc<QuotaPolicy>,
 }
 
 fn signed_in_user(who: &Principal) -> Result<crate::ids::UserId, ServiceError> {
@@ -32,8 +34,9 @@ impl ProjectService {
         access: Arc<AccessPolicy>,
         vectors: Arc<dyn VectorStore>,
         objects: Arc<dyn ObjectStore>,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { projects, access, vectors, objects }
+        Self { projects, access, vectors, objects, quotas }
     }
 
     /// Creates a project owned by the caller.
@@ -46,6 +49,7 @@ impl ProjectService {
         let owner_id = signed_in_user(who)?;
         let name = ProjectName::new(name)?;
         let description = validate_description(description)?;
+        self.quotas.check_new_project(owner_id, who.is_admin()).await?;
         let new = NewProject { id: ProjectId::new(), owner_id, name, description };
         self.projects.create(new).await.map_err(|e| {
             ServiceError::from_repo(

@@ -6,6 +6,7 @@ use crate::ids::{ProjectId, RowId, TableId};
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::Project;
+use crate::quotas::{QuotaPolicy, QuotaResource};
 use crate::tables::{
     MAX_ROWS_PER_INSERT, NewRow, NewTable, Row, RowFilter, RowQuery, RowSort, Table, TableName,
     TableRepository, TableSchema,
@@ -31,6 +32,7 @@ pub struct InsertedRows {
 pub struct TableService {
     tables: Arc<dyn TableRepository>,
     access: Arc<AccessPolicy>,
+    quotas: Arc<QuotaPolicy>,
 }
 
 fn table_error(e: RepositoryError) -> ServiceError {
@@ -52,8 +54,12 @@ fn table_error(e: RepositoryError) -> ServiceError {
 }
 
 impl TableService {
-    pub fn new(tables: Arc<dyn TableRepository>, access: Arc<AccessPolicy>) -> Self {
-        Self { tables, access }
+    pub fn new(
+        tables: Arc<dyn TableRepository>,
+        access: Arc<AccessPolicy>,
+        quotas: Arc<QuotaPolicy>,
+    ) -> Self {
+        Self { tables, access, quotas }
     }
 
     async fn table(
@@ -83,7 +89,17 @@ impl TableService {
             (n, s) => return Err(merge_violations([n.err(), s.err()])),
         };
         let new = NewTable { id: TableId::new(), project_id, name, schema };
-        self.tables.create(new, project.database_config.max_tables()).await.map_err(table_error)
+        // The project's own setting and the administrator's quota: the lower one binds, and
+        // going past the quota is `quota_exceeded` rather than the setting's conflict.
+        let own = u64::from(project.database_config.max_tables());
+        let quota = self.quotas.effective(&project).max_tables.filter(|q| *q < own);
+        let limit = quota.unwrap_or(own).min(u64::from(u32::MAX)) as u32;
+        self.tables.create(new, limit).await.map_err(|e| match (e, quota) {
+            (RepositoryError::Conflict(c), Some(q)) if c == "max_tables" => {
+                crate::quotas::exceeded(QuotaResource::Tables, q, q)
+            }
+            (e, _) => table_error(e),
+        })
     }
 
     pub async fn list(
@@ -146,11 +162,21 @@ impl TableService {
         if !violations.is_empty() {
             return Err(ServiceError::InvalidInput(violations));
         }
-        let rows = self
-            .tables
-            .insert_rows(project_id, table.id, new_rows, project.database_config.max_rows_per_table)
-            .await
-            .map_err(table_error)?;
+        let own = project.database_config.max_rows_per_table;
+        let quota = self
+            .quotas
+            .effective(&project)
+            .max_rows_per_table
+            .filter(|q| own.is_none_or(|own| *q < own));
+        let rows =
+            self.tables.insert_rows(project_id, table.id, new_rows, quota.or(own)).await.map_err(
+                |e| match (e, quota) {
+                    (RepositoryError::Conflict(c), Some(q)) if c == "max_rows_per_table" => {
+                        crate::quotas::exceeded(QuotaResource::RowsPerTable, q, table.row_count)
+                    }
+                    (e, _) => table_error(e),
+                },
+            )?;
         Ok(InsertedRows { rows })
     }
 
@@ -268,6 +294,7 @@ mod tests {
             is_active: true,
             database_enabled: true,
             database_config: DatabaseConfig::default(),
+            quotas: Default::default(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -276,7 +303,15 @@ mod tests {
         projects.expect_get().returning(move |_| Ok(project.clone()));
         let access = Arc::new(AccessPolicy::new(Arc::new(projects)));
         (
-            TableService::new(Arc::new(tables), access),
+            TableService::new(
+                Arc::new(tables),
+                access,
+                Arc::new(QuotaPolicy::new(
+                    Default::default(),
+                    None,
+                    Arc::new(crate::quotas::MockQuotaUsage::new()),
+                )),
+            ),
             Principal::User { id: owner, role: Role::User },
             id,
         )

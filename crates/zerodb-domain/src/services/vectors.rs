@@ -5,6 +5,7 @@ use crate::error::{ConflictKind, ServiceError};
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
+use crate::quotas::QuotaPolicy;
 use crate::vectors::{
     MAX_IDS_PER_DELETE, MAX_SEARCH_LIMIT, MAX_VECTORS_PER_BATCH, MetadataFilter, Metric, Namespace,
     NamespaceName, NamespaceSpec, NamespaceStats, Quantization, SearchHit, SearchRequest,
@@ -54,6 +55,7 @@ pub struct VectorService {
     store: Arc<dyn VectorStore>,
     access: Arc<AccessPolicy>,
     options: VectorOptions,
+    quotas: Arc<QuotaPolicy>,
 }
 
 impl From<VectorStoreError> for ServiceError {
@@ -86,8 +88,9 @@ impl VectorService {
         store: Arc<dyn VectorStore>,
         access: Arc<AccessPolicy>,
         options: VectorOptions,
+        quotas: Arc<QuotaPolicy>,
     ) -> Self {
-        Self { store, access, options }
+        Self { store, access, options, quotas }
     }
 
     /// Creates a namespace with chosen settings (idempotent when they match).
@@ -131,7 +134,7 @@ impl VectorService {
         inputs: Vec<VectorInput>,
         batch: bool,
     ) -> Result<Vec<UpsertOutcome>, ServiceError> {
-        self.access.enabled_project(who, project_id, WRITE).await?;
+        let project = self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_VECTORS_PER_BATCH {
             return Err(ServiceError::invalid("vectors", "must hold 1 to 1000 vectors"));
         }
@@ -154,6 +157,7 @@ impl VectorService {
                 format!("vector_id {} appears more than once", dup.id),
             ));
         }
+        self.quotas.check_vectors(&project, vectors.iter().map(|v| v.id).collect()).await?;
         Ok(self.store.upsert(project_id, vectors, self.options.default_spec).await?)
     }
 

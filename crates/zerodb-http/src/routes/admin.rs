@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use zerodb_domain::admin::AdminProjectFilter;
 use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::quotas::Quotas;
 use zerodb_domain::usage::UsageQuery;
 use zerodb_domain::{ProjectId, UserId};
 
@@ -23,6 +24,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .service(
         super::resource("/admin/zerodb/projects/{project_id}")
             .route(web::get().to(admin_get_project)),
+    )
+    .service(
+        super::resource("/admin/zerodb/projects/{project_id}/quotas")
+            .route(web::get().to(admin_get_quotas))
+            .route(web::put().to(admin_set_quotas)),
     )
     .service(super::resource("/admin/zerodb/stats").route(web::get().to(admin_stats)))
     .service(super::resource("/admin/zerodb/usage/analytics").route(web::get().to(admin_usage)));
@@ -167,5 +173,103 @@ pub async fn admin_usage(
                 requests: r.requests,
             })
             .collect(),
+    }))
+}
+
+/// A project's quotas: the limits an administrator set for it, and those in force (the
+/// server's defaults under them). Every limit is optional; absent means unlimited.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotasBody {
+    #[schema(minimum = 0)]
+    pub max_vectors: Option<u64>,
+    #[schema(minimum = 0)]
+    pub max_memories: Option<u64>,
+    /// Events kept in the project's log.
+    #[schema(minimum = 0)]
+    pub max_events: Option<u64>,
+    /// Bytes of stored file content.
+    #[schema(minimum = 0)]
+    pub max_file_bytes: Option<u64>,
+    #[schema(minimum = 0)]
+    pub max_tables: Option<u64>,
+    #[schema(minimum = 0)]
+    pub max_rows_per_table: Option<u64>,
+}
+
+impl From<Quotas> for QuotasBody {
+    fn from(q: Quotas) -> Self {
+        Self {
+            max_vectors: q.max_vectors,
+            max_memories: q.max_memories,
+            max_events: q.max_events,
+            max_file_bytes: q.max_file_bytes,
+            max_tables: q.max_tables,
+            max_rows_per_table: q.max_rows_per_table,
+        }
+    }
+}
+
+impl From<QuotasBody> for Quotas {
+    fn from(q: QuotasBody) -> Self {
+        Self {
+            max_vectors: q.max_vectors,
+            max_memories: q.max_memories,
+            max_events: q.max_events,
+            max_file_bytes: q.max_file_bytes,
+            max_tables: q.max_tables,
+            max_rows_per_table: q.max_rows_per_table,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotasResponse {
+    pub project_id: Uuid,
+    /// What an administrator set for this project.
+    pub overrides: QuotasBody,
+    /// The limits in force.
+    pub effective: QuotasBody,
+}
+
+/// A project's quotas. Admin only.
+#[utoipa::path(get, path = "/api/v1/admin/zerodb/projects/{project_id}/quotas", tag = "admin",
+    responses((status = 200, body = QuotasResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_get_quotas(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (overrides, effective) =
+        state.services.admin.quotas(&caller.0, ProjectId::from_uuid(*path)).await?;
+    Ok(HttpResponse::Ok().json(QuotasResponse {
+        project_id: *path,
+        overrides: overrides.into(),
+        effective: effective.into(),
+    }))
+}
+
+/// Replaces a project's quota overrides (a limit left out falls back to the server's
+/// default). Admin only.
+#[utoipa::path(put, path = "/api/v1/admin/zerodb/projects/{project_id}/quotas", tag = "admin",
+    request_body = QuotasBody,
+    responses((status = 200, body = QuotasResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_set_quotas(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<QuotasBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (overrides, effective) = state
+        .services
+        .admin
+        .set_quotas(&caller.0, ProjectId::from_uuid(*path), body.into_inner().into())
+        .await?;
+    Ok(HttpResponse::Ok().json(QuotasResponse {
+        project_id: *path,
+        overrides: overrides.into(),
+        effective: effective.into(),
     }))
 }

@@ -1,0 +1,1 @@
+ALTER TABLE zerodb_projects DROP COLUMN quotas;
