@@ -340,6 +340,9 @@ fn object_store(settings: &Settings) -> Result<Arc<dyn ObjectStore>, StartupErro
 
 struct PgReadiness(PgPool);
 
+/// Per-area object counts and when they were taken.
+type CountsTaken = (std::time::Instant, Vec<(&'static str, u64)>);
+
 /// Scrape-time metrics: pool usage and per-area object counts. The counts are exact but
 /// cost index scans, so they are taken at most once per `counts_ttl` and reused by the
 /// scrapes in between.
@@ -349,7 +352,7 @@ struct PgMetricsSource {
     outbox: Option<Arc<dyn EventOutbox>>,
     vector_index: Arc<IndexedVectorStore>,
     counts_ttl: Duration,
-    counts: tokio::sync::Mutex<Option<(std::time::Instant, Vec<(&'static str, u64)>)>>,
+    counts: tokio::sync::Mutex<Option<CountsTaken>>,
 }
 
 #[async_trait]
