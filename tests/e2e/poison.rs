@@ -288,3 +288,55 @@ async fn extreme_rewards_keep_status_and_exports_readable() {
     assert_eq!(export.status, 200);
     ok(&ada, M::GET, &format!("/api/v1/projects/{pid}"), None).await;
 }
+
+/// Numbers at the edge of a double survive jsonb both ways: PostgreSQL prints them as long
+/// decimals, and reading those back must neither fail nor round.
+#[tokio::test]
+async fn extreme_numbers_round_trip_through_every_json_area() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let db = format!("/api/v1/projects/{pid}/database");
+    let extremes = json!({"max": f64::MAX, "min": -f64::MAX, "tiny": 5e-324, "odd": 1.2345e254,
+                          "big": 7289964550052438016_i64, "neg": i64::MIN});
+
+    let log = json!({"agent_id": Uuid::now_v7(), "log_level": "INFO", "log_message": "m",
+                     "raw_payload": extremes});
+    ok(&ada, M::POST, &format!("{db}/agent/log"), Some(log)).await;
+    let logs = ok(&ada, M::GET, &format!("{db}/agent/logs"), None).await;
+    assert_eq!(logs["items"][0]["raw_payload"], extremes);
+
+    let upsert = json!({"vector_embedding": [1.0, 2.0], "vector_metadata": extremes});
+    ok(&ada, M::POST, &format!("{db}/vectors/upsert"), Some(upsert)).await;
+    let vectors = ok(&ada, M::GET, &format!("{db}/vectors"), None).await;
+    assert_eq!(vectors["items"][0]["vector_metadata"], extremes);
+
+    let event = json!({"topic": "t", "event_payload": extremes});
+    ok(&ada, M::POST, &format!("{db}/events/publish"), Some(event)).await;
+    let events = ok(&ada, M::GET, &format!("{db}/events"), None).await;
+    assert_eq!(events["items"][0]["event_payload"], extremes);
+
+    ok(
+        &ada,
+        M::POST,
+        &format!("{db}/tables"),
+        Some(json!({"table_name": "t", "schema_definition": {"columns": {"n": "number", "j": "json"}}})),
+    )
+    .await;
+    let rows = format!("{db}/tables/t/rows");
+    ok(
+        &ada,
+        M::POST,
+        &rows,
+        Some(json!({"rows": [{"n": f64::MAX, "j": extremes}, {"n": -f64::MAX}]})),
+    )
+    .await;
+    let sorted = ok(&ada, M::GET, &format!("{rows}?sort=-n"), None).await;
+    assert_eq!(sorted["items"][0]["data"]["n"], json!(f64::MAX));
+    assert_eq!(sorted["items"][0]["data"]["j"], extremes);
+    let memory = json!({"agent_id": Uuid::now_v7(), "session_id": Uuid::now_v7(), "role": "user",
+                        "content": "c", "memory_metadata": extremes});
+    ok(&ada, M::POST, &format!("{db}/memory/store"), Some(memory)).await;
+    let memories = ok(&ada, M::GET, &format!("{db}/memory"), None).await;
+    assert_eq!(memories["items"][0]["memory_metadata"], extremes);
+}
