@@ -184,10 +184,14 @@ def main():
         common = [
             "--url", base,
             "--header", f"Authorization: Bearer {ids['token']}",
-            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--checks", os.environ.get(
+                "FUZZ_CHECKS",
+                "not_a_server_error,status_code_conformance,content_type_conformance,"
+                "response_schema_conformance,ignored_auth,unsupported_method",
+            ),
             "--max-examples", str(args.max_examples),
             "--generation-allow-x00", "true",
-            "--phases", "examples,coverage,fuzzing",
+            "--phases", os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing"),
             "--workers", "2",
             "--request-timeout", "30",
             "--suppress-health-check", "all",

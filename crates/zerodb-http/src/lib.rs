@@ -69,7 +69,10 @@ pub fn configure(
     limits: HttpLimits,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let doc = openapi::ApiDoc::openapi();
+        let allowed = web::Data::new(routes::AllowedMethods::from_openapi(&doc));
         cfg.app_data(state)
+            .app_data(allowed)
             .app_data(
                 web::JsonConfig::default()
                     .limit(limits.max_body_bytes)
@@ -80,10 +83,7 @@ pub fn configure(
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .configure(routes::health::config)
             .service(web::redirect("/docs", "/docs/"))
-            .service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
-            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(
                 web::scope("/api/v1")
                     .configure(routes::auth::config)

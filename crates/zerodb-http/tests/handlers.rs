@@ -435,6 +435,16 @@ async fn openapi_document_matches_the_served_routes() {
                 .to_request();
             let resp = test::call_service(&app, req).await;
             let status = resp.status().as_u16();
+            if status == 405 {
+                // RFC 9110: a 405 lists what the resource does serve.
+                let allow = resp.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+                let mut listed: Vec<String> =
+                    allow.unwrap_or_default().split(", ").map(str::to_owned).collect();
+                let mut want = methods.clone();
+                listed.sort();
+                want.sort();
+                assert_eq!(listed, want, "Allow of {concrete}");
+            }
             let code = body(resp).await["error"].clone();
             let serves = !(status == 405 || code["message"] == json!("no such endpoint"));
             assert_eq!(

@@ -53,8 +53,43 @@ impl<T: ToSchema> ListResponse<T> {
     }
 }
 
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path"))
+/// The methods each route pattern serves, for the `Allow` header of 405 answers (RFC 9110
+/// requires it). Read from the OpenAPI document, which a test keeps equal to the routes.
+pub struct AllowedMethods(std::collections::HashMap<String, String>);
+
+impl AllowedMethods {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            let methods: Vec<&str> = [
+                (item.get.is_some(), "GET"),
+                (item.post.is_some(), "POST"),
+                (item.put.is_some(), "PUT"),
+                (item.patch.is_some(), "PATCH"),
+                (item.delete.is_some(), "DELETE"),
+            ]
+            .into_iter()
+            .filter_map(|(has, m)| has.then_some(m))
+            .collect();
+            map.insert(path.clone(), methods.join(", "));
+        }
+        Self(map)
+    }
+}
+
+pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = req
+        .match_pattern()
+        .and_then(|p| {
+            req.app_data::<web::Data<AllowedMethods>>().and_then(|m| m.0.get(&p).cloned())
+        })
+        .unwrap_or_default();
+    let err = ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path");
+    let mut response = actix_web::ResponseError::error_response(&err);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
