@@ -100,3 +100,36 @@ pub async fn route_not_found() -> Result<HttpResponse, ApiError> {
 pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
+
+/// Embeddings arrive as JSON numbers and are kept as 32-bit floats. A number outside the f32
+/// range would parse to infinity (or, with exact float parsing, fail as a syntax error); this
+/// reads each as f64 first and refuses one that does not fit with a validation error (422)
+/// naming its position.
+pub(crate) mod f32s {
+    use serde::{Deserialize, Deserializer};
+
+    fn narrow<E: serde::de::Error>(values: Vec<f64>) -> Result<Vec<f32>, E> {
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let f = v as f32;
+                if v.is_finite() && !f.is_finite() {
+                    Err(E::custom(format!(
+                        "element {i} ({v}) is outside the range of a 32-bit float"
+                    )))
+                } else {
+                    Ok(f)
+                }
+            })
+            .collect()
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        narrow(Vec::<f64>::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f32>>, D::Error> {
+        Option::<Vec<f64>>::deserialize(d)?.map(narrow::<D::Error>).transpose()
+    }
+}

@@ -55,6 +55,7 @@ pub struct UpsertVectorRequest {
     pub namespace: Option<String>,
     /// 1..=4096 finite numbers; the first vector of a namespace fixes its dimension.
     #[schema(min_items = 1, max_items = 4096)]
+    #[serde(deserialize_with = "super::f32s::required")]
     pub vector_embedding: Vec<f32>,
     #[schema(max_length = 1048576)]
     pub document: Option<String>,
@@ -152,6 +153,7 @@ pub struct VectorListParams {
 #[serde(deny_unknown_fields)]
 pub struct SearchVectorsRequest {
     #[schema(min_items = 1, max_items = 4096)]
+    #[serde(deserialize_with = "super::f32s::required")]
     pub query_vector: Vec<f32>,
     /// Default `default`.
     #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
