@@ -39,6 +39,9 @@ pub fn test_settings(db_url: &str, data_dir: &std::path::Path) -> Settings {
     settings.database.max_connections = 4;
     settings.auth.jwt_secret = Some(Secret::new(JWT_SECRET));
     settings.data_dir = data_dir.to_path_buf();
+    // Tests drive one user hard; the limits have tests of their own that set them.
+    settings.rate_limit.requests_per_second = 1000;
+    settings.rate_limit.burst = 2000;
     settings
 }
 
