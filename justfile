@@ -4,18 +4,24 @@
 run:
     cargo run --bin zerodb -- serve
 
-# The whole test suite (starts its own throwaway PostgreSQL)
+# The whole test suite, as README gives it (starts its own throwaway PostgreSQL and the
+# adapters' test servers; see README for what they need installed)
 test:
-    cargo test --workspace
+    cargo test --workspace --all-features
+
+# Property-based API fuzzing with schemathesis against a debug server (README, Development)
+fuzz examples="25":
+    cargo build --workspace --all-features
+    target/schemathesis-venv/bin/python scripts/fuzz_api.py --max-examples {{examples}}
 
 # Formatting and lints, as CI expects them
 lint:
     cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 fmt:
     cargo fmt --all
 
-# Benchmarks (release profile)
-bench:
-    cargo bench --workspace
+# Benchmarks through the HTTP API (release build; `zerodb bench --help` lists them)
+bench area="vectors":
+    cargo run --release --bin zerodb -- bench {{area}}
