@@ -15,13 +15,19 @@ async fn start(settings: &Settings) -> (Database, Client) {
     (db, client)
 }
 
+/// The embedded default under `dir`, on port 0 with one worker.
+fn embedded_settings(dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::defaults().unwrap();
+    settings.data_dir = dir.join("data");
+    settings.server.port = 0;
+    settings.server.workers = Some(1);
+    settings
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_cluster_keeps_data_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults().unwrap();
-    settings.data_dir = dir.path().join("data");
-    settings.server.port = 0;
-    settings.server.workers = Some(1);
+    let settings = embedded_settings(dir.path());
 
     let (db, client) = start(&settings).await;
     client.register("ada@example.com", "correct horse battery").await.unwrap();
@@ -109,10 +115,7 @@ fn stop(server: &mut std::process::Child) {
 async fn a_killed_embedded_cluster_is_restarted() {
     use zerodb_client::HttpMethod as M;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults().unwrap();
-    settings.data_dir = dir.path().join("data");
-    settings.server.port = 0;
-    settings.server.workers = Some(1);
+    let settings = embedded_settings(dir.path());
     if std::env::var_os("TEST_LOG").is_some() {
         zerodb_server::telemetry::init(&settings.log);
     }

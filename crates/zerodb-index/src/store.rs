@@ -140,14 +140,7 @@ impl IndexedVectorStore {
 
     /// What the in-memory indexes hold: (projects loaded, vectors, bytes).
     pub fn totals(&self) -> (u64, u64, u64) {
-        let projects: Vec<Arc<ProjectIndex>> = self
-            .shared
-            .projects
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
+        let projects = self.shared.held_projects();
         let (mut vectors, mut bytes) = (0, 0);
         for project in &projects {
             for ns in project.all() {
@@ -214,16 +207,14 @@ impl Shared {
         }
     }
 
+    /// Every project whose indexes this process holds.
+    fn held_projects(&self) -> Vec<Arc<ProjectIndex>> {
+        self.projects.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    }
+
     async fn snapshot_changed(&self) {
         let Some(root) = self.snapshot_dir.clone() else { return };
-        let projects: Vec<Arc<ProjectIndex>> = self
-            .projects
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
-        for project in projects {
+        for project in self.held_projects() {
             // Everything up to the cursor is in the index; changes applied while the file is
             // written carry higher sequences and are replayed harmlessly after a load.
             let cursor = {

@@ -241,13 +241,8 @@ pub async fn admin_get_quotas(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (overrides, effective) =
-        state.services.admin.quotas(&caller.0, ProjectId::from_uuid(*path)).await?;
-    Ok(HttpResponse::Ok().json(QuotasResponse {
-        project_id: *path,
-        overrides: overrides.into(),
-        effective: effective.into(),
-    }))
+    let quotas = state.services.admin.quotas(&caller.0, ProjectId::from_uuid(*path)).await?;
+    Ok(quotas_response(*path, quotas))
 }
 
 /// Replaces a project's quota overrides (a limit left out falls back to the server's
@@ -262,14 +257,18 @@ pub async fn admin_set_quotas(
     path: web::Path<Uuid>,
     body: web::Json<QuotasBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (overrides, effective) = state
+    let quotas = state
         .services
         .admin
         .set_quotas(&caller.0, ProjectId::from_uuid(*path), body.into_inner().into())
         .await?;
-    Ok(HttpResponse::Ok().json(QuotasResponse {
-        project_id: *path,
+    Ok(quotas_response(*path, quotas))
+}
+
+fn quotas_response(project_id: Uuid, (overrides, effective): (Quotas, Quotas)) -> HttpResponse {
+    HttpResponse::Ok().json(QuotasResponse {
+        project_id,
         overrides: overrides.into(),
         effective: effective.into(),
-    }))
+    })
 }
