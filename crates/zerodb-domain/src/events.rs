@@ -2,7 +2,7 @@
 
 use crate::error::{FieldViolation, RepositoryError, ServiceError};
 use crate::ids::ProjectId;
-use crate::storable::{NUL_REASON, json_violations};
+use crate::storable::{json_violations, map_violations};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -82,14 +82,7 @@ impl EventInput {
         }
         let headers = self.headers.unwrap_or_default();
         json_violations(&field("event_payload"), &self.payload, &mut v);
-        for (name, value) in &headers {
-            let shown: String = name.escape_debug().collect();
-            let path = format!("{}.{shown}", field("headers"));
-            if name.contains('\0') {
-                v.push(FieldViolation::new(&path, format!("name {NUL_REASON}")));
-            }
-            json_violations(&path, value, &mut v);
-        }
+        map_violations(&field("headers"), &headers, &mut v);
         if headers.len() > MAX_HEADERS
             || headers.iter().any(|(k, val)| k.is_empty() || k.len() > 256 || !val.is_string())
         {

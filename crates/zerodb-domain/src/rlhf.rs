@@ -3,7 +3,7 @@
 use crate::error::{FieldViolation, RepositoryError, ServiceError};
 use crate::ids::ProjectId;
 use crate::pagination::PageRequest;
-use crate::storable::{json_violations, text_violation};
+use crate::storable::{map_violations, text_violation};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -121,7 +121,7 @@ impl RlhfInput {
             ));
         }
         if let Some(metadata) = &self.metadata {
-            json_violations(&field("metadata"), &Value::Object(metadata.clone()), &mut v);
+            map_violations(&field("metadata"), metadata, &mut v);
         }
         for (i, tag) in self.tags.iter().enumerate() {
             text_violation(&format!("{}[{i}]", field("tags")), tag, &mut v);

@@ -10,7 +10,7 @@
 
 use crate::error::{FieldViolation, ServiceError};
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Why a string is refused.
 pub const NUL_REASON: &str = "must not contain U+0000 (NUL)";
@@ -33,16 +33,20 @@ pub fn json_violations(path: &str, value: &Value, out: &mut Vec<FieldViolation>)
                 json_violations(&format!("{path}[{i}]"), item, out);
             }
         }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let child = child_path(path, key);
-                if key.contains('\0') {
-                    out.push(FieldViolation::new(&child, format!("key {NUL_REASON}")));
-                }
-                json_violations(&child, item, out);
-            }
-        }
+        Value::Object(map) => map_violations(path, map, out),
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+    }
+}
+
+/// [`json_violations`] for a JSON object held as a map (metadata, headers), without
+/// wrapping it in a `Value`.
+pub fn map_violations(path: &str, map: &Map<String, Value>, out: &mut Vec<FieldViolation>) {
+    for (key, item) in map {
+        let child = child_path(path, key);
+        if key.contains('\0') {
+            out.push(FieldViolation::new(&child, format!("key {NUL_REASON}")));
+        }
+        json_violations(&child, item, out);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
 use crate::quotas::QuotaPolicy;
-use crate::storable::{NUL_REASON, json_violations};
+use crate::storable::map_violations;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -133,14 +133,7 @@ fn metadata(value: Option<Value>, v: &mut Vec<FieldViolation>) -> Map<String, Va
             if serde_json::to_vec(&m).map_or(usize::MAX, |b| b.len())
                 <= MAX_FILE_METADATA_BYTES =>
         {
-            for (key, value) in &m {
-                let shown: String = key.escape_debug().collect();
-                let path = format!("file_metadata.{shown}");
-                if key.contains('\0') {
-                    v.push(FieldViolation::new(&path, format!("key {NUL_REASON}")));
-                }
-                json_violations(&path, value, v);
-            }
+            map_violations("file_metadata", &m, v);
             m
         }
         Some(_) => {

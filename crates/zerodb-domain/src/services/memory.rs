@@ -12,7 +12,7 @@ use crate::memory::{
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
 use crate::quotas::QuotaPolicy;
-use crate::storable::{check_instant, json_violations};
+use crate::storable::{check_instant, map_violations};
 use crate::vectors::{
     MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorSelector,
     VectorStore, VectorStoreError,
@@ -203,7 +203,7 @@ fn prepare(
     {
         v.push(FieldViolation::new("embedding", "must be 1 to 4096 finite numbers"));
     }
-    json_violations("memory_metadata", &Value::Object(metadata.clone()), &mut v);
+    map_violations("memory_metadata", &metadata, &mut v);
     if input.expires_at.is_some_and(|e| e <= now) {
         v.push(FieldViolation::new("expires_at", "must be in the future"));
     }

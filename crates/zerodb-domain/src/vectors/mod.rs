@@ -12,7 +12,7 @@ pub use metric::{Metric, Quantization};
 
 use crate::error::{FieldViolation, ServiceError};
 use crate::ids::ProjectId;
-use crate::storable::{NUL_REASON, json_violations};
+use crate::storable::map_violations;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -143,14 +143,7 @@ impl VectorInput {
         let metadata = match self.metadata {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(map)) => {
-                for (key, value) in &map {
-                    let shown: String = key.escape_debug().collect();
-                    let path = format!("{}.{shown}", field("vector_metadata"));
-                    if key.contains('\0') {
-                        v.push(FieldViolation::new(&path, format!("key {NUL_REASON}")));
-                    }
-                    json_violations(&path, value, &mut v);
-                }
+                map_violations(&field("vector_metadata"), &map, &mut v);
                 if serialized_len(&map) > max_metadata_bytes {
                     v.push(FieldViolation::new(
                         field("vector_metadata"),
