@@ -4,10 +4,10 @@
 run:
     cargo run --bin zerodb -- serve
 
-# The whole test suite, as README gives it (starts its own throwaway PostgreSQL and the
-# adapters' test servers; see README for what they need installed)
-test:
-    cargo test --workspace --all-features
+# The whole test suite, as README gives it: installs what is missing, fuzzes the API,
+# runs every test (arguments go to cargo test)
+test *args:
+    ./scripts/test {{args}}
 
 # Property-based API fuzzing with schemathesis against a debug server (README, Development)
 fuzz examples="25":
@@ -22,6 +22,6 @@ lint:
 fmt:
     cargo fmt --all
 
-# Benchmarks through the HTTP API (release build; `zerodb bench --help` lists them)
+# Benchmarks through the HTTP API (release build; `zerodb-bench --help` lists them)
 bench area="vectors":
-    cargo run --release --bin zerodb -- bench {{area}}
+    cargo run --release -p zerodb-bench --all-features -- {{area}}

@@ -101,11 +101,19 @@ async fn root_runs_the_embedded_default_from_a_private_directory() {
     }
 }
 
+/// SIGTERM, as an orchestrator stops it: a clean exit, and every background loop ended
+/// before the cluster stopped (no listener warns that its connection was lost).
 fn stop(server: &mut std::process::Child) {
+    use std::io::Read;
     let pid = nix::unistd::Pid::from_raw(i32::try_from(server.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let status = server.wait().unwrap();
-    assert!(status.success(), "zerodb serve exited with {status}");
+    let mut log = String::new();
+    if let Some(mut stderr) = server.stderr.take() {
+        stderr.read_to_string(&mut log).unwrap();
+    }
+    assert!(status.success(), "zerodb serve exited with {status}: {log}");
+    assert!(!log.contains("reconnecting") && !log.contains("cannot listen"), "{log}");
 }
 
 /// When the embedded cluster's postmaster is killed, the server restarts it by itself:

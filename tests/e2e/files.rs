@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 use uuid::Uuid;
 use zerodb_client::{Client, FileQuery, HttpMethod, RegisterFile, UploadOptions};
-use zerodb_server::bench_files::pattern;
+use zerodb_testkit::pattern;
 
 const MB: usize = 1024 * 1024;
 

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;
 use zerodb_client::{Client, HttpMethod, RawResponse};
+use zerodb_domain::clock::{Clock, SystemClock};
 use zerodb_domain::relay::EventOutbox;
 use zerodb_domain::usage::UsageMeter;
 use zerodb_postgres::testing::TestDatabase;
@@ -57,10 +58,21 @@ pub struct Server {
 
 /// Starts a server with these settings inside this test's runtime.
 pub async fn start_server(settings: &Settings) -> Server {
+    start_server_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// Starts a server whose services read time from `clock`.
+pub async fn start_server_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Server {
     let database = Database::connect(settings).await.expect("database");
     let secret = settings.auth.jwt_secret.clone().expect("secret");
-    let app =
-        Application::build(settings, &database, secret.expose().as_bytes(), false).expect("build");
+    let app = Application::build_with_clock(
+        settings,
+        &database,
+        secret.expose().as_bytes(),
+        false,
+        clock,
+    )
+    .expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (meter, handle, outbox) = (app.meter(), app.handle(), app.event_outbox());
     let stopped = tokio::spawn(app.run_until_stopped());
@@ -72,6 +84,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_clock(adjust, Arc::new(SystemClock)).await
+}
+
+/// A test server whose services read time from `clock` (a `ManualClock` to move it).
+pub async fn spawn_app_with_clock(
+    adjust: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let db = TestDatabase::new().await;
     if std::env::var_os("TEST_LOG").is_some() {
         zerodb_server::telemetry::init(&Settings::defaults().expect("defaults").log);
@@ -79,7 +99,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = Arc::new(tempfile::tempdir().expect("data dir"));
     let mut settings = test_settings(&db.url, data_dir.path());
     adjust(&mut settings);
-    let server = start_server(&settings).await;
+    let server = start_server_with_clock(&settings, clock).await;
     TestApp {
         client: Client::new(&server.address),
         address: server.address,

@@ -68,7 +68,7 @@ impl GeneratedKey {
     pub fn generate() -> Result<Self, ServiceError> {
         let mut random = [0u8; 32];
         getrandom::fill(&mut random)
-            .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("no randomness: {e}")))?;
         let id = ApiKeyId::new();
         let secret =
             format!("{PREFIX}{}_{}", id.as_uuid().simple(), URL_SAFE_NO_PAD.encode(random));

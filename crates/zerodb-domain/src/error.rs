@@ -1,31 +1,100 @@
 //! Error types shared by the ports and the services.
 
 use serde::Serialize;
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
 
-/// What every repository port returns on failure. Adapters translate driver errors into
-/// these variants (a unique violation becomes `Conflict`, a lost connection `Unavailable`).
+/// The underlying failure behind an `Unavailable` or `Internal` error (a driver, I/O or
+/// protocol error), kept whole so the HTTP edge can log the full chain once. Shared, so the
+/// errors that carry it stay `Clone`.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn Error + Send + Sync + 'static>);
+
+impl Cause {
+    pub fn new(source: impl Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(source))
+    }
+
+    /// A cause known only by a description (no underlying error value exists).
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self(Arc::new(Message(message.into())))
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+/// Transparent: the wrapped error's own sources follow it in the chain.
+impl Error for Cause {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Two causes are equal when they read the same (errors are compared in tests only).
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
+#[derive(Debug)]
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Error for Message {}
+
+/// Writes `err` and each of its sources, one per line (for logs).
+pub fn error_chain(err: &(dyn Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str("\n  caused by: ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// How storage fails, whatever the port. Adapters translate driver errors into these
+/// variants; a port whose operations can also fail for a domain reason (a name taken, a
+/// limit reached) has its own enum that wraps this one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepositoryError {
     /// The addressed record does not exist.
     #[error("record not found")]
     NotFound,
-    /// A uniqueness or state constraint was violated; the string names the constraint.
-    #[error("conflict on {0}")]
-    Conflict(String),
-    /// The storage backend could not be reached or timed out.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    /// The storage backend could not be reached or the connection broke.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
     /// A statement ran past the database's statement timeout and was cancelled.
     #[error("storage statement timed out")]
     TimedOut,
     /// The storage refused a value it cannot hold or compare (a NUL in text, a timestamp or
     /// number out of its range). Validation should have caught it; this keeps a missed case a
-    /// client error instead of a server error. The text is for logs only.
-    #[error("storage refused a value: {0}")]
-    InvalidValue(String),
-    /// Anything else; the text is for logs only, never for clients.
-    #[error("storage failure: {0}")]
-    Internal(String),
+    /// client error instead of a server error. The cause is for logs only.
+    #[error("storage refused a value")]
+    InvalidValue(#[source] Cause),
+    /// Anything else; the cause is for logs only, never for clients.
+    #[error("storage failure")]
+    Internal(#[source] Cause),
 }
 
 /// One field that failed validation, and why.
@@ -108,13 +177,13 @@ pub enum ServiceError {
     RegistrationDisabled,
     #[error("the project's database is not enabled")]
     DatabaseNotEnabled,
-    #[error("backend unavailable: {0}")]
-    Unavailable(String),
+    #[error("backend unavailable")]
+    Unavailable(#[source] Cause),
     /// The database cancelled a statement that ran past its timeout.
     #[error("the database took too long to answer")]
     TimedOut,
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] Cause),
 }
 
 impl ServiceError {
@@ -130,33 +199,29 @@ impl ServiceError {
         Self::Conflict { kind, message: message.into() }
     }
 
-    /// Translates a repository failure where `NotFound` means `entity` is missing and a
-    /// `Conflict` means `conflict`.
-    pub fn from_repo(
-        err: RepositoryError,
-        entity: &'static str,
-        conflict: Option<(ConflictKind, &str)>,
-    ) -> Self {
+    /// A failure with no underlying error value, described for the logs.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(Cause::msg(message))
+    }
+
+    /// Translates a repository failure where `NotFound` means `entity` is missing.
+    pub fn from_repo(err: RepositoryError, entity: &'static str) -> Self {
         match err {
             RepositoryError::NotFound => Self::NotFound { entity },
-            RepositoryError::Conflict(constraint) => match conflict {
-                Some((kind, message)) => Self::conflict(kind, message),
-                None => Self::Internal(format!("unexpected conflict on {constraint}")),
-            },
-            RepositoryError::Unavailable(msg) => Self::Unavailable(msg),
+            RepositoryError::Unavailable(cause) => Self::Unavailable(cause),
             RepositoryError::TimedOut => Self::TimedOut,
             RepositoryError::InvalidValue(_) => Self::invalid(
                 "request",
                 "holds a value the database cannot store or compare (a NUL character, or a \
                  timestamp or number out of range)",
             ),
-            RepositoryError::Internal(msg) => Self::Internal(msg),
+            RepositoryError::Internal(cause) => Self::Internal(cause),
         }
     }
 }
 
 impl From<RepositoryError> for ServiceError {
     fn from(err: RepositoryError) -> Self {
-        Self::from_repo(err, "record", None)
+        Self::from_repo(err, "record")
     }
 }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 pub mod agent_logs;
 pub mod api_keys;
+pub mod clock;
 pub mod database;
 pub mod error;
 pub mod events;
@@ -31,5 +32,5 @@ pub mod users;
 mod validation;
 pub mod vectors;
 
-pub use error::{ConflictKind, FieldViolation, RepositoryError, ServiceError};
+pub use error::{Cause, ConflictKind, FieldViolation, RepositoryError, ServiceError, error_chain};
 pub use ids::{ApiKeyId, ProjectId, RowId, TableId, UserId};

@@ -67,12 +67,21 @@ pub struct NewProject {
     pub description: Option<String>,
 }
 
+/// How storing a new project fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectRepositoryError {
+    #[error("the owner already has a project with this name")]
+    NameTaken,
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
 /// Storage of projects and their database settings.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProjectRepository: Send + Sync + 'static {
-    /// MUST return `Conflict` when the owner already has a project with this name.
-    async fn create(&self, project: NewProject) -> Result<Project, RepositoryError>;
+    /// MUST return `NameTaken` when the owner already has a project with this name.
+    async fn create(&self, project: NewProject) -> Result<Project, ProjectRepositoryError>;
     /// MUST return `NotFound` when no project has this id.
     async fn get(&self, id: ProjectId) -> Result<Project, RepositoryError>;
     /// The owner's projects in (created_at, id) order, at most `page.limit + 1` of them so

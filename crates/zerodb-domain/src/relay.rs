@@ -6,6 +6,7 @@
 //! acknowledged. Delivery is at least once: a crash between the sink's acknowledgement and
 //! the cursor update sends those events again, with the same offsets.
 
+use crate::error::Cause;
 use crate::error::RepositoryError;
 use crate::events::Event;
 use crate::ids::ProjectId;
@@ -16,11 +17,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SinkError {
     /// The external log cannot be reached or did not answer in time: retry later.
-    #[error("external event log unavailable: {0}")]
-    Unavailable(String),
+    #[error("external event log unavailable")]
+    Unavailable(#[source] Cause),
     /// The external log refused the events (configuration, authorisation, record size).
-    #[error("external event log refused the events: {0}")]
-    Rejected(String),
+    #[error("external event log refused the events")]
+    Rejected(#[source] Cause),
 }
 
 /// An external log that receives every event.

@@ -11,8 +11,8 @@ pub enum SecurityError {
     /// The token is malformed, forged, uses another algorithm, is expired or has the wrong issuer.
     #[error("invalid token: {0}")]
     InvalidToken(String),
-    #[error("hashing failed: {0}")]
-    Hashing(String),
+    #[error("hashing failed")]
+    Hashing(#[source] crate::error::Cause),
     /// Every hashing slot stayed busy for longer than the caller may wait.
     #[error("password hashing is saturated; retry shortly")]
     Busy,

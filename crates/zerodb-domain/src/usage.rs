@@ -95,7 +95,7 @@ mod tests {
         repo.expect_add().times(2).returning(move |counts| {
             calls += 1;
             if calls == 1 {
-                return Err(RepositoryError::Unavailable("down".into()));
+                return Err(RepositoryError::Unavailable(crate::Cause::msg("down")));
             }
             let total: u64 = counts.iter().map(|c| c.requests).sum();
             assert_eq!(total, 4);

@@ -95,12 +95,21 @@ pub struct NewUser {
     pub role: Role,
 }
 
+/// How storing a new user fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserRepositoryError {
+    #[error("the email is already registered")]
+    EmailTaken,
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
 /// Storage of users.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
-    /// Inserts a user. MUST return `Conflict` when the email is already registered.
-    async fn create(&self, user: NewUser) -> Result<User, RepositoryError>;
+    /// Inserts a user. MUST return `EmailTaken` when the email is already registered.
+    async fn create(&self, user: NewUser) -> Result<User, UserRepositoryError>;
     /// MUST return `NotFound` when no user has this id.
     async fn get(&self, id: UserId) -> Result<User, RepositoryError>;
     /// The user with this (normalised) email and its password hash, or `NotFound`.

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use zerodb_domain::Cause;
 use zerodb_domain::memory::{EmbeddingError, EmbeddingProvider};
 
 #[derive(Debug, Clone)]
@@ -83,37 +84,36 @@ impl OpenAiEmbedder {
             }
             if !status.is_success() {
                 // A client error will not get better by retrying.
-                return Err(EmbeddingError::Unavailable(format!(
+                return Err(EmbeddingError::Unavailable(Cause::msg(format!(
                     "embedding server answered {status}"
-                )));
+                ))));
             }
-            let body: Response = response
-                .json()
-                .await
-                .map_err(|e| EmbeddingError::Unavailable(format!("unreadable answer: {e}")))?;
+            let body: Response = response.json().await.map_err(|e| {
+                EmbeddingError::Unavailable(Cause::msg(format!("unreadable answer: {e}")))
+            })?;
             return self.arrange(body, texts.len());
         }
-        Err(EmbeddingError::Unavailable(format!(
+        Err(EmbeddingError::Unavailable(Cause::msg(format!(
             "embedding server failed {} times: {last}",
             self.settings.max_retries + 1
-        )))
+        ))))
     }
 
     fn arrange(&self, body: Response, expected: usize) -> Result<Vec<Vec<f32>>, EmbeddingError> {
         let mut out = vec![Vec::new(); expected];
         for item in body.data {
             if item.index >= expected || item.embedding.len() != self.settings.dimension {
-                return Err(EmbeddingError::Unavailable(format!(
+                return Err(EmbeddingError::Unavailable(Cause::msg(format!(
                     "embedding server answered an item {} of {} dimensions (expected {})",
                     item.index,
                     item.embedding.len(),
                     self.settings.dimension
-                )));
+                ))));
             }
             out[item.index] = item.embedding;
         }
         if out.iter().any(Vec::is_empty) {
-            return Err(EmbeddingError::Unavailable("embedding server skipped inputs".into()));
+            return Err(EmbeddingError::Unavailable(Cause::msg("embedding server skipped inputs")));
         }
         Ok(out)
     }

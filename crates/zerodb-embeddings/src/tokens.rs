@@ -1,7 +1,7 @@
 //! Token counting with OpenAI's cl100k_base tokenizer (GPT-4 and GPT-3.5), whose vocabulary
 //! tiktoken-rs carries inside the crate: nothing is downloaded.
 
-use zerodb_domain::services::TokenCounter;
+use zerodb_domain::memory::TokenCounter;
 
 pub struct Cl100kTokenCounter {
     bpe: tiktoken_rs::CoreBPE,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use zerodb_domain::error::AuthFailure;
-use zerodb_domain::{ConflictKind, ServiceError};
+use zerodb_domain::{ConflictKind, ServiceError, error_chain};
 
 /// Stable machine-readable error codes. Append new ones; never rename or reuse one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -236,7 +236,7 @@ impl From<ServiceError> for ApiError {
                 "the project's database is not enabled: POST /api/v1/projects/{project_id}/database",
             ),
             ServiceError::Unavailable(cause) => {
-                tracing::warn!(cause = %cause, "backend unavailable");
+                tracing::warn!(cause = %error_chain(&cause), "backend unavailable");
                 let mut err = ApiError::new(
                     ErrorCode::ServiceUnavailable,
                     "a backend is temporarily unavailable",
@@ -253,7 +253,10 @@ impl From<ServiceError> for ApiError {
                 err.retry_after = Some(1);
                 err
             }
-            ServiceError::Internal(cause) => ApiError::new(ErrorCode::InternalError, cause),
+            // The whole chain, logged once when the response is built.
+            ServiceError::Internal(cause) => {
+                ApiError::new(ErrorCode::InternalError, error_chain(&cause))
+            }
         }
     }
 }
@@ -261,7 +264,7 @@ impl From<ServiceError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zerodb_domain::FieldViolation;
+    use zerodb_domain::{Cause, FieldViolation};
 
     #[test]
     fn codes_serialise_snake_case() {
@@ -280,7 +283,7 @@ mod tests {
 
     #[test]
     fn internal_causes_stay_private() {
-        let err: ApiError = ServiceError::Internal("password=hunter2 at db".into()).into();
+        let err: ApiError = ServiceError::Internal(Cause::msg("password=hunter2 at db")).into();
         let resp = err.error_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = actix_web::body::to_bytes(resp.into_body());

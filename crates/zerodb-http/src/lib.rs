@@ -6,10 +6,8 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 mod openapi_contract;
-pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
-pub mod security;
 pub mod sign_in;
 
 use actix_web::web;

@@ -16,7 +16,7 @@ use zerodb_domain::events::MockEventBus;
 use zerodb_domain::files::{MockFileRepository, MockObjectStore};
 use zerodb_domain::memory::{MockEmbeddingProvider, MockMemoryStore};
 use zerodb_domain::principal::Role;
-use zerodb_domain::projects::{MockProjectRepository, Project};
+use zerodb_domain::projects::{MockProjectRepository, Project, ProjectRepositoryError};
 use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
 use zerodb_domain::rlhf::MockRlhfRepository;
 use zerodb_domain::security::{MockPasswordHasher, TokenIssuer};
@@ -28,7 +28,7 @@ use zerodb_domain::vectors::MockVectorStore;
 
 struct CharCounter;
 
-impl zerodb_domain::services::TokenCounter for CharCounter {
+impl zerodb_domain::memory::TokenCounter for CharCounter {
     fn count(&self, text: &str) -> usize {
         text.len()
     }
@@ -36,10 +36,10 @@ impl zerodb_domain::services::TokenCounter for CharCounter {
         "chars"
     }
 }
-use zerodb_domain::{ProjectId, RepositoryError, UserId};
+use zerodb_domain::{Cause, ProjectId, RepositoryError, UserId};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
-use zerodb_http::security::JwtTokenIssuer;
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
+use zerodb_security::JwtTokenIssuer;
 
 struct Probe(bool);
 
@@ -116,6 +116,7 @@ fn state_with(
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),
         quota_usage: Arc::new(zerodb_domain::quotas::MockQuotaUsage::new()),
+        clock: Arc::new(zerodb_domain::clock::SystemClock),
     };
     let options = ServiceOptions {
         allow_registration: true,
@@ -233,9 +234,11 @@ async fn another_users_project_is_404() {
 #[actix_web::test]
 async fn storage_failures_are_503_or_opaque_500() {
     let mut projects = MockProjectRepository::new();
-    projects.expect_get().returning(|_| Err(RepositoryError::Unavailable("pool timed out".into())));
+    projects
+        .expect_get()
+        .returning(|_| Err(RepositoryError::Unavailable(Cause::msg("pool timed out"))));
     projects.expect_list_by_owner().returning(|_, _| {
-        Err(RepositoryError::Internal("relation users does not exist at db:5432".into()))
+        Err(RepositoryError::Internal(Cause::msg("relation users does not exist at db:5432")))
     });
     let app = app!(state(projects, true));
     let user = UserId::new();
@@ -257,9 +260,7 @@ async fn storage_failures_are_503_or_opaque_500() {
 #[actix_web::test]
 async fn conflicts_map_to_stable_codes() {
     let mut projects = MockProjectRepository::new();
-    projects.expect_create().returning(|_| {
-        Err(RepositoryError::Conflict("zerodb_projects_user_id_project_name_key".into()))
-    });
+    projects.expect_create().returning(|_| Err(ProjectRepositoryError::NameTaken));
     let app = app!(state(projects, true));
     let req = test::TestRequest::post()
         .uri("/api/v1/projects")

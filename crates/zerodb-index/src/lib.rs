@@ -51,10 +51,10 @@ impl Default for IndexSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("index operation failed: {0}")]
-    Index(String),
-    #[error("snapshot rejected: {0}")]
-    Snapshot(String),
-    #[error("snapshot i/o: {0}")]
+    #[error("index operation failed")]
+    Index(#[source] zerodb_domain::Cause),
+    #[error("snapshot rejected")]
+    Snapshot(#[source] zerodb_domain::Cause),
+    #[error("snapshot i/o")]
     Io(#[from] std::io::Error),
 }

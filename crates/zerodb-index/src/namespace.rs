@@ -75,7 +75,7 @@ pub(crate) fn usearch_options(
 }
 
 fn usearch_err(e: impl std::fmt::Display) -> IndexError {
-    IndexError::Index(e.to_string())
+    IndexError::Index(zerodb_domain::Cause::msg(e.to_string()))
 }
 
 impl NamespaceIndex {
@@ -142,12 +142,12 @@ impl NamespaceIndex {
             match change {
                 VectorChange::Upserted { seq, id, embedding, metadata, .. } => {
                     if embedding.len() != self.dimension {
-                        return Err(IndexError::Index(format!(
+                        return Err(IndexError::Index(zerodb_domain::Cause::msg(format!(
                             "vector {id} has {} dimensions, namespace {} has {}",
                             embedding.len(),
                             self.name,
                             self.dimension
-                        )));
+                        ))));
                     }
                     if let Some(&key) = inner.by_id.get(id) {
                         let newer =
@@ -348,7 +348,9 @@ fn add_parallel(
             .map(|part| s.spawn(move || part.iter().try_for_each(add).map_err(usearch_err)))
             .collect();
         handles.into_iter().try_for_each(|h| {
-            h.join().map_err(|_| IndexError::Index("index insert thread panicked".into()))?
+            h.join().map_err(|_| {
+                IndexError::Index(zerodb_domain::Cause::msg("index insert thread panicked"))
+            })?
         })
     })
 }

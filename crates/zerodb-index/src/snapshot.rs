@@ -48,7 +48,9 @@ fn sha256_file(path: &Path) -> Result<String, IndexError> {
 }
 
 fn path_str(path: &Path) -> Result<&str, IndexError> {
-    path.to_str().ok_or_else(|| IndexError::Snapshot("snapshot path is not UTF-8".into()))
+    path.to_str().ok_or_else(|| {
+        IndexError::Snapshot(zerodb_domain::Cause::msg("snapshot path is not UTF-8"))
+    })
 }
 
 /// Writes the namespace's snapshot, consistent with every change up to `applied_seq`.
@@ -59,7 +61,8 @@ pub(crate) fn save(
     applied_seq: i64,
 ) -> Result<(), IndexError> {
     let dir = namespace_dir(root, project, &ns.name);
-    let parent = dir.parent().ok_or_else(|| IndexError::Snapshot("no parent".into()))?;
+    let parent =
+        dir.parent().ok_or_else(|| IndexError::Snapshot(zerodb_domain::Cause::msg("no parent")))?;
     std::fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(".tmp-{}-{}", ns.name, Uuid::now_v7()));
     std::fs::create_dir_all(&tmp)?;
@@ -69,7 +72,7 @@ pub(crate) fn save(
         inner
             .index
             .save(path_str(&index_path)?)
-            .map_err(|e| IndexError::Snapshot(e.to_string()))?;
+            .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
         let state = State {
             format: FORMAT,
             namespace: ns.name.clone(),
@@ -95,7 +98,7 @@ pub(crate) fn save(
         drop(inner);
         let file = std::fs::File::create(tmp.join("state.json"))?;
         serde_json::to_writer(std::io::BufWriter::new(file), &state)
-            .map_err(|e| IndexError::Snapshot(e.to_string()))?;
+            .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
@@ -123,13 +126,19 @@ pub(crate) fn load(
     if !state_path.exists() {
         return Ok(None);
     }
-    let bad = |why: String| Err(IndexError::Snapshot(why));
+    let bad = |why: String| Err(IndexError::Snapshot(zerodb_domain::Cause::msg(why)));
     let file = std::fs::File::open(&state_path)?;
     let state: State = serde_json::from_reader(std::io::BufReader::new(file))
-        .map_err(|e| IndexError::Snapshot(format!("unreadable state: {e}")))?;
+        .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
     let spec = NamespaceSpec {
-        metric: state.spec_metric.parse().map_err(IndexError::Snapshot)?,
-        quantization: state.spec_quantization.parse().map_err(IndexError::Snapshot)?,
+        metric: state
+            .spec_metric
+            .parse()
+            .map_err(|e: String| IndexError::Snapshot(zerodb_domain::Cause::msg(e)))?,
+        quantization: state
+            .spec_quantization
+            .parse()
+            .map_err(|e: String| IndexError::Snapshot(zerodb_domain::Cause::msg(e)))?,
     };
     if state.format != FORMAT
         || state.namespace != expected.name
@@ -150,14 +159,16 @@ pub(crate) fn load(
         return bad("index file checksum mismatch".into());
     }
     let index = Index::new(&usearch_options(state.dimension, spec, &settings))
-        .map_err(|e| IndexError::Snapshot(e.to_string()))?;
-    index.load(path_str(&index_path)?).map_err(|e| IndexError::Snapshot(e.to_string()))?;
+        .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
+    index
+        .load(path_str(&index_path)?)
+        .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
     index
         .reserve_capacity_and_threads(
             index.capacity().max(state.entries.len()).max(1024),
             settings.threads,
         )
-        .map_err(|e| IndexError::Snapshot(e.to_string()))?;
+        .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
     if index.size() != state.entries.len() {
         return bad(format!(
             "index holds {} vectors, state lists {}",

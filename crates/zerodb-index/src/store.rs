@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
     Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, Quantization, SearchHit,
@@ -51,7 +52,7 @@ struct ProjectState {
 }
 
 fn internal(e: IndexError) -> VectorStoreError {
-    VectorStoreError::Internal(e.to_string())
+    VectorStoreError::Internal(Cause::new(e))
 }
 
 impl ProjectIndex {
@@ -101,8 +102,12 @@ impl IndexedVectorStore {
 
     /// Loads every project's indexes (from snapshots or PostgreSQL), then keeps them
     /// reconciled with the database every `reconcile` and snapshots changed namespaces
-    /// every `snapshot_every`. Runs until the runtime stops.
-    pub fn spawn_background(&self, reconcile: Duration, snapshot_every: Duration) {
+    /// every `snapshot_every`. Runs until aborted (or the runtime stops).
+    pub fn spawn_background(
+        &self,
+        reconcile: Duration,
+        snapshot_every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let shared = self.shared.clone();
         tokio::spawn(async move {
             match shared.records.all_seqs().await {
@@ -130,7 +135,7 @@ impl IndexedVectorStore {
                     last_snapshot = Instant::now();
                 }
             }
-        });
+        })
     }
 
     /// Writes snapshots of every namespace changed since its last one (call at shutdown).
@@ -263,7 +268,7 @@ impl Shared {
                         snapshot::load(&root, id, &meta2, settings, seq0)
                     })
                     .await
-                    .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                    .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 }
                 None => Ok(None),
             };
@@ -306,7 +311,7 @@ impl Shared {
         meta: &Namespace,
     ) -> Result<NamespaceIndex, VectorStoreError> {
         let Some(dimension) = meta.dimension else {
-            return Err(VectorStoreError::Internal("namespace has no dimension".into()));
+            return Err(VectorStoreError::Internal(Cause::msg("namespace has no dimension")));
         };
         let ns = Arc::new(
             NamespaceIndex::new(
@@ -329,7 +334,7 @@ impl Shared {
             let ns2 = ns.clone();
             tokio::task::spawn_blocking(move || ns2.apply(&page.iter().collect::<Vec<_>>()))
                 .await
-                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 .map_err(internal)?;
             done += count as u64;
             if last_log.elapsed() >= Duration::from_secs(5) {
@@ -342,7 +347,8 @@ impl Shared {
         }
         tracing::info!(project = %project, namespace = %meta.name, vectors = done, seconds = started.elapsed().as_secs_f64(), "vector index rebuilt from PostgreSQL");
         ns.mark_dirty();
-        Arc::try_unwrap(ns).map_err(|_| VectorStoreError::Internal("index still shared".into()))
+        Arc::try_unwrap(ns)
+            .map_err(|_| VectorStoreError::Internal(Cause::msg("index still shared")))
     }
 
     /// Applies every change committed after the cursor.
@@ -398,10 +404,10 @@ impl Shared {
                 .permits
                 .acquire()
                 .await
-                .map_err(|e| VectorStoreError::Internal(e.to_string()))?;
+                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?;
             tokio::task::spawn_blocking(move || ns.apply(&changes.iter().collect::<Vec<_>>()))
                 .await
-                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 .map_err(internal)?;
         }
         Ok(())
@@ -456,8 +462,10 @@ impl VectorStore for IndexedVectorStore {
                 _ => Ok(()),
             })
             .await
-            .map_err(|e| VectorStoreError::Internal(e.to_string()))?
-            .map_err(|e| VectorStoreError::Internal(format!("removing index files: {e}")))?;
+            .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
+            .map_err(|e| {
+                VectorStoreError::Internal(Cause::msg(format!("removing index files: {e}")))
+            })?;
         }
         Ok(())
     }
@@ -576,11 +584,11 @@ impl VectorStore for IndexedVectorStore {
                 .permits
                 .acquire()
                 .await
-                .map_err(|e| VectorStoreError::Internal(e.to_string()))?;
+                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?;
             let (ns2, query, filter) = (ns.clone(), request.query.clone(), request.filter.clone());
             tokio::task::spawn_blocking(move || ns2.candidates(&query, k, filter.as_ref()))
                 .await
-                .map_err(|e| VectorStoreError::Internal(e.to_string()))?
+                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 .map_err(internal)?
         };
         if candidates.is_empty() {

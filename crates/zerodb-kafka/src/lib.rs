@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
+use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::events::Event;
 use zerodb_domain::relay::{EventSink, SinkError};
@@ -76,10 +77,10 @@ impl KafkaEventSink {
         match tokio::time::timeout(self.settings.request_timeout, operation).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(classify(what, &e)),
-            Err(_) => Err(SinkError::Unavailable(format!(
+            Err(_) => Err(SinkError::Unavailable(Cause::msg(format!(
                 "{what}: no answer within {:?}",
                 self.settings.request_timeout
-            ))),
+            )))),
         }
     }
 
@@ -116,7 +117,7 @@ impl KafkaEventSink {
                 ..
             })) => {}
             Ok(Err(e)) => return Err(classify("creating topic", &e)),
-            Err(_) => return Err(SinkError::Unavailable("creating topic: timed out".into())),
+            Err(_) => return Err(SinkError::Unavailable(Cause::msg("creating topic: timed out"))),
         }
         c.topics.insert(topic.to_owned());
         Ok(())
@@ -184,7 +185,7 @@ impl EventSink for KafkaEventSink {
             *connected = Some(self.connect().await?);
         }
         let Some(c) = connected.as_mut() else {
-            return Err(SinkError::Unavailable("not connected".into()));
+            return Err(SinkError::Unavailable(Cause::msg("not connected")));
         };
         let result = self.deliver_connected(c, project_id, events).await;
         if result.is_err() {
@@ -254,8 +255,8 @@ fn classify(what: &str, e: &KafkaError) -> SinkError {
                 | ProtocolError::InvalidReplicationFactor
                 | ProtocolError::InvalidPartitions,
             ..
-        } => SinkError::Rejected(format!("{what}: {e}")),
-        _ => SinkError::Unavailable(format!("{what}: {e}")),
+        } => SinkError::Rejected(Cause::msg(format!("{what}: {e}"))),
+        _ => SinkError::Unavailable(Cause::msg(format!("{what}: {e}"))),
     }
 }
 

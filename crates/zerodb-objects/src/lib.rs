@@ -11,6 +11,7 @@ use object_store::{GetOptions, GetRange, MultipartUpload, ObjectStoreExt, PutPay
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
+use zerodb_domain::Cause;
 use zerodb_domain::files::{
     ByteStream, ObjectInfo, ObjectLocation, ObjectStore, ObjectStoreError, ObjectUpload,
 };
@@ -35,24 +36,24 @@ pub struct ObjectStoreAdapter {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectSetupError {
-    #[error("cannot prepare the object directory {0}: {1}")]
-    Directory(String, std::io::Error),
-    #[error("invalid object store configuration: {0}")]
-    Config(String),
+    #[error("cannot prepare the object directory {0}")]
+    Directory(String, #[source] std::io::Error),
+    #[error("invalid object store configuration")]
+    Config(#[source] object_store::Error),
 }
 
 fn map_err(e: object_store::Error) -> ObjectStoreError {
     match e {
         object_store::Error::NotFound { .. } => ObjectStoreError::NotFound,
         object_store::Error::Generic { store, source } => {
-            ObjectStoreError::Unavailable(format!("{store}: {source}"))
+            ObjectStoreError::Unavailable(Cause::msg(format!("{store}: {source}")))
         }
-        other => ObjectStoreError::Internal(other.to_string()),
+        other => ObjectStoreError::Internal(Cause::new(other)),
     }
 }
 
 fn path(location: &ObjectLocation) -> Result<Path, ObjectStoreError> {
-    Path::parse(location.as_str()).map_err(|e| ObjectStoreError::Internal(e.to_string()))
+    Path::parse(location.as_str()).map_err(|e| ObjectStoreError::Internal(Cause::new(e)))
 }
 
 impl ObjectStoreAdapter {
@@ -62,7 +63,7 @@ impl ObjectStoreAdapter {
         std::fs::create_dir_all(dir)
             .map_err(|e| ObjectSetupError::Directory(dir.display().to_string(), e))?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .map_err(|e| ObjectSetupError::Config(e.to_string()))?;
+            .map_err(ObjectSetupError::Config)?;
         Ok(Self::wrap(Arc::new(store), "local"))
     }
 
@@ -151,7 +152,7 @@ impl ObjectStore for ObjectStoreAdapter {
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectStoreError> {
         let prefix = Path::parse(prefix.trim_end_matches('/'))
-            .map_err(|e| ObjectStoreError::Internal(e.to_string()))?;
+            .map_err(|e| ObjectStoreError::Internal(Cause::new(e)))?;
         self.store
             .list(Some(&prefix))
             .map(|meta| {

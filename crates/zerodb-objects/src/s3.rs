@@ -47,7 +47,7 @@ impl ObjectStoreAdapter {
         if let Some(secret) = &settings.secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let store = Arc::new(builder.build().map_err(|e| ObjectSetupError::Config(e.to_string()))?);
+        let store = Arc::new(builder.build().map_err(ObjectSetupError::Config)?);
         let mut adapter = Self::wrap(store.clone(), "s3");
         adapter.signer = Some(store);
         Ok(adapter)

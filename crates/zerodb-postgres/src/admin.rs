@@ -10,7 +10,7 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), SetupErr
         #[diesel(sql_type = diesel::sql_types::Bool)]
         found: bool,
     }
-    let fail = |e: String| SetupError::Connect(format!("creating database {name}: {e}"));
+    let fail = |e: String| SetupError::Connect(format!("creating database {name}: {e}").into());
     let mut conn =
         AsyncPgConnection::establish(admin_url).await.map_err(|e| fail(e.to_string()))?;
     let found: Found =

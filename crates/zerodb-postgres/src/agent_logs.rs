@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::agent_logs::{
     AgentLog, AgentLogFilter, AgentLogRepository, LogLevel, NewAgentLog,
 };
@@ -31,7 +32,7 @@ struct LogRow {
 impl LogRow {
     fn into_domain(self) -> Result<AgentLog, RepositoryError> {
         let level = self.log_level.parse::<LogLevel>().map_err(|_| {
-            RepositoryError::Internal(format!("unknown level {:?}", self.log_level))
+            RepositoryError::Internal(Cause::msg(format!("unknown level {:?}", self.log_level)))
         })?;
         Ok(AgentLog {
             id: self.log_id,

@@ -1,27 +1,37 @@
-//! Translation of driver and pool errors into the domain's `RepositoryError`.
+//! Translation of driver and pool errors into the domain's `RepositoryError`. Each adapter
+//! recognises the constraints that carry a domain meaning (a name taken) itself, with
+//! [`violated_unique`], before anything reaches [`map_diesel`].
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use zerodb_domain::RepositoryError;
+use zerodb_domain::{Cause, RepositoryError};
 
-/// Maps a diesel error: unique violations become `Conflict` (named after the constraint),
-/// a missing row `NotFound`, a broken connection `Unavailable`.
-pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
+/// The unique constraint `err` violated, if it is a unique violation.
+pub(crate) fn violated_unique(err: &DieselError) -> Option<&str> {
     match err {
-        DieselError::NotFound => RepositoryError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            RepositoryError::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
+            Some(info.constraint_name().unwrap_or(""))
         }
+        _ => None,
+    }
+}
+
+/// Maps a diesel error: a missing row is `NotFound`, a broken connection `Unavailable`, and
+/// a unique violation that the adapter did not expect `Internal`. The driver's error is kept
+/// as the cause.
+pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
+    match &err {
+        DieselError::NotFound => RepositoryError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
             RepositoryError::NotFound
         }
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            info,
-        ) => RepositoryError::Unavailable(info.message().to_owned()),
+            _,
+        ) => RepositoryError::Unavailable(Cause::new(err)),
         // The server going away under a connection (SQLSTATE classes 57 and 08): a crash,
         // a restart or an administrator's shutdown. Temporary, so 503, never 500.
         DieselError::DatabaseError(_, info) if is_server_gone(info.message()) => {
-            RepositoryError::Unavailable(info.message().to_owned())
+            RepositoryError::Unavailable(Cause::new(err))
         }
         DieselError::DatabaseError(_, info)
             if info.message().contains("canceling statement due to statement timeout") =>
@@ -29,39 +39,37 @@ pub(crate) fn map_diesel(err: DieselError) -> RepositoryError {
             RepositoryError::TimedOut
         }
         DieselError::DatabaseError(_, info) if info.message().contains("canceling statement") => {
-            RepositoryError::Unavailable("query cancelled".into())
+            RepositoryError::Unavailable(Cause::new(err))
         }
         // Data exceptions (SQLSTATE class 22) that reach here are values validation let
         // through; diesel-async exposes no SQLSTATE, so they are recognised by message.
         DieselError::DatabaseError(_, info) if is_data_exception(info.message()) => {
             tracing::warn!(error = info.message(), "the database refused a value");
-            RepositoryError::InvalidValue(info.message().to_owned())
+            RepositoryError::InvalidValue(Cause::new(err))
         }
-        DieselError::RollbackTransaction => {
-            RepositoryError::Internal("transaction rolled back".into())
-        }
-        other => RepositoryError::Internal(other.to_string()),
+        _ => RepositoryError::Internal(Cause::new(err)),
     }
 }
 
 pub(crate) fn map_pool(
     err: diesel_async::pooled_connection::deadpool::PoolError,
 ) -> RepositoryError {
-    RepositoryError::Unavailable(format!("database pool: {err}"))
+    RepositoryError::Unavailable(Cause::new(err))
 }
 
-/// Lets `?` convert diesel errors inside transactions whose error type is `RepositoryError`.
-pub(crate) struct TxError(pub RepositoryError);
+/// Lets `?` convert diesel errors inside transactions whose error type is `RepositoryError`
+/// or a port's own error enum that wraps it.
+pub(crate) struct TxError<E = RepositoryError>(pub E);
 
-impl From<DieselError> for TxError {
+impl<E: From<RepositoryError>> From<DieselError> for TxError<E> {
     fn from(e: DieselError) -> Self {
-        TxError(map_diesel(e))
+        TxError(map_diesel(e).into())
     }
 }
 
-impl From<RepositoryError> for TxError {
+impl<E: From<RepositoryError>> From<RepositoryError> for TxError<E> {
     fn from(e: RepositoryError) -> Self {
-        TxError(e)
+        TxError(e.into())
     }
 }
 

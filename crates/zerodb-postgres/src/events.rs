@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::events::{ConsumerOffset, Event, EventBus, EventFilter, NewEvent, TopicName};
 use zerodb_domain::{ProjectId, RepositoryError};
 
@@ -88,6 +89,8 @@ pub struct PgEventBus {
     queues: Vec<mpsc::Sender<Job>>,
     hub: Arc<Hub>,
     database_url: String,
+    /// The writers and the listener, until the owner takes them to stop them.
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl PgEventBus {
@@ -100,15 +103,22 @@ impl PgEventBus {
         let writer_pool =
             build_pool(&database_url, PoolOptions { max_size: WRITERS, ..PoolOptions::default() })?;
         let hub = Arc::new(Hub::default());
+        let mut tasks = Vec::with_capacity(WRITERS + 1);
         let queues = (0..WRITERS)
             .map(|_| {
                 let (queue, receiver) = mpsc::channel::<Job>(8 * 1024);
-                tokio::spawn(write_groups(writer_pool.clone(), receiver, hub.clone()));
+                tasks.push(tokio::spawn(write_groups(writer_pool.clone(), receiver, hub.clone())));
                 queue
             })
             .collect();
-        tokio::spawn(listen(database_url.clone(), hub.clone()));
-        Ok(Arc::new(Self { pool, queues, hub, database_url }))
+        tasks.push(tokio::spawn(listen(database_url.clone(), hub.clone())));
+        Ok(Arc::new(Self { pool, queues, hub, database_url, tasks: tasks.into() }))
+    }
+
+    /// The writer and listener tasks, for the owner to stop when it shuts down (once they
+    /// are taken, later calls answer none).
+    pub fn take_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// The outbox of this log, woken by its publishes and notifications.
@@ -311,8 +321,10 @@ impl EventBus for PgEventBus {
         self.queues[writer]
             .send(Job { project_id, events, reply })
             .await
-            .map_err(|_| RepositoryError::Unavailable("event writer stopped".into()))?;
-        answer.await.map_err(|_| RepositoryError::Unavailable("event writer stopped".into()))?
+            .map_err(|_| RepositoryError::Unavailable(Cause::msg("event writer stopped")))?;
+        answer
+            .await
+            .map_err(|_| RepositoryError::Unavailable(Cause::msg("event writer stopped")))?
     }
 
     async fn read(

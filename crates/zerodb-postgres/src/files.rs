@@ -1,7 +1,7 @@
 //! `PgFileRepository`: file metadata in `zerodb_files`. Keys use the "C" collation, so key
 //! order and prefix ranges are plain byte order and the unique index serves both.
 
-use crate::error::{map_diesel, map_pool};
+use crate::error::{map_diesel, map_pool, violated_unique};
 use crate::pool::PgPool;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use std::collections::HashSet;
 use uuid::Uuid;
-use zerodb_domain::files::{FileRecord, FileRepository, FileStatus};
+use zerodb_domain::files::{FileRecord, FileRepository, FileRepositoryError, FileStatus};
 use zerodb_domain::{ProjectId, RepositoryError};
 
 pub struct PgFileRepository {
@@ -82,7 +82,11 @@ const COLUMNS: &str = "file_id, file_key, file_name, content_type, size_bytes, f
 
 #[async_trait]
 impl FileRepository for PgFileRepository {
-    async fn insert(&self, project_id: ProjectId, r: FileRecord) -> Result<(), RepositoryError> {
+    async fn insert(
+        &self,
+        project_id: ProjectId,
+        r: FileRecord,
+    ) -> Result<(), FileRepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         sql_query(
             "INSERT INTO zerodb_files (file_id, project_id, file_key, file_name, content_type, \
@@ -101,7 +105,10 @@ impl FileRepository for PgFileRepository {
         .bind::<Timestamptz, _>(r.created_at)
         .execute(&mut conn)
         .await
-        .map_err(map_diesel)?;
+        .map_err(|e| match violated_unique(&e) {
+            Some(_) => FileRepositoryError::KeyTaken,
+            None => map_diesel(e).into(),
+        })?;
         Ok(())
     }
 

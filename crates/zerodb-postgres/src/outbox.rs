@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::relay::{EventOutbox, OutboxBacklog, OutboxBatch};
 use zerodb_domain::{ProjectId, RepositoryError};
 
@@ -113,7 +114,7 @@ impl EventOutbox for PgEventOutbox {
         }
         let mut conn = AsyncPgConnection::establish(&self.database_url)
             .await
-            .map_err(|e| RepositoryError::Unavailable(e.to_string()))?;
+            .map_err(|e| RepositoryError::Unavailable(Cause::new(e)))?;
         let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
             .bind::<BigInt, _>(RELAY_LOCK_KEY)
             .get_result(&mut conn)

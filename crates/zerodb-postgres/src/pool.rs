@@ -45,14 +45,17 @@ impl Default for PoolOptions {
     }
 }
 
+/// The driver's or pool's error behind a set-up failure.
+pub type SetupCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("could not build the connection pool: {0}")]
-    Pool(String),
-    #[error("could not connect to PostgreSQL: {0}")]
-    Connect(String),
-    #[error("migration failed: {0}")]
-    Migration(String),
+    #[error("could not build the connection pool")]
+    Pool(#[source] SetupCause),
+    #[error("could not connect to PostgreSQL")]
+    Connect(#[source] SetupCause),
+    #[error("migration failed")]
+    Migration(#[source] SetupCause),
 }
 
 pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError> {
@@ -72,7 +75,7 @@ pub fn build_pool(url: &str, options: PoolOptions) -> Result<PgPool, SetupError>
         .recycle_timeout(Some(options.connect_timeout))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|e| SetupError::Pool(e.to_string()))
+        .map_err(|e| SetupError::Pool(e.into()))
 }
 
 /// The URL with libpq's `options` parameter setting `statement_timeout` (milliseconds) for
@@ -89,23 +92,23 @@ pub async fn run_migrations(url: &str) -> Result<Vec<String>, SetupError> {
     tokio::task::spawn_blocking(move || {
         // Diesel's migration harness is synchronous; the wrapper drives the async connection.
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .map_err(|e| SetupError::Connect(e.to_string()))?;
+            .map_err(|e| SetupError::Connect(e.into()))?;
         let lock = |sql: &str, conn: &mut AsyncConnectionWrapper<AsyncPgConnection>| {
             diesel::sql_query(sql)
                 .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
                 .execute(conn)
-                .map_err(|e| SetupError::Migration(e.to_string()))
+                .map_err(|e| SetupError::Migration(e.into()))
         };
         lock("SELECT pg_advisory_lock($1)", &mut conn)?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(|v| v.to_string()).collect())
-            .map_err(|e| SetupError::Migration(e.to_string()));
+            .map_err(SetupError::Migration);
         lock("SELECT pg_advisory_unlock($1)", &mut conn)?;
         applied
     })
     .await
-    .map_err(|e| SetupError::Migration(format!("migration task failed: {e}")))?
+    .map_err(|e| SetupError::Migration(e.into()))?
 }
 
 /// Cheap readiness probe: one round trip on a pooled connection.

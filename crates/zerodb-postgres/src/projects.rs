@@ -1,7 +1,7 @@
 //! `PgProjectRepository`: `zerodb_projects` and the statistics of what a project owns.
 
 use crate::counts::{Counts, counts_sql};
-use crate::error::{map_diesel, map_pool};
+use crate::error::{map_diesel, map_pool, violated_unique};
 use crate::pool::PgPool;
 use crate::schema::{zerodb_events, zerodb_projects};
 use async_trait::async_trait;
@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::database::{DatabaseConfig, DatabaseStatistics};
 use zerodb_domain::pagination::PageRequest;
-use zerodb_domain::projects::{NewProject, Project, ProjectRepository};
+use zerodb_domain::projects::{NewProject, Project, ProjectRepository, ProjectRepositoryError};
 use zerodb_domain::{ProjectId, RepositoryError, UserId};
 
 #[derive(Queryable, Selectable)]
@@ -99,7 +100,7 @@ impl PgProjectRepository {
 
 #[async_trait]
 impl ProjectRepository for PgProjectRepository {
-    async fn create(&self, project: NewProject) -> Result<Project, RepositoryError> {
+    async fn create(&self, project: NewProject) -> Result<Project, ProjectRepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         diesel::insert_into(zerodb_projects::table)
             .values(NewProjectRow {
@@ -112,7 +113,10 @@ impl ProjectRepository for PgProjectRepository {
             .get_result(&mut conn)
             .await
             .map(ProjectRow::into_domain)
-            .map_err(map_diesel)
+            .map_err(|e| match violated_unique(&e) {
+                Some(_) => ProjectRepositoryError::NameTaken,
+                None => map_diesel(e).into(),
+            })
     }
 
     async fn get(&self, id: ProjectId) -> Result<Project, RepositoryError> {
@@ -195,7 +199,7 @@ impl ProjectRepository for PgProjectRepository {
         use zerodb_projects::dsl as p;
         self.forget(id);
         let config =
-            serde_json::to_value(&config).map_err(|e| RepositoryError::Internal(e.to_string()))?;
+            serde_json::to_value(&config).map_err(|e| RepositoryError::Internal(Cause::new(e)))?;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let project = diesel::update(p::zerodb_projects.find(id.as_uuid()))
             .set((p::database_config.eq(config), p::updated_at.eq(diesel::dsl::now)))
@@ -217,7 +221,7 @@ impl ProjectRepository for PgProjectRepository {
         use zerodb_projects::dsl as p;
         self.forget(id);
         let quotas =
-            serde_json::to_value(quotas).map_err(|e| RepositoryError::Internal(e.to_string()))?;
+            serde_json::to_value(quotas).map_err(|e| RepositoryError::Internal(Cause::new(e)))?;
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let project = diesel::update(p::zerodb_projects.find(id.as_uuid()))
             .set((p::quotas.eq(quotas), p::updated_at.eq(diesel::dsl::now)))

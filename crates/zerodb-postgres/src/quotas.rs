@@ -7,6 +7,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::quotas::{QuotaResource, QuotaUsage};
 use zerodb_domain::{ProjectId, RepositoryError, UserId};
 
@@ -64,10 +65,10 @@ impl QuotaUsage for PgQuotaUsage {
                 "SELECT count(*) AS n FROM zerodb_tables WHERE project_id = $1"
             }
             QuotaResource::RowsPerTable | QuotaResource::ProjectsPerUser => {
-                return Err(RepositoryError::Internal(format!(
+                return Err(RepositoryError::Internal(Cause::msg(format!(
                     "{} is not counted per project",
                     resource.as_str()
-                )));
+                ))));
             }
         };
         self.count(sql, project_id.as_uuid()).await

@@ -1,7 +1,7 @@
 //! `PgTableRepository`: table definitions in `zerodb_tables`, rows as JSONB in
 //! `zerodb_table_rows`.
 
-use crate::error::{TxError, map_diesel, map_pool};
+use crate::error::{TxError, map_diesel, map_pool, violated_unique};
 use crate::pool::PgPool;
 use crate::schema::{zerodb_projects, zerodb_table_rows, zerodb_tables};
 use crate::sql_filter::{Param, SqlBuilder};
@@ -12,9 +12,11 @@ use diesel::sql_types::{BigInt, Jsonb, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::pagination::{PageRequest, Position};
 use zerodb_domain::tables::{
-    NewRow, NewTable, Row, RowBatch, RowFilter, RowQuery, Table, TableRepository, TableSchema,
+    NewRow, NewTable, Row, RowBatch, RowFilter, RowQuery, Table, TableRepository,
+    TableRepositoryError, TableSchema,
 };
 use zerodb_domain::{ProjectId, RepositoryError, RowId, TableId};
 
@@ -32,8 +34,9 @@ struct TableRow {
 
 impl TableRow {
     fn into_domain(self) -> Result<Table, RepositoryError> {
-        let schema = TableSchema::from_json(self.schema_definition)
-            .map_err(|e| RepositoryError::Internal(format!("stored schema is invalid: {e}")))?;
+        let schema = TableSchema::from_json(self.schema_definition).map_err(|e| {
+            RepositoryError::Internal(Cause::msg(format!("stored schema is invalid: {e}")))
+        })?;
         Ok(Table {
             id: TableId::from_uuid(self.table_id),
             project_id: ProjectId::from_uuid(self.project_id),
@@ -129,7 +132,11 @@ fn scoped(
 
 #[async_trait]
 impl TableRepository for PgTableRepository {
-    async fn create(&self, table: NewTable, max_tables: u32) -> Result<Table, RepositoryError> {
+    async fn create(
+        &self,
+        table: NewTable,
+        max_tables: u32,
+    ) -> Result<Table, TableRepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let project = table.project_id.as_uuid();
         let result = conn
@@ -147,7 +154,7 @@ impl TableRepository for PgTableRepository {
                     .get_result(conn)
                     .await?;
                 if existing >= i64::from(max_tables) {
-                    return Err(TxError(RepositoryError::Conflict("max_tables".into())));
+                    return Err(TxError(TableRepositoryError::TableLimitReached));
                 }
                 let row: TableRow = diesel::insert_into(zerodb_tables::table)
                     .values(NewTableRow {
@@ -158,12 +165,16 @@ impl TableRepository for PgTableRepository {
                     })
                     .returning(TableRow::as_returning())
                     .get_result(conn)
-                    .await?;
+                    .await
+                    .map_err(|e| match violated_unique(&e) {
+                        Some(_) => TxError(TableRepositoryError::NameTaken),
+                        None => e.into(),
+                    })?;
                 Ok(row)
             })
             .await
-            .map_err(|e: TxError| e.0)?;
-        result.into_domain()
+            .map_err(|e: TxError<TableRepositoryError>| e.0)?;
+        Ok(result.into_domain()?)
     }
 
     async fn list(
@@ -220,7 +231,7 @@ impl TableRepository for PgTableRepository {
         table_id: TableId,
         rows: Vec<NewRow>,
         max_rows: Option<u64>,
-    ) -> Result<Vec<Row>, RepositoryError> {
+    ) -> Result<Vec<Row>, TableRepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let table = table_id.as_uuid();
         let project = project_id.as_uuid();
@@ -247,7 +258,7 @@ impl TableRepository for PgTableRepository {
                 if let Some(max) = max_rows
                     && u64::try_from(current.saturating_add(added)).unwrap_or(u64::MAX) > max
                 {
-                    return Err(TxError(RepositoryError::Conflict("max_rows_per_table".into())));
+                    return Err(TxError(TableRepositoryError::RowLimitReached));
                 }
                 let mut inserted: Vec<DataRow> = diesel::insert_into(zerodb_table_rows::table)
                     .values(&values)
@@ -265,7 +276,7 @@ impl TableRepository for PgTableRepository {
                 Ok(inserted)
             })
             .await
-            .map_err(|e: TxError| e.0)?;
+            .map_err(|e: TxError<TableRepositoryError>| e.0)?;
         Ok(inserted.into_iter().map(DataRow::into_domain).collect())
     }
 

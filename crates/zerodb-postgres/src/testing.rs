@@ -249,7 +249,14 @@ impl Drop for TestDatabase {
                 tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(admin_exec(&admin_url, &sql)).ok()
         });
-        let _ = handle.join();
+        // Waiting here would stall a single-threaded test runtime while its server still has
+        // connections half-way through authentication: PostgreSQL keeps those until its
+        // authentication_timeout (60 s), DROP DATABASE waits for them, and every other test's
+        // new connections queue behind that DROP. The own cluster goes with the process, so
+        // its databases are dropped in the background; a shared server's are waited for.
+        if OWN_CLUSTER.get().is_none() {
+            let _ = handle.join();
+        }
     }
 }
 

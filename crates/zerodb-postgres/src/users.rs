@@ -1,6 +1,6 @@
 //! `PgUserRepository`: the `users` table.
 
-use crate::error::{map_diesel, map_pool};
+use crate::error::{map_diesel, map_pool, violated_unique};
 use crate::pool::PgPool;
 use crate::schema::users;
 use async_trait::async_trait;
@@ -8,8 +8,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::principal::Role;
-use zerodb_domain::users::{Email, NewUser, User, UserCredentials, UserRepository};
+use zerodb_domain::users::{
+    Email, NewUser, User, UserCredentials, UserRepository, UserRepositoryError,
+};
 use zerodb_domain::{RepositoryError, UserId};
 
 #[derive(Queryable, Selectable)]
@@ -33,10 +36,9 @@ struct NewUserRow<'a> {
 
 impl UserRow {
     fn into_credentials(self) -> Result<UserCredentials, RepositoryError> {
-        let role = self
-            .role
-            .parse::<Role>()
-            .map_err(|_| RepositoryError::Internal(format!("unknown role {:?}", self.role)))?;
+        let role = self.role.parse::<Role>().map_err(|_| {
+            RepositoryError::Internal(Cause::msg(format!("unknown role {:?}", self.role)))
+        })?;
         Ok(UserCredentials {
             user: User {
                 id: UserId::from_uuid(self.id),
@@ -61,7 +63,7 @@ impl PgUserRepository {
 
 #[async_trait]
 impl UserRepository for PgUserRepository {
-    async fn create(&self, user: NewUser) -> Result<User, RepositoryError> {
+    async fn create(&self, user: NewUser) -> Result<User, UserRepositoryError> {
         let mut conn = self.pool.get().await.map_err(map_pool)?;
         let row: UserRow = diesel::insert_into(users::table)
             .values(NewUserRow {
@@ -73,8 +75,11 @@ impl UserRepository for PgUserRepository {
             .returning(UserRow::as_returning())
             .get_result(&mut conn)
             .await
-            .map_err(map_diesel)?;
-        row.into_credentials().map(|c| c.user)
+            .map_err(|e| match violated_unique(&e) {
+                Some(_) => UserRepositoryError::EmailTaken,
+                None => map_diesel(e).into(),
+            })?;
+        Ok(row.into_credentials()?.user)
     }
 
     async fn get(&self, id: UserId) -> Result<User, RepositoryError> {

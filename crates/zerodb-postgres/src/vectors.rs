@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
+use zerodb_domain::Cause;
 use zerodb_domain::vectors::{
     ChangeListener, Namespace, NamespaceName, NamespaceSpec, NewVector, UpsertOutcome,
     VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStoreError,
@@ -43,14 +44,21 @@ pub fn decode_embedding(bytes: &[u8]) -> Vec<f32> {
 pub struct PgVectorRecords {
     pool: PgPool,
     listeners: Arc<Mutex<Vec<ChangeListener>>>,
+    /// The notification listener, until the owner takes it to stop it.
+    listener_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl PgVectorRecords {
     /// Starts the notification listener on its own connection (reconnecting with backoff).
     pub fn start(pool: PgPool, database_url: String) -> Self {
         let listeners: Arc<Mutex<Vec<ChangeListener>>> = Arc::default();
-        tokio::spawn(listen(database_url, listeners.clone()));
-        Self { pool, listeners }
+        let task = tokio::spawn(listen(database_url, listeners.clone()));
+        Self { pool, listeners, listener_task: Mutex::new(Some(task)) }
+    }
+
+    /// The notification listener task, for the owner to stop when it shuts down.
+    pub fn take_task(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.listener_task.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 
@@ -86,11 +94,18 @@ fn store_err(e: RepositoryError) -> VectorStoreError {
     match e {
         RepositoryError::NotFound => VectorStoreError::NotFound,
         RepositoryError::Unavailable(m) => VectorStoreError::Unavailable(m),
-        RepositoryError::TimedOut => VectorStoreError::Unavailable("statement timed out".into()),
-        RepositoryError::Conflict(m)
-        | RepositoryError::InvalidValue(m)
-        | RepositoryError::Internal(m) => VectorStoreError::Internal(m),
+        RepositoryError::TimedOut => {
+            VectorStoreError::Unavailable(Cause::msg("statement timed out"))
+        }
+        RepositoryError::InvalidValue(cause) | RepositoryError::Internal(cause) => {
+            VectorStoreError::Internal(cause)
+        }
     }
+}
+
+/// A namespace setting stored in a form this version cannot read.
+fn stored_setting(message: String) -> VectorStoreError {
+    VectorStoreError::Internal(Cause::msg(format!("stored namespace setting: {message}")))
 }
 
 fn db_err(e: DieselError) -> VectorStoreError {
@@ -140,8 +155,8 @@ impl NamespaceRow {
             name: self.namespace,
             dimension: self.dimension.map(|d| d as u32),
             spec: NamespaceSpec {
-                metric: self.metric.parse().map_err(VectorStoreError::Internal)?,
-                quantization: self.quantization.parse().map_err(VectorStoreError::Internal)?,
+                metric: self.metric.parse().map_err(stored_setting)?,
+                quantization: self.quantization.parse().map_err(stored_setting)?,
             },
             vector_count: self.vector_count.max(0) as u64,
             created_at: self.created_at,

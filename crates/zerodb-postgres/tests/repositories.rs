@@ -6,11 +6,12 @@ use std::sync::Arc;
 use zerodb_domain::api_keys::{ApiKeyRepository, GeneratedKey, NewApiKey, hash_key};
 use zerodb_domain::pagination::{Limit, PageRequest, Position};
 use zerodb_domain::principal::{Role, Scope};
-use zerodb_domain::projects::{NewProject, ProjectName, ProjectRepository};
+use zerodb_domain::projects::{NewProject, ProjectName, ProjectRepository, ProjectRepositoryError};
 use zerodb_domain::tables::{
-    NewRow, NewTable, RowFilter, RowQuery, RowSort, TableName, TableRepository, TableSchema,
+    NewRow, NewTable, RowFilter, RowQuery, RowSort, TableName, TableRepository,
+    TableRepositoryError, TableSchema,
 };
-use zerodb_domain::users::{Email, NewUser, UserRepository};
+use zerodb_domain::users::{Email, NewUser, UserRepository, UserRepositoryError};
 use zerodb_domain::{ProjectId, RepositoryError, RowId, TableId, UserId};
 use zerodb_postgres::testing::TestDatabase;
 use zerodb_postgres::{
@@ -71,7 +72,7 @@ async fn users_unique_by_email() {
         password_hash: "h".into(),
         role: Role::User,
     };
-    assert!(matches!(r.users.create(dup).await, Err(RepositoryError::Conflict(_))));
+    assert_eq!(r.users.create(dup).await.err(), Some(UserRepositoryError::EmailTaken));
     let creds = r.users.find_credentials(&Email::new("ada@example.com").unwrap()).await.unwrap();
     assert_eq!(creds.password_hash, "hash");
     assert_eq!(r.users.get(UserId::new()).await.err(), Some(RepositoryError::NotFound));
@@ -92,7 +93,7 @@ async fn projects_unique_per_owner_paged_and_deleted_with_everything() {
         name: ProjectName::new("p0").unwrap(),
         description: None,
     };
-    assert!(matches!(r.projects.create(dup).await, Err(RepositoryError::Conflict(_))));
+    assert_eq!(r.projects.create(dup).await.err(), Some(ProjectRepositoryError::NameTaken));
 
     let mut seen = Vec::new();
     let mut page = PageRequest { limit: Limit::new(Some(2)).unwrap(), after: None };
@@ -211,10 +212,10 @@ async fn rows_filter_sort_update_delete() {
     let ada = user(&r, "ada@example.com").await;
     let pid = project(&r, ada, "p").await;
     let t = r.tables.create(new_table(pid, "people"), 10).await.unwrap();
-    assert!(matches!(
-        r.tables.create(new_table(pid, "people"), 10).await,
-        Err(RepositoryError::Conflict(_))
-    ));
+    assert_eq!(
+        r.tables.create(new_table(pid, "people"), 10).await.err(),
+        Some(TableRepositoryError::NameTaken)
+    );
     let rows = vec![
         row(
             json!({"name": "ada", "age": 36, "score": 9.5, "active": true, "born": "1815-12-10T00:00:00Z", "meta": {"tags": ["math"]}}),
@@ -259,7 +260,7 @@ async fn rows_filter_sort_update_delete() {
 
     // The limit holds: one more row would make five.
     let over = r.tables.insert_rows(pid, t.id, vec![row(json!({"name": "dee"}))], Some(4)).await;
-    assert_eq!(over.err(), Some(RepositoryError::Conflict("max_rows_per_table".into())));
+    assert_eq!(over.err(), Some(TableRepositoryError::RowLimitReached));
 
     let filter = RowFilter::parse(Some(&json!({"age": {"$lt": 30}})), &schema()).unwrap();
     let changed =
@@ -298,7 +299,8 @@ async fn row_pages_follow_insertion_order_and_count() {
     query.page.after = Some(Position::Sequence { s: first.rows[9].seq });
     let second = r.tables.query_rows(pid, t.id, &query).await.unwrap();
     assert_eq!(second.rows[0].data["name"], "n10");
-    assert!(
-        matches!(r.tables.create(new_table(pid, "u"), 1).await, Err(RepositoryError::Conflict(c)) if c == "max_tables")
+    assert_eq!(
+        r.tables.create(new_table(pid, "u"), 1).await.err(),
+        Some(TableRepositoryError::TableLimitReached)
     );
 }

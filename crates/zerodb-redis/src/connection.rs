@@ -16,8 +16,8 @@ pub struct RedisSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedisSetupError {
-    #[error("invalid Redis URL: {0}")]
-    InvalidUrl(String),
+    #[error("invalid Redis URL")]
+    InvalidUrl(#[source] redis::RedisError),
 }
 
 /// The connection and key prefix; cheap to clone.
@@ -31,15 +31,15 @@ impl RedisConnection {
     /// Prepares the connection; it is opened on first use and reopened after failures, so
     /// a server that starts before Redis is up works once Redis is.
     pub fn new(settings: &RedisSettings) -> Result<Self, RedisSetupError> {
-        let client = redis::Client::open(settings.url.as_str())
-            .map_err(|e| RedisSetupError::InvalidUrl(e.to_string()))?;
+        let client =
+            redis::Client::open(settings.url.as_str()).map_err(RedisSetupError::InvalidUrl)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
             .set_response_timeout(Some(settings.timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let manager = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| RedisSetupError::InvalidUrl(e.to_string()))?;
+            .map_err(RedisSetupError::InvalidUrl)?;
         Ok(Self { manager, prefix: settings.key_prefix.clone() })
     }
 

@@ -1,7 +1,8 @@
 //! Wiring: the database (embedded or external), the services, and the HTTP server.
 
+use crate::backends;
+use crate::background::BackgroundTasks;
 use crate::config::{EmbeddingProviderKind, ObjectBackend, Profile, Settings, VectorBackend};
-use crate::external;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -9,6 +10,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use zerodb_domain::admin::AdminRepository;
+use zerodb_domain::clock::{Clock, SystemClock};
 use zerodb_domain::files::ObjectStore;
 use zerodb_domain::memory::EmbeddingProvider;
 use zerodb_domain::rate_limit::RateLimit;
@@ -21,7 +23,6 @@ use zerodb_domain::vectors::NamespaceSpec;
 use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, OpenAiSettings};
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::routes::events::StreamSettings;
-use zerodb_http::security::{Argon2PasswordHasher, JwtTokenIssuer};
 use zerodb_http::sign_in::SignInLimits;
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
 use zerodb_index::{IndexSettings, IndexedVectorStore};
@@ -32,6 +33,7 @@ use zerodb_postgres::{
     PgUsageRepository, PgUserRepository, PgVectorRecords, PoolOptions, build_pool, ensure_database,
     run_migrations,
 };
+use zerodb_security::{Argon2PasswordHasher, JwtTokenIssuer};
 
 /// The database name ZeroDB uses inside its embedded cluster.
 const EMBEDDED_DATABASE: &str = "zerodb";
@@ -44,6 +46,11 @@ pub enum StartupError {
     Database(#[from] zerodb_postgres::SetupError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    #[error(transparent)]
+    Objects(#[from] zerodb_objects::ObjectSetupError),
+    #[cfg(feature = "redis")]
+    #[error("cache.redis.url is not usable")]
+    Redis(#[source] zerodb_redis::RedisSetupError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -158,7 +165,7 @@ pub fn build_services(
     settings: &Settings,
     secret: &[u8],
 ) -> Result<Services, StartupError> {
-    Ok(build_backends(db, settings, secret)?.services)
+    Ok(build_backends(db, settings, secret, Arc::new(SystemClock))?.services)
 }
 
 /// The services and the handles the server needs to run and stop them.
@@ -167,10 +174,17 @@ pub struct Backends {
     pub vector_index: Arc<IndexedVectorStore>,
     /// The outbox relay, when events are handed to an external log.
     pub relay: Option<Arc<EventRelay>>,
+    /// The adapters' own loops (event writers and listeners); stop them before the database.
+    pub background: BackgroundTasks,
 }
 
-/// The in-process vector index over PostgreSQL records, per `settings.vectors`.
-fn vector_index(db: &Database, settings: &Settings) -> Arc<IndexedVectorStore> {
+/// The in-process vector index over PostgreSQL records, per `settings.vectors`; the records'
+/// change listener joins `background`.
+fn vector_index(
+    db: &Database,
+    settings: &Settings,
+    background: &mut BackgroundTasks,
+) -> Arc<IndexedVectorStore> {
     let v = &settings.vectors;
     match v.backend {
         VectorBackend::Builtin => {
@@ -178,6 +192,9 @@ fn vector_index(db: &Database, settings: &Settings) -> Arc<IndexedVectorStore> {
         }
     }
     let records = Arc::new(PgVectorRecords::start(db.pool.clone(), db.url.clone()));
+    if let Some(listener) = records.take_task() {
+        background.add("vector change listener", listener);
+    }
     let index_settings = IndexSettings {
         connectivity: v.connectivity,
         expansion_add: v.expansion_add,
@@ -225,11 +242,16 @@ pub fn build_backends(
     db: &Database,
     settings: &Settings,
     secret: &[u8],
+    clock: Arc<dyn Clock>,
 ) -> Result<Backends, StartupError> {
     let pool = &db.pool;
-    let vector_index = vector_index(db, settings);
+    let mut background = BackgroundTasks::default();
+    let vector_index = vector_index(db, settings, &mut background);
     let events = PgEventBus::start(pool.clone(), db.url.clone())?;
-    let relay = external::event_sink(settings)?.map(|sink| {
+    for task in events.take_tasks() {
+        background.add("event writer or listener", task);
+    }
+    let relay = backends::event_sink(settings)?.map(|sink| {
         let outbox: Arc<dyn EventOutbox> = Arc::new(events.outbox());
         Arc::new(EventRelay::new(outbox, sink, settings.events.relay_batch_events))
     });
@@ -247,7 +269,7 @@ pub fn build_backends(
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
         files: Arc::new(PgFileRepository::new(pool.clone())),
         objects: object_store(settings)?,
-        embedder: external::cached_embedder(settings, embedder(settings)?)?,
+        embedder: backends::cached_embedder(settings, embedder(settings)?)?,
         token_counter: Arc::new(
             Cl100kTokenCounter::new()
                 .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,
@@ -265,6 +287,7 @@ pub fn build_backends(
             Duration::from_secs(settings.auth.token_ttl_secs),
         )),
         quota_usage: Arc::new(zerodb_postgres::PgQuotaUsage::new(db.pool.clone())),
+        clock,
     };
     let options = ServiceOptions {
         allow_registration: settings.registration_open(),
@@ -289,7 +312,7 @@ pub fn build_backends(
             burst: settings.rate_limit.burst,
         }),
     };
-    Ok(Backends { services: Services::new(ports, options), vector_index, relay })
+    Ok(Backends { services: Services::new(ports, options), vector_index, relay, background })
 }
 
 /// The key that signs download links, derived from the token secret so that every replica
@@ -301,13 +324,12 @@ fn link_key(secret: &[u8]) -> Vec<u8> {
 
 fn object_store(settings: &Settings) -> Result<Arc<dyn ObjectStore>, StartupError> {
     use zerodb_objects::ObjectStoreAdapter;
-    let setup = |e: zerodb_objects::ObjectSetupError| StartupError::Invalid(e.to_string());
     let store = match settings.objects.backend {
         ObjectBackend::Local => {
             let dir =
                 settings.objects.dir.clone().unwrap_or_else(|| settings.data_dir.join("objects"));
             tracing::info!(backend = "local", dir = %dir.display(), "object store");
-            ObjectStoreAdapter::local(&dir).map_err(setup)?
+            ObjectStoreAdapter::local(&dir)?
         }
         ObjectBackend::Memory => {
             tracing::info!(backend = "memory", "object store (nothing survives a restart)");
@@ -326,7 +348,7 @@ fn object_store(settings: &Settings) -> Result<Arc<dyn ObjectStore>, StartupErro
                 allow_http: s3.allow_http,
             };
             tracing::info!(backend = "s3", bucket = %config.bucket, endpoint = ?config.endpoint, "object store");
-            ObjectStoreAdapter::s3(&config).map_err(setup)?
+            ObjectStoreAdapter::s3(&config)?
         }
         #[cfg(not(feature = "s3"))]
         ObjectBackend::S3 => {
@@ -414,11 +436,10 @@ pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     meter: Arc<UsageMeter>,
-    flush_interval: Duration,
     final_flush_attempts: usize,
     vector_index: Arc<IndexedVectorStore>,
     relay: Option<Arc<EventRelay>>,
-    relay_task: Option<tokio::task::JoinHandle<()>>,
+    background: BackgroundTasks,
 }
 
 impl Application {
@@ -429,18 +450,49 @@ impl Application {
         secret: &[u8],
         handle_signals: bool,
     ) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, db, secret, handle_signals, Arc::new(SystemClock))
+    }
+
+    /// As [`Application::build`], with the services reading time from `clock` (tests move
+    /// it instead of rewriting stored timestamps).
+    pub fn build_with_clock(
+        settings: &Settings,
+        db: &Database,
+        secret: &[u8],
+        handle_signals: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
         let pool = db.pool.clone();
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let Backends { services, vector_index, relay } = build_backends(db, settings, secret)?;
-        let relay_task = relay.clone().map(external::spawn_relay);
-        vector_index.spawn_background(
-            Duration::from_millis(settings.vectors.reconcile_interval_ms),
-            Duration::from_secs(settings.vectors.snapshot_interval_secs),
+        let Backends { services, vector_index, relay, mut background } =
+            build_backends(db, settings, secret, clock)?;
+        if let Some(relay) = &relay {
+            // Whatever it has not delivered when stopped stays in the outbox for the next start.
+            background.add("event relay", backends::spawn_relay(relay.clone()));
+        }
+        background.add(
+            "vector index reconciler",
+            vector_index.spawn_background(
+                Duration::from_millis(settings.vectors.reconcile_interval_ms),
+                Duration::from_secs(settings.vectors.snapshot_interval_secs),
+            ),
         );
         let meter = services.meter.clone();
+        let flusher = meter.clone();
+        let flush_every = Duration::from_secs(settings.metering.flush_interval_secs);
+        background.spawn("usage flush", async move {
+            let mut ticks = tokio::time::interval(flush_every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if let Err(e) = flusher.flush().await {
+                    tracing::warn!(error = %e, "usage flush failed; counts kept for the next one");
+                }
+            }
+        });
         let default_rate_limit = settings.rate_limit.enabled.then_some(RateLimit {
             per_second: settings.rate_limit.requests_per_second,
             burst: settings.rate_limit.burst,
@@ -450,7 +502,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services,
             readiness: Arc::new(PgReadiness(pool.clone())),
-            rate_limiter: external::rate_limiter(settings)?,
+            rate_limiter: backends::rate_limiter(settings)?,
             default_rate_limit,
             metrics,
             metrics_source: Arc::new(PgMetricsSource {
@@ -481,7 +533,7 @@ impl Application {
         });
         let purge_every = Duration::from_secs(settings.memory.purge_interval_secs.max(1));
         let purger = state.clone();
-        tokio::spawn(async move {
+        background.spawn("memory purge", async move {
             loop {
                 tokio::time::sleep(purge_every).await;
                 match purger.services.memory.purge_expired().await {
@@ -494,7 +546,7 @@ impl Application {
         let sweep_every = Duration::from_secs(settings.objects.sweep_interval_secs.max(1));
         let grace = Duration::from_secs(settings.objects.orphan_grace_secs);
         let sweeper = state.clone();
-        tokio::spawn(async move {
+        background.spawn("file object sweep", async move {
             loop {
                 tokio::time::sleep(sweep_every).await;
                 match sweeper.services.files.sweep_orphans(grace).await {
@@ -529,11 +581,10 @@ impl Application {
             port,
             server: server.run(),
             meter,
-            flush_interval: Duration::from_secs(settings.metering.flush_interval_secs),
             final_flush_attempts: settings.database.max_connections + 1,
             vector_index,
             relay,
-            relay_task,
+            background,
         })
     }
 
@@ -564,26 +615,10 @@ impl Application {
 
     /// Serves until the server is stopped (Ctrl-C or SIGTERM when signals are handled),
     /// writing usage counts on an interval and once more after the last request.
-    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
-        let meter = self.meter.clone();
-        let interval = self.flush_interval;
-        let flusher = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                if let Err(e) = meter.flush().await {
-                    tracing::warn!(error = %e, "usage flush failed; counts kept for the next one");
-                }
-            }
-        });
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        flusher.abort();
-        if let Some(task) = self.relay_task.take() {
-            // Whatever it had not delivered stays in the outbox for the next start.
-            task.abort();
-            let _ = task.await;
-        }
+        // Every loop ends before the database may go: no reconnect attempts, no warnings.
+        self.background.stop().await;
         if let Some(relay) = &self.relay {
             relay.outbox().resign().await;
         }
@@ -602,4 +637,27 @@ impl Application {
         self.vector_index.snapshot().await;
         result
     }
+}
+
+/// `zerodb serve`: connects (starting and supervising the embedded cluster when configured),
+/// serves until Ctrl-C or SIGTERM, then stops the database it started.
+pub async fn serve(settings: Settings) -> Result<(), StartupError> {
+    let mut db = Database::connect(&settings).await?;
+    db.supervise();
+    let result = async {
+        let secret = jwt_secret(&settings)?;
+        let app = Application::build(&settings, &db, &secret, true)?;
+        tracing::info!(
+            host = %settings.server.host,
+            port = app.port(),
+            registration = settings.registration_open(),
+            "ZeroDB is listening"
+        );
+        app.run_until_stopped()
+            .await
+            .map_err(|source| StartupError::Io { context: "serving HTTP".into(), source })
+    }
+    .await;
+    db.shutdown().await;
+    result
 }

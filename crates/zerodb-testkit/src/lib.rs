@@ -1,7 +1,13 @@
-//! Real servers for tests, started on 127.0.0.1 from binaries `.ci/run` installs:
+//! Reproducible test data, and real servers for tests, started on 127.0.0.1 from binaries `.ci/run` installs:
 //! a Kafka-protocol broker (tansu) and Redis. Each dies with the test process.
 
+// Contracts fail by panicking, as assertions do.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod contracts;
+mod data;
 mod process;
+
+pub use data::pattern;
 
 pub use process::{WatchedProcess, free_port, wait_for_port};
 

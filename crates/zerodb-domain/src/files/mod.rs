@@ -6,6 +6,7 @@ mod names;
 pub use names::{validate_content_type, validate_file_key, validate_file_name};
 
 use crate::ProjectId;
+use crate::error::Cause;
 use crate::error::RepositoryError;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -59,16 +60,25 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// How recording a new file fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileRepositoryError {
+    #[error("the project already has a file under this key")]
+    KeyTaken,
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait FileRepository: Send + Sync + 'static {
-    /// MUST return `Conflict` when the project has a file with this key, `NotFound` when
-    /// the project does not exist.
+    /// MUST return `KeyTaken` when the project has a file with this key, `Storage(NotFound)`
+    /// when the project does not exist.
     async fn insert(
         &self,
         project_id: ProjectId,
         record: FileRecord,
-    ) -> Result<(), RepositoryError>;
+    ) -> Result<(), FileRepositoryError>;
     /// MUST return `NotFound` when the project has no such file.
     async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<FileRecord, RepositoryError>;
     async fn key_taken(&self, project_id: ProjectId, key: &str) -> Result<bool, RepositoryError>;
@@ -91,10 +101,10 @@ pub enum ObjectStoreError {
     #[error("object not found")]
     NotFound,
     /// The storage could not be reached or timed out.
-    #[error("object storage unavailable: {0}")]
-    Unavailable(String),
-    #[error("object storage failure: {0}")]
-    Internal(String),
+    #[error("object storage unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("object storage failure")]
+    Internal(#[source] Cause),
 }
 
 /// Bytes as they stream out of storage.

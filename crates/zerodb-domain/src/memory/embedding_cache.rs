@@ -2,6 +2,7 @@
 //! `EmbeddingProvider` that asks the cache first and the real provider only for misses.
 
 use super::{EmbeddingError, EmbeddingProvider};
+use crate::error::Cause;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -54,11 +55,11 @@ impl EmbeddingProvider for CachedEmbedder {
             let computed =
                 self.inner.embed(missing.iter().map(|&i| texts[i].clone()).collect()).await?;
             if computed.len() != missing.len() {
-                return Err(EmbeddingError::Unavailable(format!(
+                return Err(EmbeddingError::Unavailable(Cause::msg(format!(
                     "the provider answered {} embeddings for {} texts",
                     computed.len(),
                     missing.len()
-                )));
+                ))));
             }
             let mut fresh = Vec::with_capacity(missing.len());
             for (&i, vector) in missing.iter().zip(computed) {

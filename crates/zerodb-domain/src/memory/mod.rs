@@ -13,6 +13,7 @@ pub use embedding_cache::MockEmbeddingCache;
 pub use embedding_cache::{CachedEmbedder, EmbeddingCache, embedding_key};
 pub use ranking::{RRF_K, RankingWeights, ScoreBreakdown, reciprocal_rank_fusion};
 
+use crate::error::Cause;
 use crate::error::RepositoryError;
 use crate::ids::ProjectId;
 use async_trait::async_trait;
@@ -142,8 +143,14 @@ pub trait MemoryStore: Send + Sync + 'static {
 pub enum EmbeddingError {
     #[error("embedding input invalid: {0}")]
     Invalid(String),
-    #[error("embedding service unavailable: {0}")]
-    Unavailable(String),
+    #[error("embedding service unavailable")]
+    Unavailable(#[source] Cause),
+}
+
+/// Counts tokens the way a model's tokenizer does (for context windows).
+pub trait TokenCounter: Send + Sync + 'static {
+    fn count(&self, text: &str) -> usize;
+    fn name(&self) -> &'static str;
 }
 
 /// Turns texts into vectors.

@@ -84,7 +84,7 @@ impl AdminService {
     ) -> Result<(Quotas, Quotas), ServiceError> {
         require_admin(who)?;
         let project =
-            self.projects.get(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+            self.projects.get(id).await.map_err(|e| ServiceError::from_repo(e, "project"))?;
         Ok((project.quotas, self.quotas.effective(&project)))
     }
 
@@ -100,7 +100,7 @@ impl AdminService {
             .projects
             .set_quotas(id, quotas)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+            .map_err(|e| ServiceError::from_repo(e, "project"))?;
         Ok((project.quotas, self.quotas.effective(&project)))
     }
 

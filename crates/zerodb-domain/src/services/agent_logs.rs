@@ -1,5 +1,6 @@
 //! Logging and listing agent activity.
 
+use super::Submission;
 use crate::access::{AccessPolicy, Permission};
 use crate::agent_logs::{
     AgentLog, AgentLogFilter, AgentLogInput, AgentLogRepository, MAX_LOGS_PER_BATCH,
@@ -23,13 +24,13 @@ impl AgentLogService {
         Self { logs, access }
     }
 
-    /// Logs entries, all or none. `batch` names fields `logs[i].x`; a single log uses `x`.
+    /// Logs entries, all or none. a batch names fields `logs[i].x`; a single log uses `x`.
     pub async fn log(
         &self,
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<AgentLogInput>,
-        batch: bool,
+        submission: Submission,
     ) -> Result<Vec<AgentLog>, ServiceError> {
         self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_LOGS_PER_BATCH {
@@ -38,7 +39,8 @@ impl AgentLogService {
         let mut violations = Vec::new();
         let mut logs = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let prefix = if batch { format!("logs[{i}]") } else { String::new() };
+            let prefix =
+                if submission == Submission::Batch { format!("logs[{i}]") } else { String::new() };
             match input.validate(&prefix) {
                 Ok(l) => logs.push(l),
                 Err(v) => violations.extend(v),

@@ -46,8 +46,7 @@ impl ApiKeyService {
             key_hash: hash_key(&generated.secret),
             scopes,
         };
-        let key =
-            self.keys.create(new).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        let key = self.keys.create(new).await.map_err(|e| ServiceError::from_repo(e, "project"))?;
         Ok(CreatedApiKey { key, secret: generated.secret })
     }
 
@@ -76,6 +75,6 @@ impl ApiKeyService {
         self.keys
             .revoke(project_id, key_id)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "api key", None))
+            .map_err(|e| ServiceError::from_repo(e, "api key"))
     }
 }

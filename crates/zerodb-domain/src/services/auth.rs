@@ -1,12 +1,12 @@
 //! Registration, login and turning presented credentials into a [`Principal`].
 
 use crate::api_keys::{self, ApiKeyRepository};
-use crate::error::{AuthFailure, ConflictKind, RepositoryError, ServiceError};
+use crate::error::{AuthFailure, Cause, ConflictKind, RepositoryError, ServiceError};
 use crate::ids::UserId;
 use crate::principal::{Principal, Role};
 use crate::rate_limit::RateLimit;
 use crate::security::{IssuedToken, PasswordHasher, SecurityError, TokenIssuer};
-use crate::users::{Email, NewUser, Password, User, UserRepository};
+use crate::users::{Email, NewUser, Password, User, UserRepository, UserRepositoryError};
 use chrono::{TimeDelta, Utc};
 use std::sync::Arc;
 
@@ -69,12 +69,12 @@ impl AuthService {
         };
         let password_hash = self.hasher.hash(password.expose()).await.map_err(hashing_failed)?;
         let new_user = NewUser { id: UserId::new(), email, password_hash, role };
-        self.users.create(new_user).await.map_err(|e| {
-            ServiceError::from_repo(
-                e,
-                "user",
-                Some((ConflictKind::EmailTaken, "a user with this email already exists")),
-            )
+        self.users.create(new_user).await.map_err(|e| match e {
+            UserRepositoryError::EmailTaken => ServiceError::conflict(
+                ConflictKind::EmailTaken,
+                "a user with this email already exists",
+            ),
+            UserRepositoryError::Storage(e) => ServiceError::from_repo(e, "user"),
         })
     }
 
@@ -104,7 +104,7 @@ impl AuthService {
         let token = self
             .tokens
             .issue(user.id, user.role)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(|e| ServiceError::Internal(Cause::new(e)))?;
         Ok(LoginResult { user, token })
     }
 
@@ -169,9 +169,9 @@ impl AuthService {
 /// A saturated hasher is a temporary unavailability (503); any other failure is a bug.
 fn hashing_failed(e: SecurityError) -> ServiceError {
     match e {
-        SecurityError::Busy => ServiceError::Unavailable(e.to_string()),
+        SecurityError::Busy => ServiceError::Unavailable(Cause::new(e)),
         SecurityError::Hashing(_) | SecurityError::InvalidToken(_) => {
-            ServiceError::Internal(e.to_string())
+            ServiceError::Internal(Cause::new(e))
         }
     }
 }
@@ -226,9 +226,7 @@ mod tests {
     #[tokio::test]
     async fn register_reports_all_invalid_fields_and_duplicates() {
         let mut users = MockUserRepository::new();
-        users
-            .expect_create()
-            .returning(|_| Err(RepositoryError::Conflict("users_email_key".into())));
+        users.expect_create().returning(|_| Err(UserRepositoryError::EmailTaken));
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_hash().returning(|_| Ok("h".into()));
         let s = service(users, MockApiKeyRepository::new(), hasher, true);

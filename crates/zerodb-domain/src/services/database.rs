@@ -54,7 +54,7 @@ impl DatabaseService {
             .projects
             .enable_database(id)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+            .map_err(|e| ServiceError::from_repo(e, "project"))?;
         self.with_statistics(project).await
     }
 
@@ -93,7 +93,7 @@ impl DatabaseService {
             .projects
             .update_config(id, config)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))?;
+            .map_err(|e| ServiceError::from_repo(e, "project"))?;
         self.with_statistics(project).await
     }
 

@@ -149,7 +149,7 @@ mod tests {
             .withf(move |p, _| *p == b)
             .once()
             .in_sequence(&mut seq)
-            .returning(|_, _| Err(SinkError::Unavailable("broker down".into())));
+            .returning(|_, _| Err(SinkError::Unavailable(crate::Cause::msg("broker down"))));
         // b's cursor stays where it was.
         outbox.expect_delivered().withf(move |p, _| *p == b).never();
         let relay = EventRelay::new(Arc::new(outbox), Arc::new(sink), 3);
@@ -173,7 +173,7 @@ mod tests {
         });
         sink.expect_deliver()
             .withf(move |p, _| *p == a)
-            .returning(|_, _| Err(SinkError::Rejected("record too large".into())));
+            .returning(|_, _| Err(SinkError::Rejected(crate::Cause::msg("record too large"))));
         sink.expect_deliver().withf(move |p, _| *p == b).once().returning(|_, _| Ok(()));
         outbox.expect_delivered().withf(move |p, _| *p == a).never();
         outbox

@@ -1,5 +1,6 @@
 //! Publishing, reading and following the event log; consumer group positions.
 
+use super::Submission;
 use crate::access::{AccessPolicy, Permission};
 use crate::error::ServiceError;
 use crate::events::{
@@ -50,7 +51,7 @@ impl EventService {
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<EventInput>,
-        batch: bool,
+        submission: Submission,
     ) -> Result<Vec<Event>, ServiceError> {
         let project = self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_EVENTS_PER_BATCH {
@@ -59,13 +60,20 @@ impl EventService {
         let mut violations = Vec::new();
         let mut events = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let prefix = if batch { format!("events[{i}]") } else { String::new() };
+            let prefix = if submission == Submission::Batch {
+                format!("events[{i}]")
+            } else {
+                String::new()
+            };
             // Headers travel and are stored with the payload, so they count toward its limit.
             let size = serialized_len(&input.payload)
                 .saturating_add(input.headers.as_ref().map_or(0, serialized_len));
             if size > self.max_payload_bytes {
-                let field =
-                    if batch { format!("{prefix}.event_payload") } else { "event_payload".into() };
+                let field = if submission == Submission::Batch {
+                    format!("{prefix}.event_payload")
+                } else {
+                    "event_payload".into()
+                };
                 return Err(ServiceError::TooLarge { field, limit: self.max_payload_bytes });
             }
             match input.validate(&prefix) {
@@ -82,7 +90,7 @@ impl EventService {
         self.bus
             .publish(project_id, events)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "project", None))
+            .map_err(|e| ServiceError::from_repo(e, "project"))
     }
 
     /// Resolves the filter a listing or stream starts from, checking access.

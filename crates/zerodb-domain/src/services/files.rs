@@ -2,11 +2,12 @@
 //! download links, and the sweep of objects that lost (or never got) their metadata.
 
 use crate::access::{AccessPolicy, Permission};
-use crate::error::{ConflictKind, FieldViolation, RepositoryError, ServiceError};
+use crate::clock::Clock;
+use crate::error::{ConflictKind, FieldViolation, ServiceError};
 use crate::files::{
-    ByteStream, FILES_PREFIX, FileRecord, FileRepository, FileStatus, MAX_FILE_METADATA_BYTES,
-    ObjectLocation, ObjectStore, ObjectStoreError, validate_content_type, validate_file_key,
-    validate_file_name,
+    ByteStream, FILES_PREFIX, FileRecord, FileRepository, FileRepositoryError, FileStatus,
+    MAX_FILE_METADATA_BYTES, ObjectLocation, ObjectStore, ObjectStoreError, validate_content_type,
+    validate_file_key, validate_file_name,
 };
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
@@ -109,6 +110,7 @@ pub struct FileService {
     access: Arc<AccessPolicy>,
     options: FileOptions,
     quotas: Arc<QuotaPolicy>,
+    clock: Arc<dyn Clock>,
 }
 
 fn storage_error(e: ObjectStoreError) -> ServiceError {
@@ -175,8 +177,9 @@ impl FileService {
         access: Arc<AccessPolicy>,
         options: FileOptions,
         quotas: Arc<QuotaPolicy>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { files, objects, access, options, quotas }
+        Self { files, objects, access, options, quotas, clock }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -285,13 +288,13 @@ impl FileService {
             metadata,
             sha256: Some(sha256),
             status: FileStatus::Stored,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         if let Err(e) = self.files.insert(project_id, record.clone()).await {
             self.remove_object(&location).await;
             return Err(match e {
-                RepositoryError::Conflict(_) => taken(),
-                other => ServiceError::from_repo(other, "project", None),
+                FileRepositoryError::KeyTaken => taken(),
+                FileRepositoryError::Storage(e) => ServiceError::from_repo(e, "project"),
             });
         }
         Ok(record)
@@ -331,11 +334,11 @@ impl FileService {
             metadata,
             sha256: None,
             status: FileStatus::Registered,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         self.files.insert(project_id, record.clone()).await.map_err(|e| match e {
-            RepositoryError::Conflict(_) => taken(),
-            other => ServiceError::from_repo(other, "project", None),
+            FileRepositoryError::KeyTaken => taken(),
+            FileRepositoryError::Storage(e) => ServiceError::from_repo(e, "project"),
         })?;
         Ok(record)
     }
@@ -347,7 +350,7 @@ impl FileService {
         id: Uuid,
     ) -> Result<FileRecord, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
-        self.files.get(project_id, id).await.map_err(|e| ServiceError::from_repo(e, "file", None))
+        self.files.get(project_id, id).await.map_err(|e| ServiceError::from_repo(e, "file"))
     }
 
     /// In key order, optionally only keys under `prefix`.
@@ -412,7 +415,7 @@ impl FileService {
             .files
             .delete(project_id, id)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "file", None))?;
+            .map_err(|e| ServiceError::from_repo(e, "file"))?;
         if record.status == FileStatus::Stored {
             // The record is gone, so the file is; bytes left behind by a failure are swept.
             self.remove_object(&ObjectLocation::for_file(project_id, id)).await;
@@ -436,7 +439,7 @@ impl FileService {
         if record.status != FileStatus::Stored {
             return Err(ServiceError::not_found("file content"));
         }
-        let expires_at = Utc::now() + chrono::Duration::seconds(expires_in as i64);
+        let expires_at = self.clock.now() + chrono::Duration::seconds(expires_in as i64);
         let location = ObjectLocation::for_file(project_id, id);
         let presigned = self
             .objects
@@ -490,21 +493,18 @@ impl FileService {
                 reason: "invalid download link signature".into(),
             });
         }
-        if Utc::now().timestamp() > expires {
+        if self.clock.now().timestamp() > expires {
             return Err(ServiceError::Forbidden { reason: "the download link has expired".into() });
         }
-        let record = self
-            .files
-            .get(project_id, id)
-            .await
-            .map_err(|e| ServiceError::from_repo(e, "file", None))?;
+        let record =
+            self.files.get(project_id, id).await.map_err(|e| ServiceError::from_repo(e, "file"))?;
         self.open(project_id, record, range).await
     }
 
     /// Deletes stored objects that have no file record and are older than `grace`: bytes
     /// of uploads cut short by a crash, of failed deletes, and of deleted projects.
     pub async fn sweep_orphans(&self, grace: Duration) -> Result<usize, ServiceError> {
-        let cutoff = Utc::now() - chrono::Duration::from_std(grace).unwrap_or_default();
+        let cutoff = self.clock.now() - chrono::Duration::from_std(grace).unwrap_or_default();
         let objects = self.objects.list(FILES_PREFIX).await.map_err(storage_error)?;
         let candidates: Vec<(String, Uuid)> = objects
             .into_iter()

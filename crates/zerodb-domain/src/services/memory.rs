@@ -1,9 +1,12 @@
 //! Agent memory: store, list, search ranked by meaning, recency and importance, context
 //! windows, retention.
 
+use super::Submission;
 use crate::access::{AccessPolicy, Permission};
+use crate::clock::Clock;
 use crate::error::{FieldViolation, ServiceError};
 use crate::ids::ProjectId;
+use crate::memory::TokenCounter;
 use crate::memory::{
     DEFAULT_CONTEXT_TOKENS, DEFAULT_RETENTION_DAYS, EmbeddingError, EmbeddingProvider,
     MAX_CONTENT_BYTES, MEMORY_NAMESPACE, MemoryFilter, MemoryRecord, MemoryRole, MemoryStore,
@@ -28,12 +31,6 @@ const WRITE: Permission = Permission::Data(Area::Memory, Operation::Write);
 const EMBED: Permission = Permission::Data(Area::Vectors, Operation::Read);
 pub const MAX_EMBED_TEXTS: usize = 256;
 pub const MAX_STORE_BATCH: usize = 500;
-
-/// Counts tokens the way a model's tokenizer does.
-pub trait TokenCounter: Send + Sync + 'static {
-    fn count(&self, text: &str) -> usize;
-    fn name(&self) -> &'static str;
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreInput {
@@ -113,6 +110,7 @@ pub struct MemoryService {
     tokens: Arc<dyn TokenCounter>,
     access: Arc<AccessPolicy>,
     quotas: Arc<QuotaPolicy>,
+    clock: Arc<dyn Clock>,
 }
 
 fn embedding_error(e: EmbeddingError) -> ServiceError {
@@ -238,8 +236,9 @@ impl MemoryService {
         tokens: Arc<dyn TokenCounter>,
         access: Arc<AccessPolicy>,
         quotas: Arc<QuotaPolicy>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { store, vectors, embedder, tokens, access, quotas }
+        Self { store, vectors, embedder, tokens, access, quotas, clock }
     }
 
     /// Stores a memory; embeds its content when no embedding is given.
@@ -249,8 +248,9 @@ impl MemoryService {
         project_id: ProjectId,
         input: StoreInput,
     ) -> Result<MemoryRecord, ServiceError> {
-        let mut stored = self.store_inputs(who, project_id, vec![input], false).await?;
-        stored.pop().ok_or_else(|| ServiceError::Internal("no memory stored".into()))
+        let mut stored =
+            self.store_inputs(who, project_id, vec![input], Submission::Single).await?;
+        stored.pop().ok_or_else(|| ServiceError::internal("no memory stored"))
     }
 
     /// Stores up to [`MAX_STORE_BATCH`] memories at once: all of them or, on any invalid
@@ -267,7 +267,7 @@ impl MemoryService {
                 format!("must hold 1 to {MAX_STORE_BATCH} memories"),
             ));
         }
-        self.store_inputs(who, project_id, inputs, true).await
+        self.store_inputs(who, project_id, inputs, Submission::Batch).await
     }
 
     async fn store_inputs(
@@ -275,16 +275,20 @@ impl MemoryService {
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<StoreInput>,
-        batch: bool,
+        submission: Submission,
     ) -> Result<Vec<MemoryRecord>, ServiceError> {
         let project = self.access.enabled_project(who, project_id, WRITE).await?;
         let retention =
             project.database_config.memory_retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut violations = Vec::new();
         let mut prepared = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let prefix = if batch { format!("memories[{i}].") } else { String::new() };
+            let prefix = if submission == Submission::Batch {
+                format!("memories[{i}].")
+            } else {
+                String::new()
+            };
             match prepare(input, now, retention) {
                 Ok(p) => prepared.push(p),
                 Err(v) => violations.extend(v.into_iter().map(|mut f| {
@@ -306,7 +310,7 @@ impl MemoryService {
         } else {
             let g = self.embedder.embed(missing.clone()).await.map_err(embedding_error)?;
             if g.len() != missing.len() {
-                return Err(ServiceError::Internal("embedder returned too few embeddings".into()));
+                return Err(ServiceError::internal("embedder returned too few embeddings"));
             }
             g
         }
@@ -316,7 +320,7 @@ impl MemoryService {
         for (record, embedding) in prepared {
             let embedding = match embedding.or_else(|| generated.next()) {
                 Some(e) => e,
-                None => return Err(ServiceError::Internal("embedding missing".into())),
+                None => return Err(ServiceError::internal("embedding missing")),
             };
             vectors.push(NewVector {
                 id: record.id,
@@ -339,8 +343,15 @@ impl MemoryService {
         })?;
         if let Err(e) = self.store.insert(project_id, records.clone()).await {
             let ids = records.iter().map(|r| r.id).collect();
-            let _ = self.vectors.delete(project_id, &VectorSelector::Ids(ids)).await;
-            return Err(ServiceError::from_repo(e, "project", None));
+            // The undo failing leaves embeddings without a record: searches skip them (no
+            // record matches the hit) and they go when the project does.
+            if let Err(undo) = self.vectors.delete(project_id, &VectorSelector::Ids(ids)).await {
+                tracing::warn!(
+                    error = %crate::error_chain(&undo),
+                    "removing the embeddings of memories that were not stored failed"
+                );
+            }
+            return Err(ServiceError::from_repo(e, "project"));
         }
         Ok(records)
     }
@@ -353,9 +364,9 @@ impl MemoryService {
     ) -> Result<MemoryRecord, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         self.store
-            .get(project_id, id, Utc::now())
+            .get(project_id, id, self.clock.now())
             .await
-            .map_err(|e| ServiceError::from_repo(e, "memory", None))
+            .map_err(|e| ServiceError::from_repo(e, "memory"))
     }
 
     pub async fn delete(
@@ -368,7 +379,7 @@ impl MemoryService {
         self.store
             .delete(project_id, id)
             .await
-            .map_err(|e| ServiceError::from_repo(e, "memory", None))?;
+            .map_err(|e| ServiceError::from_repo(e, "memory"))?;
         self.vectors.delete(project_id, &VectorSelector::Ids(vec![id])).await?;
         Ok(())
     }
@@ -383,8 +394,10 @@ impl MemoryService {
     ) -> Result<Page<MemoryRecord>, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         let before = page.keyset()?;
-        let records =
-            self.store.list(project_id, &filter, before, page.limit.get() + 1, Utc::now()).await?;
+        let records = self
+            .store
+            .list(project_id, &filter, before, page.limit.get() + 1, self.clock.now())
+            .await?;
         Ok(Page::from_overfetch(records, page.limit, |r| Position::Keyset {
             t: r.created_at,
             id: r.id,
@@ -422,7 +435,7 @@ impl MemoryService {
         let ranked = self
             .candidates(project_id, query, input.query_vector, mode, &input.filter, limit)
             .await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
         let records: HashMap<Uuid, MemoryRecord> =
             self.store.fetch(project_id, &ids, now).await?.into_iter().map(|r| (r.id, r)).collect();
@@ -492,7 +505,8 @@ impl MemoryService {
         let lexical: Vec<(Uuid, f32)> = match (mode, query) {
             (SearchMode::Semantic, _) | (_, None) => Vec::new(),
             (_, Some(q)) => {
-                let hits = self.store.lexical(project_id, q, filter, pool, Utc::now()).await?;
+                let hits =
+                    self.store.lexical(project_id, q, filter, pool, self.clock.now()).await?;
                 let best = hits.iter().map(|h| h.rank).fold(0f32, f32::max).max(f32::MIN_POSITIVE);
                 hits.into_iter().map(|h| (h.record.id, h.rank / best)).collect()
             }
@@ -539,7 +553,7 @@ impl MemoryService {
             }
             None => {
                 self.access.enabled_project(who, project_id, READ).await?;
-                self.store.list(project_id, &filter, None, 500, Utc::now()).await?
+                self.store.list(project_id, &filter, None, 500, self.clock.now()).await?
             }
         };
         let mut chosen = Vec::new();
@@ -588,7 +602,7 @@ impl MemoryService {
 
     /// Deletes expired memories (and their embeddings); answers how many.
     pub async fn purge_expired(&self) -> Result<usize, ServiceError> {
-        let gone = self.store.purge_expired(Utc::now(), 1000).await?;
+        let gone = self.store.purge_expired(self.clock.now(), 1000).await?;
         let mut by_project: HashMap<ProjectId, Vec<Uuid>> = HashMap::new();
         for (p, id) in &gone {
             by_project.entry(*p).or_default().push(*id);
@@ -597,5 +611,144 @@ impl MemoryService {
             self.vectors.delete(p, &VectorSelector::Ids(ids)).await?;
         }
         Ok(gone.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::error::{Cause, RepositoryError};
+    use crate::memory::{MockEmbeddingProvider, MockMemoryStore};
+    use crate::services::test_support::owned_project;
+    use crate::vectors::{MockVectorStore, UpsertOutcome};
+    use chrono::{TimeDelta, TimeZone};
+
+    struct Words;
+
+    impl TokenCounter for Words {
+        fn count(&self, text: &str) -> usize {
+            text.split_whitespace().count()
+        }
+        fn name(&self) -> &'static str {
+            "words"
+        }
+    }
+
+    fn service(
+        store: MockMemoryStore,
+        vectors: MockVectorStore,
+        embedder: MockEmbeddingProvider,
+        clock: Arc<ManualClock>,
+    ) -> (MemoryService, Principal, ProjectId) {
+        let p = owned_project();
+        let service = MemoryService::new(
+            Arc::new(store),
+            Arc::new(vectors),
+            Arc::new(embedder),
+            Arc::new(Words),
+            p.access,
+            p.quotas,
+            clock,
+        );
+        (service, p.owner, p.project_id)
+    }
+
+    fn input(content: &str) -> StoreInput {
+        StoreInput {
+            agent_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+            role: "user".into(),
+            content: content.into(),
+            embedding: None,
+            metadata: None,
+            importance: None,
+            expires_at: None,
+        }
+    }
+
+    fn accepted(vectors: &mut MockVectorStore) {
+        vectors.expect_upsert().returning(|_, vs, _| {
+            Ok(vs.iter().map(|v| UpsertOutcome { id: v.id, created: true }).collect())
+        });
+    }
+
+    #[tokio::test]
+    async fn a_memory_is_embedded_indexed_then_stored_at_the_clocks_time() {
+        let at = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).single().unwrap_or_default();
+        let mut embedder = MockEmbeddingProvider::new();
+        embedder
+            .expect_embed()
+            .withf(|texts| texts == &["green tea".to_owned()])
+            .times(1)
+            .returning(|_| Ok(vec![vec![0.6, 0.8]]));
+        let mut vectors = MockVectorStore::new();
+        vectors
+            .expect_upsert()
+            .withf(|_, vs, _| vs.len() == 1 && vs[0].namespace.as_str() == MEMORY_NAMESPACE)
+            .times(1)
+            .returning(|_, vs, _| Ok(vec![UpsertOutcome { id: vs[0].id, created: true }]));
+        let mut store = MockMemoryStore::new();
+        store
+            .expect_insert()
+            .withf(move |_, records| {
+                records.len() == 1
+                    && records[0].created_at == at
+                    && records[0].expires_at
+                        == Some(at + TimeDelta::days(i64::from(DEFAULT_RETENTION_DAYS)))
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let clock = Arc::new(ManualClock::starting_at(at));
+        let (service, owner, project) = service(store, vectors, embedder, clock);
+        let record = service.store(&owner, project, input("green tea")).await.unwrap();
+        assert_eq!((record.content.as_str(), record.created_at), ("green tea", at));
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_be_stored_takes_its_embedding_back() {
+        let mut embedder = MockEmbeddingProvider::new();
+        embedder.expect_embed().returning(|texts| Ok(texts.iter().map(|_| vec![1.0]).collect()));
+        let mut vectors = MockVectorStore::new();
+        accepted(&mut vectors);
+        vectors
+            .expect_delete()
+            .withf(|_, selector| matches!(selector, VectorSelector::Ids(ids) if ids.len() == 2))
+            .times(1)
+            .returning(|_, _| Ok(2));
+        let mut store = MockMemoryStore::new();
+        store
+            .expect_insert()
+            .returning(|_, _| Err(RepositoryError::Unavailable(Cause::msg("database down"))));
+        let (service, owner, project) =
+            service(store, vectors, embedder, Arc::new(ManualClock::default()));
+        let err = service
+            .store_batch(&owner, project, vec![input("one"), input("two")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Unavailable(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn purges_use_the_clock_and_remove_the_embeddings_too() {
+        let clock = Arc::new(ManualClock::default());
+        clock.advance(TimeDelta::days(400));
+        let expected = clock.now();
+        let (project, id) = (ProjectId::new(), Uuid::now_v7());
+        let mut store = MockMemoryStore::new();
+        store
+            .expect_purge_expired()
+            .withf(move |now, _| *now == expected)
+            .returning(move |_, _| Ok(vec![(project, id)]));
+        let mut vectors = MockVectorStore::new();
+        vectors
+            .expect_delete()
+            .withf(move |p, selector| {
+                *p == project && matches!(selector, VectorSelector::Ids(ids) if ids == &[id])
+            })
+            .times(1)
+            .returning(|_, _| Ok(1));
+        let (service, _, _) = service(store, vectors, MockEmbeddingProvider::new(), clock);
+        assert_eq!(service.purge_expired().await, Ok(1));
     }
 }

@@ -15,6 +15,14 @@ mod rlhf;
 mod tables;
 mod vectors;
 
+/// How a write's items arrived: one alone, or a list in a batch request. Errors name a
+/// field as the client sent it: `x` for a single item, `vectors[2].x` in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submission {
+    Single,
+    Batch,
+}
+
 pub use admin::{AdminService, MAX_USAGE_DAYS, SystemStats};
 pub use agent_logs::AgentLogService;
 pub use api_keys::{ApiKeyService, CreatedApiKey};
@@ -28,7 +36,6 @@ pub use files::{
 };
 pub use memory::{
     ContextWindow, Embeddings, MemoryHit, MemorySearchInput, MemoryService, SearchMode, StoreInput,
-    TokenCounter,
 };
 pub use projects::ProjectService;
 pub use rlhf::RlhfService;
@@ -70,10 +77,12 @@ pub struct Ports {
     pub files: Arc<dyn FileRepository>,
     pub objects: Arc<dyn ObjectStore>,
     pub embedder: Arc<dyn EmbeddingProvider>,
-    pub token_counter: Arc<dyn TokenCounter>,
+    pub token_counter: Arc<dyn crate::memory::TokenCounter>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub quota_usage: Arc<dyn QuotaUsage>,
+    /// The time the services read (`SystemClock` in production).
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// Policy switches the services need from configuration.
@@ -152,6 +161,7 @@ impl Services {
                 ports.token_counter,
                 access.clone(),
                 quotas.clone(),
+                ports.clock.clone(),
             ),
             files: FileService::new(
                 ports.files,
@@ -159,6 +169,7 @@ impl Services {
                 access.clone(),
                 options.files,
                 quotas.clone(),
+                ports.clock.clone(),
             ),
             vectors: VectorService::new(
                 ports.vectors,
@@ -184,6 +195,57 @@ impl Services {
                 quotas,
             ),
             meter,
+        }
+    }
+}
+
+/// What the services' unit tests share: an enabled project its owner reaches, and quotas
+/// that leave it unlimited.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::access::AccessPolicy;
+    use crate::database::DatabaseConfig;
+    use crate::ids::{ProjectId, UserId};
+    use crate::principal::{Principal, Role};
+    use crate::projects::{MockProjectRepository, Project};
+    use crate::quotas::{MockQuotaUsage, QuotaPolicy};
+    use chrono::Utc;
+    use std::sync::Arc;
+
+    pub struct OwnedProject {
+        pub owner: Principal,
+        pub project_id: ProjectId,
+        pub access: Arc<AccessPolicy>,
+        pub quotas: Arc<QuotaPolicy>,
+    }
+
+    pub fn owned_project() -> OwnedProject {
+        let owner = UserId::new();
+        let project = Project {
+            id: ProjectId::new(),
+            owner_id: owner,
+            name: "p".into(),
+            description: None,
+            is_active: true,
+            database_enabled: true,
+            database_config: DatabaseConfig::default(),
+            quotas: Default::default(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let project_id = project.id;
+        let mut projects = MockProjectRepository::new();
+        projects.expect_get().returning(move |_| Ok(project.clone()));
+        OwnedProject {
+            owner: Principal::User { id: owner, role: Role::User },
+            project_id,
+            access: Arc::new(AccessPolicy::new(Arc::new(projects))),
+            // No quota is set, so the usage port is never asked (a call would panic).
+            quotas: Arc::new(QuotaPolicy::new(
+                Default::default(),
+                None,
+                Arc::new(MockQuotaUsage::new()),
+            )),
         }
     }
 }

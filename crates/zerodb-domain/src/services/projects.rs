@@ -6,7 +6,10 @@ use crate::files::{ObjectLocation, ObjectStore};
 use crate::ids::ProjectId;
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
-use crate::projects::{NewProject, Project, ProjectName, ProjectRepository, validate_description};
+use crate::projects::{
+    NewProject, Project, ProjectName, ProjectRepository, ProjectRepositoryError,
+    validate_description,
+};
 use crate::quotas::QuotaPolicy;
 use crate::vectors::VectorStore;
 use std::sync::Arc;
@@ -51,12 +54,12 @@ impl ProjectService {
         let description = validate_description(description)?;
         self.quotas.check_new_project(owner_id, who.is_admin()).await?;
         let new = NewProject { id: ProjectId::new(), owner_id, name, description };
-        self.projects.create(new).await.map_err(|e| {
-            ServiceError::from_repo(
-                e,
-                "project",
-                Some((ConflictKind::ProjectNameTaken, "you already have a project with this name")),
-            )
+        self.projects.create(new).await.map_err(|e| match e {
+            ProjectRepositoryError::NameTaken => ServiceError::conflict(
+                ConflictKind::ProjectNameTaken,
+                "you already have a project with this name",
+            ),
+            ProjectRepositoryError::Storage(e) => ServiceError::from_repo(e, "project"),
         })
     }
 
@@ -82,7 +85,7 @@ impl ProjectService {
     /// Deletes the project and everything it owns.
     pub async fn delete(&self, who: &Principal, id: ProjectId) -> Result<(), ServiceError> {
         self.access.project(who, id, Permission::Manage).await?;
-        self.projects.delete(id).await.map_err(|e| ServiceError::from_repo(e, "project", None))?;
+        self.projects.delete(id).await.map_err(|e| ServiceError::from_repo(e, "project"))?;
         // The records are gone (the database cascades to every area, the outbox cursor
         // included); what lives outside the database goes now. A failure here leaves only
         // unreachable leftovers: the orphan sweep removes objects, a restart forgets indexes.

@@ -1,5 +1,6 @@
 //! Logging, listing and exporting RLHF records.
 
+use super::Submission;
 use crate::access::{AccessPolicy, Permission};
 use crate::error::ServiceError;
 use crate::ids::ProjectId;
@@ -21,13 +22,13 @@ impl RlhfService {
         Self { records, access }
     }
 
-    /// Logs records, all or none. `batch` names fields `records[i].x`; a single log uses `x`.
+    /// Logs records, all or none. a batch names fields `records[i].x`; a single log uses `x`.
     pub async fn log(
         &self,
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<RlhfInput>,
-        batch: bool,
+        submission: Submission,
     ) -> Result<Vec<RlhfRecord>, ServiceError> {
         self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_RECORDS_PER_BATCH {
@@ -36,7 +37,11 @@ impl RlhfService {
         let mut violations = Vec::new();
         let mut records = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let prefix = if batch { format!("records[{i}]") } else { String::new() };
+            let prefix = if submission == Submission::Batch {
+                format!("records[{i}]")
+            } else {
+                String::new()
+            };
             match input.validate(&prefix) {
                 Ok(r) => records.push(r),
                 Err(v) => violations.extend(v),

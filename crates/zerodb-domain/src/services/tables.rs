@@ -1,7 +1,7 @@
 //! Dynamic tables and their rows.
 
 use crate::access::{AccessPolicy, Permission};
-use crate::error::{ConflictKind, FieldViolation, RepositoryError, ServiceError};
+use crate::error::{ConflictKind, FieldViolation, ServiceError};
 use crate::ids::{ProjectId, RowId, TableId};
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
@@ -9,7 +9,7 @@ use crate::projects::Project;
 use crate::quotas::{QuotaPolicy, QuotaResource};
 use crate::tables::{
     MAX_ROWS_PER_INSERT, NewRow, NewTable, Row, RowFilter, RowQuery, RowSort, Table, TableName,
-    TableRepository, TableSchema,
+    TableRepository, TableRepositoryError, TableSchema,
 };
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -35,21 +35,21 @@ pub struct TableService {
     quotas: Arc<QuotaPolicy>,
 }
 
-fn table_error(e: RepositoryError) -> ServiceError {
-    match e {
-        RepositoryError::Conflict(c) if c == "max_tables" => ServiceError::conflict(
+fn table_error(e: impl Into<TableRepositoryError>) -> ServiceError {
+    match e.into() {
+        TableRepositoryError::NameTaken => ServiceError::conflict(
+            ConflictKind::TableExists,
+            "a table with this name already exists",
+        ),
+        TableRepositoryError::TableLimitReached => ServiceError::conflict(
             ConflictKind::TableLimitExceeded,
             "the project has reached its max_tables limit",
         ),
-        RepositoryError::Conflict(c) if c == "max_rows_per_table" => ServiceError::conflict(
+        TableRepositoryError::RowLimitReached => ServiceError::conflict(
             ConflictKind::RowLimitExceeded,
             "the rows would exceed the table's max_rows_per_table limit",
         ),
-        other => ServiceError::from_repo(
-            other,
-            "table",
-            Some((ConflictKind::TableExists, "a table with this name already exists")),
-        ),
+        TableRepositoryError::Storage(e) => ServiceError::from_repo(e, "table"),
     }
 }
 
@@ -95,7 +95,7 @@ impl TableService {
         let quota = self.quotas.effective(&project).max_tables.filter(|q| *q < own);
         let limit = quota.unwrap_or(own).min(u64::from(u32::MAX)) as u32;
         self.tables.create(new, limit).await.map_err(|e| match (e, quota) {
-            (RepositoryError::Conflict(c), Some(q)) if c == "max_tables" => {
+            (TableRepositoryError::TableLimitReached, Some(q)) => {
                 crate::quotas::exceeded(QuotaResource::Tables, q, q)
             }
             (e, _) => table_error(e),
@@ -171,7 +171,7 @@ impl TableService {
         let rows =
             self.tables.insert_rows(project_id, table.id, new_rows, quota.or(own)).await.map_err(
                 |e| match (e, quota) {
-                    (RepositoryError::Conflict(c), Some(q)) if c == "max_rows_per_table" => {
+                    (TableRepositoryError::RowLimitReached, Some(q)) => {
                         crate::quotas::exceeded(QuotaResource::RowsPerTable, q, table.row_count)
                     }
                     (e, _) => table_error(e),
@@ -276,45 +276,14 @@ fn merge_violations<const N: usize>(errors: [Option<ServiceError>; N]) -> Servic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::database::DatabaseConfig;
-    use crate::ids::UserId;
-    use crate::principal::Role;
-    use crate::projects::MockProjectRepository;
+    use crate::services::test_support::owned_project;
     use crate::tables::{MockTableRepository, RowBatch};
     use chrono::Utc;
     use serde_json::json;
 
     fn fixture(tables: MockTableRepository) -> (TableService, Principal, ProjectId) {
-        let owner = UserId::new();
-        let project = Project {
-            id: ProjectId::new(),
-            owner_id: owner,
-            name: "p".into(),
-            description: None,
-            is_active: true,
-            database_enabled: true,
-            database_config: DatabaseConfig::default(),
-            quotas: Default::default(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        };
-        let id = project.id;
-        let mut projects = MockProjectRepository::new();
-        projects.expect_get().returning(move |_| Ok(project.clone()));
-        let access = Arc::new(AccessPolicy::new(Arc::new(projects)));
-        (
-            TableService::new(
-                Arc::new(tables),
-                access,
-                Arc::new(QuotaPolicy::new(
-                    Default::default(),
-                    None,
-                    Arc::new(crate::quotas::MockQuotaUsage::new()),
-                )),
-            ),
-            Principal::User { id: owner, role: Role::User },
-            id,
-        )
+        let p = owned_project();
+        (TableService::new(Arc::new(tables), p.access, p.quotas), p.owner, p.project_id)
     }
 
     fn table(project_id: ProjectId) -> Table {

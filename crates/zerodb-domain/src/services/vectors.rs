@@ -1,5 +1,6 @@
 //! Vector namespaces, upserts, similarity search, listing and deletion.
 
+use super::Submission;
 use crate::access::{AccessPolicy, Permission};
 use crate::error::{ConflictKind, ServiceError};
 use crate::ids::ProjectId;
@@ -132,7 +133,7 @@ impl VectorService {
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<VectorInput>,
-        batch: bool,
+        submission: Submission,
     ) -> Result<Vec<UpsertOutcome>, ServiceError> {
         let project = self.access.enabled_project(who, project_id, WRITE).await?;
         if inputs.is_empty() || inputs.len() > MAX_VECTORS_PER_BATCH {
@@ -141,7 +142,11 @@ impl VectorService {
         let mut violations = Vec::new();
         let mut vectors = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let prefix = if batch { format!("vectors[{i}]") } else { String::new() };
+            let prefix = if submission == Submission::Batch {
+                format!("vectors[{i}]")
+            } else {
+                String::new()
+            };
             match input.validate(&prefix, self.options.max_metadata_bytes) {
                 Ok(v) => vectors.push(v),
                 Err(v) => violations.extend(v),
@@ -301,4 +306,132 @@ pub fn search_request(input: SearchInput) -> Result<SearchRequest, ServiceError>
         min_score: input.min_score,
         include_vectors: input.include_vectors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::test_support::owned_project;
+    use crate::vectors::{MockVectorStore, Namespace, VectorInput};
+    use chrono::Utc;
+    use serde_json::json;
+
+    fn service(store: MockVectorStore) -> (VectorService, Principal, ProjectId) {
+        let p = owned_project();
+        let service =
+            VectorService::new(Arc::new(store), p.access, VectorOptions::default(), p.quotas);
+        (service, p.owner, p.project_id)
+    }
+
+    fn input(embedding: Vec<f32>, metadata: Value) -> VectorInput {
+        VectorInput {
+            vector_id: None,
+            namespace: None,
+            embedding,
+            document: None,
+            metadata: Some(metadata),
+            source: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_batches_name_each_field_and_never_reach_the_store() {
+        // No expectations: any call to the store fails the test.
+        let (service, owner, project) = service(MockVectorStore::new());
+        let batch = vec![input(vec![1.0, 0.0], json!({})), input(vec![], json!([1]))];
+        let err = service.upsert(&owner, project, batch, Submission::Batch).await.unwrap_err();
+        let ServiceError::InvalidInput(violations) = err else { panic!("{err:?}") };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert!(fields.iter().all(|f| f.starts_with("vectors[1].")), "{fields:?}");
+        assert_eq!(fields.len(), 2, "both of vectors[1]'s problems: {fields:?}");
+
+        let id = Uuid::now_v7();
+        let mut twice = input(vec![1.0], json!({}));
+        twice.vector_id = Some(id);
+        let err = service
+            .upsert(&owner, project, vec![twice.clone(), twice], Submission::Batch)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::InvalidInput(_)), "a repeated id: {err:?}");
+    }
+
+    #[tokio::test]
+    async fn upserts_carry_the_default_spec_and_report_dimension_mismatches() {
+        let mut store = MockVectorStore::new();
+        store
+            .expect_upsert()
+            .withf(|_, vectors, spec| vectors.len() == 1 && *spec == NamespaceSpec::default())
+            .times(1)
+            .returning(|_, _, _| {
+                Err(VectorStoreError::DimensionMismatch {
+                    namespace: "default".into(),
+                    expected: 3,
+                    got: 2,
+                })
+            });
+        let (service, owner, project) = service(store);
+        let err = service
+            .upsert(&owner, project, vec![input(vec![1.0, 2.0], json!({}))], Submission::Single)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ServiceError::DimensionMismatch { namespace: "default".into(), expected: 3, got: 2 }
+        );
+    }
+
+    #[tokio::test]
+    async fn reserved_namespaces_are_hidden_and_user_deletes_spare_them() {
+        let stats = |name: &str| NamespaceStats {
+            namespace: Namespace {
+                name: name.into(),
+                dimension: Some(3),
+                spec: NamespaceSpec::default(),
+                vector_count: 1,
+                created_at: Utc::now(),
+            },
+            indexed_vectors: 1,
+            index_bytes: 12,
+        };
+        let mut store = MockVectorStore::new();
+        let listed = vec![stats("docs"), stats("__memory")];
+        store.expect_namespaces().returning(move |_| Ok(listed.clone()));
+        store
+            .expect_delete()
+            .withf(|_, selector| matches!(selector, VectorSelector::UserIds(ids) if ids.len() == 1))
+            .returning(|_, _| Ok(0));
+        let (service, owner, project) = service(store);
+        let names: Vec<String> = service
+            .namespaces(&owner, project)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.namespace.name)
+            .collect();
+        assert_eq!(names, vec!["docs".to_owned()]);
+        // A vector of a reserved namespace is out of reach: deleting it finds nothing.
+        assert_eq!(
+            service.delete_one(&owner, project, Uuid::now_v7()).await,
+            Err(ServiceError::not_found("vector"))
+        );
+    }
+
+    #[tokio::test]
+    async fn strangers_reach_nothing() {
+        let (service, _, project) = service(MockVectorStore::new());
+        let stranger =
+            Principal::User { id: crate::ids::UserId::new(), role: crate::principal::Role::User };
+        let search = SearchInput {
+            query_vector: vec![1.0],
+            namespace: None,
+            limit: None,
+            filter: None,
+            min_score: None,
+            include_vectors: false,
+        };
+        assert!(matches!(
+            service.search(&stranger, project, search).await,
+            Err(ServiceError::NotFound { .. })
+        ));
+    }
 }

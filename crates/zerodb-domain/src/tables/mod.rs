@@ -89,15 +89,29 @@ pub struct RowBatch {
     pub total: Option<u64>,
 }
 
+/// How creating a table or inserting rows fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableRepositoryError {
+    #[error("the project already has a table with this name")]
+    NameTaken,
+    #[error("the project has as many tables as it may")]
+    TableLimitReached,
+    #[error("the rows would take the table past its row limit")]
+    RowLimitReached,
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
 /// Storage of tables and their rows. Every method is scoped to `project_id`: a table of
 /// another project is `NotFound`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TableRepository: Send + Sync + 'static {
     /// Creates a table unless the project already has `max_tables` of them.
-    /// MUST return `Conflict("zerodb_tables_project_id_table_name_key")` when the name is taken
-    /// and `Conflict("max_tables")` when the project is full.
-    async fn create(&self, table: NewTable, max_tables: u32) -> Result<Table, RepositoryError>;
+    /// MUST return `NameTaken` when the name is taken and `TableLimitReached` when the
+    /// project is full.
+    async fn create(&self, table: NewTable, max_tables: u32)
+    -> Result<Table, TableRepositoryError>;
     /// Tables in (created_at, id) order, at most `page.limit + 1`.
     async fn list(
         &self,
@@ -108,15 +122,15 @@ pub trait TableRepository: Send + Sync + 'static {
     async fn get(&self, project_id: ProjectId, name: &str) -> Result<Table, RepositoryError>;
     /// Drops the table and its rows. `NotFound` as for `get`.
     async fn delete(&self, project_id: ProjectId, name: &str) -> Result<(), RepositoryError>;
-    /// Inserts all rows or none. MUST return `Conflict("max_rows_per_table")` when the rows
-    /// would take the table past `max_rows`, and `NotFound` if the table is gone.
+    /// Inserts all rows or none. MUST return `RowLimitReached` when the rows would take the
+    /// table past `max_rows`, and `Storage(NotFound)` if the table is gone.
     async fn insert_rows(
         &self,
         project_id: ProjectId,
         table_id: TableId,
         rows: Vec<NewRow>,
         max_rows: Option<u64>,
-    ) -> Result<Vec<Row>, RepositoryError>;
+    ) -> Result<Vec<Row>, TableRepositoryError>;
     async fn query_rows(
         &self,
         project_id: ProjectId,

@@ -10,6 +10,7 @@ mod metric;
 pub use filter::{Condition, MetadataFilter, MetadataView};
 pub use metric::{Metric, Quantization};
 
+use crate::error::Cause;
 use crate::error::{FieldViolation, ServiceError};
 use crate::ids::ProjectId;
 use crate::storable::map_violations;
@@ -251,10 +252,10 @@ pub enum VectorStoreError {
     NamespaceSettings { namespace: String, spec: NamespaceSpec },
     #[error("vector {0} already exists in another namespace")]
     IdInOtherNamespace(Uuid),
-    #[error("vector store unavailable: {0}")]
-    Unavailable(String),
-    #[error("vector store failure: {0}")]
-    Internal(String),
+    #[error("vector store unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("vector store failure")]
+    Internal(#[source] Cause),
 }
 
 /// Vector storage and similarity search for every project.

@@ -116,9 +116,9 @@ pub async fn admin_list_projects(
 pub async fn admin_get_project(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let details = state.services.admin.project(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let details = state.services.admin.project(&caller.0, *path).await?;
     let config = serde_json::to_value(&details.project.database_config).unwrap_or_default();
     Ok(HttpResponse::Ok().json(AdminProjectResponse {
         project: details.project.into(),
@@ -239,9 +239,9 @@ pub struct QuotasResponse {
 pub async fn admin_get_quotas(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let quotas = state.services.admin.quotas(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let quotas = state.services.admin.quotas(&caller.0, *path).await?;
     Ok(quotas_response(*path, quotas))
 }
 
@@ -254,20 +254,20 @@ pub async fn admin_get_quotas(
 pub async fn admin_set_quotas(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<QuotasBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let quotas = state
-        .services
-        .admin
-        .set_quotas(&caller.0, ProjectId::from_uuid(*path), body.into_inner().into())
-        .await?;
+    let quotas =
+        state.services.admin.set_quotas(&caller.0, *path, body.into_inner().into()).await?;
     Ok(quotas_response(*path, quotas))
 }
 
-fn quotas_response(project_id: Uuid, (overrides, effective): (Quotas, Quotas)) -> HttpResponse {
+fn quotas_response(
+    project_id: ProjectId,
+    (overrides, effective): (Quotas, Quotas),
+) -> HttpResponse {
     HttpResponse::Ok().json(QuotasResponse {
-        project_id,
+        project_id: project_id.as_uuid(),
         overrides: overrides.into(),
         effective: effective.into(),
     })

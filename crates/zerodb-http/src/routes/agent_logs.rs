@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use zerodb_domain::agent_logs::{AgentLog, AgentLogFilter, AgentLogInput, LogLevel};
 use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::services::Submission;
 use zerodb_domain::{ProjectId, ServiceError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -121,13 +122,13 @@ pub struct AgentLogParams {
 pub async fn log_agent(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<LogAgentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let logs = state
         .services
         .agent_logs
-        .log(&caller.0, ProjectId::from_uuid(*path), vec![body.into_inner().into()], false)
+        .log(&caller.0, *path, vec![body.into_inner().into()], Submission::Single)
         .await?;
     Ok(HttpResponse::Created().json(logs.into_iter().next().map(AgentLogResponse::from)))
 }
@@ -140,12 +141,11 @@ pub async fn log_agent(
 pub async fn log_agent_batch(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<LogAgentBatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().logs.into_iter().map(AgentLogInput::from).collect();
-    let logs =
-        state.services.agent_logs.log(&caller.0, ProjectId::from_uuid(*path), inputs, true).await?;
+    let logs = state.services.agent_logs.log(&caller.0, *path, inputs, Submission::Batch).await?;
     Ok(HttpResponse::Created().json(LoggedAgentLogsResponse {
         logged: logs.len(),
         logs: logs.into_iter().map(AgentLogResponse::from).collect(),
@@ -159,7 +159,7 @@ pub async fn log_agent_batch(
 pub async fn list_agent_logs(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<AgentLogParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -176,10 +176,6 @@ pub async fn list_agent_logs(
         contains: params.contains,
     };
     let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
-    let page = state
-        .services
-        .agent_logs
-        .list(&caller.0, ProjectId::from_uuid(*path), &filter, page)
-        .await?;
+    let page = state.services.agent_logs.list(&caller.0, *path, &filter, page).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, AgentLogResponse::from)))
 }

@@ -78,16 +78,12 @@ pub struct CreatedApiKeyResponse {
 pub async fn create_api_key(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     crate::extract::validate(&body)?;
-    let created = state
-        .services
-        .api_keys
-        .create(&caller.0, ProjectId::from_uuid(*path), body.name, &body.scopes)
-        .await?;
+    let created = state.services.api_keys.create(&caller.0, *path, body.name, &body.scopes).await?;
     Ok(HttpResponse::Created()
         .json(CreatedApiKeyResponse { key: created.key.into(), api_key: created.secret }))
 }
@@ -99,14 +95,10 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .services
-        .api_keys
-        .list(&caller.0, ProjectId::from_uuid(*path), params.page()?)
-        .await?;
+    let page = state.services.api_keys.list(&caller.0, *path, params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, ApiKeyResponse::from)))
 }
 
@@ -116,13 +108,9 @@ pub async fn list_api_keys(
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, key_id) = path.into_inner();
-    state
-        .services
-        .api_keys
-        .revoke(&caller.0, ProjectId::from_uuid(project_id), ApiKeyId::from_uuid(key_id))
-        .await?;
+    state.services.api_keys.revoke(&caller.0, project_id, ApiKeyId::from_uuid(key_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

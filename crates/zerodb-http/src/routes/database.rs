@@ -108,9 +108,9 @@ impl From<DatabaseStatus> for DatabaseStatusResponse {
 pub async fn get_database(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state.services.database.status(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let status = state.services.database.status(&caller.0, *path).await?;
     Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
 }
 
@@ -121,9 +121,9 @@ pub async fn get_database(
 pub async fn enable_database(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state.services.database.enable(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let status = state.services.database.enable(&caller.0, *path).await?;
     Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
 }
 
@@ -137,13 +137,9 @@ pub async fn enable_database(
 pub async fn update_database_config(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = state
-        .services
-        .database
-        .update_config(&caller.0, ProjectId::from_uuid(*path), body.into_inner())
-        .await?;
+    let status = state.services.database.update_config(&caller.0, *path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(DatabaseStatusResponse::from(status)))
 }

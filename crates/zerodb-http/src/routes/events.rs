@@ -16,6 +16,7 @@ use zerodb_domain::ProjectId;
 use zerodb_domain::events::{ConsumerOffset, Event, EventInput};
 use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::EventStart;
+use zerodb_domain::services::Submission;
 
 /// The pattern of topic and consumer group names, for the OpenAPI document.
 pub const TOPIC_PATTERN: &str = "^[A-Za-z0-9._-]{1,249}$";
@@ -177,13 +178,13 @@ pub struct ConsumerResponse {
 pub async fn publish_event(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<PublishEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let events = state
         .services
         .events
-        .publish(&caller.0, ProjectId::from_uuid(*path), vec![body.into_inner().into()], false)
+        .publish(&caller.0, *path, vec![body.into_inner().into()], Submission::Single)
         .await?;
     Ok(HttpResponse::Created().json(events.into_iter().next().map(EventResponse::from)))
 }
@@ -196,12 +197,11 @@ pub async fn publish_event(
 pub async fn publish_events(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<PublishEventsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().events.into_iter().map(EventInput::from).collect();
-    let events =
-        state.services.events.publish(&caller.0, ProjectId::from_uuid(*path), inputs, true).await?;
+    let events = state.services.events.publish(&caller.0, *path, inputs, Submission::Batch).await?;
     Ok(HttpResponse::Created().json(PublishedEventsResponse {
         published: events.len(),
         events: events.into_iter().map(EventResponse::from).collect(),
@@ -215,7 +215,7 @@ pub async fn publish_events(
 pub async fn list_events(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<EventParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -228,15 +228,7 @@ pub async fn list_events(
     let page = state
         .services
         .events
-        .list(
-            &caller.0,
-            ProjectId::from_uuid(*path),
-            params.topic.as_deref(),
-            start,
-            params.since,
-            params.until,
-            page,
-        )
+        .list(&caller.0, *path, params.topic.as_deref(), start, params.since, params.until, page)
         .await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, EventResponse::from)))
 }
@@ -252,11 +244,11 @@ pub async fn list_events(
 pub async fn stream_events(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<StreamParams>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let project = ProjectId::from_uuid(*path);
+    let project = *path;
     let last_event_id =
         request.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::trim);
     let start = match last_event_id {
@@ -393,11 +385,10 @@ async fn still_allowed(
 pub async fn commit_consumer(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(ProjectId, String)>,
     body: web::Json<CommitRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, group) = path.into_inner();
-    let project = ProjectId::from_uuid(project);
     state.services.events.commit(&caller.0, project, &group, &body.topic, body.offset).await?;
     let offsets = state.services.events.consumer(&caller.0, project, &group).await?;
     Ok(HttpResponse::Ok()
@@ -411,11 +402,10 @@ pub async fn commit_consumer(
 pub async fn get_consumer(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, String)>,
+    path: web::Path<(ProjectId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, group) = path.into_inner();
-    let offsets =
-        state.services.events.consumer(&caller.0, ProjectId::from_uuid(project), &group).await?;
+    let offsets = state.services.events.consumer(&caller.0, project, &group).await?;
     Ok(HttpResponse::Ok()
         .json(ConsumerResponse { group, offsets: offsets.into_iter().map(Into::into).collect() }))
 }

@@ -156,12 +156,12 @@ fn header_text<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 pub async fn list_files(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<FileListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
     let page = PageRequest::parse(p.limit, p.cursor.as_deref())?;
-    let project = ProjectId::from_uuid(*path);
+    let project = *path;
     let page = state.services.files.list(&caller.0, project, p.prefix, page).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, FileResponse::from)))
 }
@@ -177,12 +177,12 @@ pub async fn list_files(
 pub async fn upload_file(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<UploadParams>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let project = ProjectId::from_uuid(*path);
+    let project = *path;
     let params = params.into_inner();
     let content_type = header_text(&req, "content-type").unwrap_or("application/octet-stream");
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -330,10 +330,10 @@ async fn upload_multipart(
 pub async fn get_file(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, id) = path.into_inner();
-    let record = state.services.files.get(&caller.0, ProjectId::from_uuid(project), id).await?;
+    let record = state.services.files.get(&caller.0, project, id).await?;
     Ok(HttpResponse::Ok().json(FileResponse::from(record)))
 }
 
@@ -344,10 +344,10 @@ pub async fn get_file(
 pub async fn delete_file(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, id) = path.into_inner();
-    state.services.files.delete(&caller.0, ProjectId::from_uuid(project), id).await?;
+    state.services.files.delete(&caller.0, project, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -428,14 +428,12 @@ fn attachment(file_name: &str) -> ContentDisposition {
 pub async fn download_file(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (project, id) = path.into_inner();
     let range = requested_range(&req);
-    content_response(
-        state.services.files.download(&caller.0, ProjectId::from_uuid(project), id, range).await,
-    )
+    content_response(state.services.files.download(&caller.0, project, id, range).await)
 }
 
 /// A time-limited download URL that works with no other credentials: S3's own presigned
@@ -447,7 +445,7 @@ pub async fn download_file(
 pub async fn file_url(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
     body: web::Bytes,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -458,8 +456,7 @@ pub async fn file_url(
     } else {
         serde_json::from_slice::<FileUrlRequest>(&body).map_err(json_body_error)?.expires_in
     };
-    let (link, expires_at) =
-        state.services.files.link(&caller.0, ProjectId::from_uuid(project), id, expires_in).await?;
+    let (link, expires_at) = state.services.files.link(&caller.0, project, id, expires_in).await?;
     let url = match link {
         DownloadLink::Absolute(url) => url,
         DownloadLink::ServerPath(path) => format!("{}{path}", public_base(&state, &req)),

@@ -246,10 +246,6 @@ pub struct EmbedResponse {
     pub dimensions: usize,
 }
 
-fn project(path: &web::Path<Uuid>) -> ProjectId {
-    ProjectId::from_uuid(**path)
-}
-
 /// Stores a memory (embedding generated when absent).
 #[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/memory/store", tag = "memory",
     request_body = StoreMemoryRequest,
@@ -258,11 +254,11 @@ fn project(path: &web::Path<Uuid>) -> ProjectId {
 pub async fn store_memory(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<StoreMemoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = StoreInput::from(body.into_inner());
-    let record = state.services.memory.store(&caller.0, project(&path), input).await?;
+    let record = state.services.memory.store(&caller.0, *path, input).await?;
     Ok(HttpResponse::Created().json(MemoryResponse::from(record)))
 }
 
@@ -275,11 +271,11 @@ pub async fn store_memory(
 pub async fn store_memories(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<StoreMemoriesRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().memories.into_iter().map(StoreInput::from).collect();
-    let records = state.services.memory.store_batch(&caller.0, project(&path), inputs).await?;
+    let records = state.services.memory.store_batch(&caller.0, *path, inputs).await?;
     let memories: Vec<MemoryResponse> = records.into_iter().map(MemoryResponse::from).collect();
     Ok(HttpResponse::Created().json(StoreMemoriesResponse { count: memories.len(), memories }))
 }
@@ -291,7 +287,7 @@ pub async fn store_memories(
 pub async fn list_memory(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<MemoryListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
@@ -303,7 +299,7 @@ pub async fn list_memory(
         since: p.since,
         until: p.until,
     };
-    let page = state.services.memory.list(&caller.0, project(&path), filter, page).await?;
+    let page = state.services.memory.list(&caller.0, *path, filter, page).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, MemoryResponse::from)))
 }
 
@@ -315,7 +311,7 @@ pub async fn list_memory(
 pub async fn search_memory(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<SearchMemoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -333,7 +329,7 @@ pub async fn search_memory(
         metadata_filter: b.filter,
         limit: b.limit,
     };
-    let (mode, hits) = state.services.memory.search(&caller.0, project(&path), input).await?;
+    let (mode, hits) = state.services.memory.search(&caller.0, *path, input).await?;
     let results: Vec<MemorySearchHit> = hits.into_iter().map(MemorySearchHit::from).collect();
     Ok(HttpResponse::Ok().json(MemorySearchResponse {
         mode: mode.as_str().to_owned(),
@@ -350,14 +346,14 @@ pub async fn search_memory(
 pub async fn memory_context(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<ContextRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let window = state
         .services
         .memory
-        .context(&caller.0, project(&path), b.agent_id, b.session_id, b.query, b.max_tokens)
+        .context(&caller.0, *path, b.agent_id, b.session_id, b.query, b.max_tokens)
         .await?;
     Ok(HttpResponse::Ok().json(ContextResponse {
         memories: window.memories.into_iter().map(MemoryResponse::from).collect(),
@@ -374,10 +370,10 @@ pub async fn memory_context(
 pub async fn get_memory(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (p, id) = path.into_inner();
-    let record = state.services.memory.get(&caller.0, ProjectId::from_uuid(p), id).await?;
+    let record = state.services.memory.get(&caller.0, p, id).await?;
     Ok(HttpResponse::Ok().json(MemoryResponse::from(record)))
 }
 
@@ -387,10 +383,10 @@ pub async fn get_memory(
 pub async fn delete_memory(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (p, id) = path.into_inner();
-    state.services.memory.delete(&caller.0, ProjectId::from_uuid(p), id).await?;
+    state.services.memory.delete(&caller.0, p, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -402,10 +398,10 @@ pub async fn delete_memory(
 pub async fn generate_embeddings(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<EmbedRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = state.services.memory.embed(&caller.0, project(&path), body.into_inner().texts).await?;
+    let e = state.services.memory.embed(&caller.0, *path, body.into_inner().texts).await?;
     Ok(HttpResponse::Ok().json(EmbedResponse {
         embeddings: e.embeddings,
         model: e.model,

@@ -95,9 +95,9 @@ pub async fn list_projects(
 pub async fn get_project(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = state.services.projects.get(&caller.0, ProjectId::from_uuid(*path)).await?;
+    let project = state.services.projects.get(&caller.0, *path).await?;
     Ok(HttpResponse::Ok().json(ProjectResponse::from(project)))
 }
 
@@ -107,8 +107,8 @@ pub async fn get_project(
 pub async fn delete_project(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    state.services.projects.delete(&caller.0, ProjectId::from_uuid(*path)).await?;
+    state.services.projects.delete(&caller.0, *path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

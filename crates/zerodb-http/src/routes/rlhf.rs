@@ -13,6 +13,7 @@ use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::pagination::{MAX_LIMIT, PageRequest};
 use zerodb_domain::rlhf::{RlhfFilter, RlhfInput, RlhfRecord};
+use zerodb_domain::services::Submission;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -170,13 +171,13 @@ impl RlhfParams {
 pub async fn log_rlhf(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<LogRlhfRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let records = state
         .services
         .rlhf
-        .log(&caller.0, ProjectId::from_uuid(*path), vec![body.into_inner().into()], false)
+        .log(&caller.0, *path, vec![body.into_inner().into()], Submission::Single)
         .await?;
     let record = records.into_iter().next().map(RlhfRecordResponse::from);
     Ok(HttpResponse::Created().json(record))
@@ -190,12 +191,11 @@ pub async fn log_rlhf(
 pub async fn log_rlhf_batch(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<LogRlhfBatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().records.into_iter().map(RlhfInput::from).collect();
-    let records =
-        state.services.rlhf.log(&caller.0, ProjectId::from_uuid(*path), inputs, true).await?;
+    let records = state.services.rlhf.log(&caller.0, *path, inputs, Submission::Batch).await?;
     Ok(HttpResponse::Created().json(LoggedRlhfResponse {
         logged: records.len(),
         records: records.into_iter().map(RlhfRecordResponse::from).collect(),
@@ -209,15 +209,11 @@ pub async fn log_rlhf_batch(
 pub async fn list_rlhf(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<RlhfParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
-    let page = state
-        .services
-        .rlhf
-        .list(&caller.0, ProjectId::from_uuid(*path), &params.filter(), page)
-        .await?;
+    let page = state.services.rlhf.list(&caller.0, *path, &params.filter(), page).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, RlhfRecordResponse::from)))
 }
 
@@ -229,7 +225,7 @@ pub async fn list_rlhf(
 pub async fn export_rlhf(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<RlhfParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -248,7 +244,7 @@ pub async fn export_rlhf(
             "export takes filters, not limit or cursor",
         ));
     }
-    let project = ProjectId::from_uuid(*path);
+    let project = *path;
     let filter = params.filter();
     let limit = Some(MAX_LIMIT);
     // The first page is fetched before answering, so access and filter errors are real

@@ -186,12 +186,7 @@ pub struct AffectedRowsResponse {
     pub affected: u64,
 }
 
-type TablePath = web::Path<(Uuid, String)>;
-
-fn ids(path: TablePath) -> (ProjectId, String) {
-    let (project, table) = path.into_inner();
-    (ProjectId::from_uuid(project), table)
-}
+type TablePath = web::Path<(ProjectId, String)>;
 
 /// Lists the project's tables.
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/database/tables", tag = "tables",
@@ -201,11 +196,10 @@ fn ids(path: TablePath) -> (ProjectId, String) {
 pub async fn list_tables(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page =
-        state.services.tables.list(&caller.0, ProjectId::from_uuid(*path), params.page()?).await?;
+    let page = state.services.tables.list(&caller.0, *path, params.page()?).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(page, TableResponse::from)))
 }
 
@@ -218,14 +212,14 @@ pub async fn list_tables(
 pub async fn create_table(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<CreateTableRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let table = state
         .services
         .tables
-        .create(&caller.0, ProjectId::from_uuid(*path), &body.table_name, body.schema_definition)
+        .create(&caller.0, *path, &body.table_name, body.schema_definition)
         .await?;
     Ok(HttpResponse::Created().json(TableResponse::from(table)))
 }
@@ -239,7 +233,7 @@ pub async fn get_table(
     caller: Caller,
     path: TablePath,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     let table = state.services.tables.get(&caller.0, project, &table).await?;
     Ok(HttpResponse::Ok().json(TableResponse::from(table)))
 }
@@ -253,7 +247,7 @@ pub async fn delete_table(
     caller: Caller,
     path: TablePath,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     state.services.tables.delete(&caller.0, project, &table).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -270,7 +264,7 @@ pub async fn insert_rows(
     path: TablePath,
     body: web::Json<InsertRowsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     let rows = match body.into_inner() {
         InsertRowsRequest { rows: Some(rows), row: None } => rows,
         InsertRowsRequest { rows: None, row: Some(row) } => vec![row],
@@ -337,7 +331,7 @@ async fn run_query(
     path: TablePath,
     request: QueryRowsRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     let page =
         zerodb_domain::pagination::PageRequest::parse(request.limit, request.cursor.as_deref())?;
     let rows = state
@@ -368,7 +362,7 @@ pub async fn update_rows(
     path: TablePath,
     body: web::Json<UpdateRowsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     let affected = state
         .services
         .tables
@@ -389,7 +383,7 @@ pub async fn delete_rows(
     path: TablePath,
     body: web::Json<DeleteRowsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, table) = ids(path);
+    let (project, table) = path.into_inner();
     let affected =
         state.services.tables.delete_rows(&caller.0, project, &table, Some(&body.filter)).await?;
     Ok(HttpResponse::Ok().json(AffectedRowsResponse { affected }))

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::pagination::PageRequest;
+use zerodb_domain::services::Submission;
 use zerodb_domain::services::{DeleteInput, SearchInput};
 use zerodb_domain::vectors::{
     Metric, Namespace, NamespaceStats, Quantization, SearchHit, UpsertOutcome, VectorInput,
@@ -276,10 +277,6 @@ impl From<NamespaceStats> for NamespaceResponse {
     }
 }
 
-fn project(path: &web::Path<Uuid>) -> ProjectId {
-    ProjectId::from_uuid(**path)
-}
-
 /// Inserts a vector, or replaces the one with its `vector_id`. Idempotent.
 #[utoipa::path(post, path = "/api/v1/projects/{project_id}/database/vectors/upsert", tag = "vectors",
     request_body = UpsertVectorRequest,
@@ -288,13 +285,13 @@ fn project(path: &web::Path<Uuid>) -> ProjectId {
 pub async fn upsert_vector(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<UpsertVectorRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let outcomes = state
         .services
         .vectors
-        .upsert(&caller.0, project(&path), vec![body.into_inner().into()], false)
+        .upsert(&caller.0, *path, vec![body.into_inner().into()], Submission::Single)
         .await?;
     Ok(HttpResponse::Ok().json(outcomes.into_iter().next().map(UpsertedVector::from)))
 }
@@ -307,11 +304,12 @@ pub async fn upsert_vector(
 pub async fn upsert_vectors(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<UpsertVectorsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().vectors.into_iter().map(VectorInput::from).collect();
-    let outcomes = state.services.vectors.upsert(&caller.0, project(&path), inputs, true).await?;
+    let outcomes =
+        state.services.vectors.upsert(&caller.0, *path, inputs, Submission::Batch).await?;
     Ok(HttpResponse::Ok().json(UpsertedVectors {
         upserted: outcomes.len(),
         vectors: outcomes.into_iter().map(UpsertedVector::from).collect(),
@@ -325,7 +323,7 @@ pub async fn upsert_vectors(
 pub async fn list_vectors(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     params: web::Query<VectorListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
@@ -334,7 +332,7 @@ pub async fn list_vectors(
     let page = state
         .services
         .vectors
-        .list(&caller.0, project(&path), params.namespace.as_deref(), with, page)
+        .list(&caller.0, *path, params.namespace.as_deref(), with, page)
         .await?;
     Ok(HttpResponse::Ok()
         .json(ListResponse::from_page(page, |r| VectorResponse::from_record(r, with))))
@@ -347,11 +345,10 @@ pub async fn list_vectors(
 pub async fn get_vector(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, id) = path.into_inner();
-    let record =
-        state.services.vectors.get(&caller.0, ProjectId::from_uuid(project_id), id).await?;
+    let record = state.services.vectors.get(&caller.0, project_id, id).await?;
     Ok(HttpResponse::Ok().json(VectorResponse::from_record(record, true)))
 }
 
@@ -362,10 +359,10 @@ pub async fn get_vector(
 pub async fn delete_vector(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ProjectId, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, id) = path.into_inner();
-    state.services.vectors.delete_one(&caller.0, ProjectId::from_uuid(project_id), id).await?;
+    state.services.vectors.delete_one(&caller.0, project_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -377,13 +374,13 @@ pub async fn delete_vector(
 pub async fn delete_vectors(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<DeleteVectorsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input =
         DeleteInput { vector_ids: body.vector_ids, namespace: body.namespace, filter: body.filter };
-    let deleted = state.services.vectors.delete(&caller.0, project(&path), input).await?;
+    let deleted = state.services.vectors.delete(&caller.0, *path, input).await?;
     Ok(HttpResponse::Ok().json(DeletedVectors { deleted }))
 }
 
@@ -395,7 +392,7 @@ pub async fn delete_vectors(
 pub async fn search_vectors(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<SearchVectorsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -407,7 +404,7 @@ pub async fn search_vectors(
         min_score: b.min_score,
         include_vectors: b.include_vectors,
     };
-    let hits = state.services.vectors.search(&caller.0, project(&path), input).await?;
+    let hits = state.services.vectors.search(&caller.0, *path, input).await?;
     let results: Vec<SearchResult> = hits.into_iter().map(SearchResult::from).collect();
     Ok(HttpResponse::Ok().json(SearchResponse { count: results.len(), results }))
 }
@@ -419,9 +416,9 @@ pub async fn search_vectors(
 pub async fn list_namespaces(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    let namespaces = state.services.vectors.namespaces(&caller.0, project(&path)).await?;
+    let namespaces = state.services.vectors.namespaces(&caller.0, *path).await?;
     let body: Vec<NamespaceResponse> =
         namespaces.into_iter().map(NamespaceResponse::from).collect();
     Ok(HttpResponse::Ok().json(body))
@@ -435,21 +432,14 @@ pub async fn list_namespaces(
 pub async fn create_namespace(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<Uuid>,
+    path: web::Path<ProjectId>,
     body: web::Json<CreateNamespaceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let ns = state
         .services
         .vectors
-        .create_namespace(
-            &caller.0,
-            project(&path),
-            &b.namespace,
-            b.metric,
-            b.quantization,
-            b.dimension,
-        )
+        .create_namespace(&caller.0, *path, &b.namespace, b.metric, b.quantization, b.dimension)
         .await?;
     Ok(HttpResponse::Ok().json(NamespaceResponse::from(ns)))
 }

@@ -1,15 +1,15 @@
-//! `zerodb bench kafka`: publish throughput with the Kafka relay off and on, the outbox's
+//! `zerodb-bench kafka`: publish throughput with the Kafka relay off and on, the outbox's
 //! backlog under that load, and how fast the relay drains a standing backlog.
 
-use crate::bench::{
-    BenchError, LoadTarget, bench_project, in_process_settings, percentile, print_run, publish_for,
-};
-use crate::config::{EventBackend, Settings};
-use crate::startup::{Application, Database, jwt_secret};
+use crate::events::{LoadTarget, print_run, publish_for};
+use crate::kit::server::{bench_project, in_process_settings};
+use crate::kit::{BenchError, percentile};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use zerodb_domain::relay::EventOutbox;
+use zerodb_server::config::{EventBackend, Settings};
+use zerodb_server::startup::{Application, Database, jwt_secret};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct KafkaBenchOptions {
@@ -119,7 +119,7 @@ pub async fn run_kafka(settings: Settings, options: KafkaBenchOptions) -> Result
 
     let (_client, token, project) = bench_project(&off.url).await?;
 
-    println!("zerodb bench kafka, brokers {} ({} s per run)", options.brokers, options.seconds);
+    println!("zerodb-bench kafka, brokers {} ({} s per run)", options.brokers, options.seconds);
     println!("{:<40} {:>12} {:>8} {:>10} {:>10}", "run", "events/s", "errors", "p50 ms", "p95 ms");
     let target = LoadTarget::new(&off.url, &token, project)?;
     let _ = publish_for(&target, options.clients, 1, 2).await;

@@ -1,9 +1,9 @@
-//! `zerodb bench events`: publish throughput, publish-to-subscriber latency and concurrent
+//! `zerodb-bench events`: publish throughput, publish-to-subscriber latency and concurrent
 //! streams, measured through the real HTTP API.
 
-use crate::bench_load::LoadConnection;
-use crate::config::{Secret, Settings};
-use crate::startup::{Application, Database, jwt_secret};
+use crate::kit::load::LoadConnection;
+use crate::kit::server::{bench_project, in_process_settings};
+use crate::kit::{BenchError, percentile};
 use futures_util::StreamExt;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-use zerodb_client::{Client, EventQuery, NewEvent};
+use zerodb_client::{EventQuery, NewEvent};
+use zerodb_server::config::Settings;
+use zerodb_server::startup::{Application, Database, jwt_secret};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct EventBenchOptions {
@@ -30,25 +32,6 @@ pub struct EventBenchOptions {
     /// Concurrent SSE connections to open.
     #[arg(long, default_value_t = 1000)]
     pub streams: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error(transparent)]
-    Startup(#[from] crate::startup::StartupError),
-    #[error(transparent)]
-    Client(#[from] zerodb_client::ClientError),
-    #[error("{0}")]
-    Setup(String),
-}
-
-/// The `p`th percentile of an ascending slice (NaN when empty); shared by every benchmark.
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 pub(crate) struct Run {
@@ -144,41 +127,6 @@ pub(crate) async fn publish_for(
     }
 }
 
-/// Settings for a server the benchmark runs in-process: a private data directory (and so an
-/// embedded cluster) unless a database URL is configured, port 0, no rate limits.
-pub(crate) fn in_process_settings(
-    mut settings: Settings,
-) -> Result<(Settings, Option<tempfile::TempDir>), BenchError> {
-    let mut dir = None;
-    if settings.database.url.is_none() {
-        let temp = tempfile::tempdir().map_err(|e| BenchError::Setup(e.to_string()))?;
-        settings.data_dir = temp.path().to_path_buf();
-        dir = Some(temp);
-    }
-    settings.server.port = 0;
-    settings.rate_limit.enabled = false;
-    settings.database.max_connections = settings.database.max_connections.max(32);
-    if settings.auth.jwt_secret.is_none() {
-        settings.auth.jwt_secret = Some(Secret::new(Uuid::new_v4().simple().to_string().repeat(2)));
-    }
-    Ok((settings, dir))
-}
-
-/// A fresh user with an enabled project: its client, token and project id.
-pub(crate) async fn bench_project(base_url: &str) -> Result<(Client, String, Uuid), BenchError> {
-    let anonymous = Client::new(base_url);
-    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
-    anonymous.register(&email, "bench password").await?;
-    let token = anonymous.login(&email, "bench password").await?.access_token;
-    let client = anonymous.with_token(&token);
-    let project = client
-        .create_project(&format!("bench-{}", Uuid::new_v4().simple()), None)
-        .await?
-        .project_id;
-    client.enable_database(project).await?;
-    Ok((client, token, project))
-}
-
 pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Result<(), BenchError> {
     // In-process server unless a URL is given; the embedded cluster keeps fsync on.
     let mut _server_dir = None;
@@ -204,7 +152,7 @@ pub async fn run_events(settings: Settings, options: EventBenchOptions) -> Resul
     let warmup = options.clients.iter().copied().max().unwrap_or(1);
     let warmup_run = publish_for(&target, warmup, 1, 2).await;
     let (mut acknowledged, mut failed) = (warmup_run.events, warmup_run.errors);
-    println!("zerodb bench events against {base_url} ({} s per run)", options.seconds);
+    println!("zerodb-bench events against {base_url} ({} s per run)", options.seconds);
     println!("{:<28} {:>12} {:>8} {:>10} {:>10}", "run", "events/s", "errors", "p50 ms", "p95 ms");
     for &clients in &options.clients {
         let run = publish_for(&target, clients, 1, options.seconds).await;

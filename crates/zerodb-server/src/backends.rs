@@ -1,5 +1,5 @@
-//! The optional external backends, chosen by configuration: the Kafka event sink and the
-//! Redis rate limiter and embedding cache. Each needs its build feature; without it, asking
+//! The optional backends, chosen by configuration: the Kafka event sink and its relay loop,
+//! the Redis rate limiter and embedding cache. Each needs its build feature; without it, asking
 //! for the backend is a start-up error rather than a silent fallback.
 
 use crate::config::{CacheBackend, EventBackend, Settings};
@@ -11,7 +11,7 @@ use zerodb_domain::rate_limit::RateLimiter;
 use zerodb_domain::relay::EventSink;
 use zerodb_domain::services::{EventRelay, RelayRound};
 use zerodb_embeddings::InProcessEmbeddingCache;
-use zerodb_http::rate_limit::InProcessRateLimiter;
+use zerodb_security::InProcessRateLimiter;
 
 /// The sink events are relayed to, if `events.backend` names one.
 pub fn event_sink(settings: &Settings) -> Result<Option<Arc<dyn EventSink>>, StartupError> {
@@ -102,7 +102,7 @@ fn redis_connection(settings: &Settings) -> Result<zerodb_redis::RedisConnection
         key_prefix: r.key_prefix.clone(),
         timeout: Duration::from_millis(r.timeout_ms.max(1)),
     })
-    .map_err(|e| StartupError::Invalid(format!("cache.redis.url: {e}")))
+    .map_err(StartupError::Redis)
 }
 
 #[cfg(feature = "redis")]

@@ -1,14 +1,13 @@
-//! `zerodb bench vectors`: ingest rate, search latency and throughput, recall@10 against
+//! `zerodb-bench vectors`: ingest rate, search latency and throughput, recall@10 against
 //! exact search, resident memory per vector and start-up time (snapshot load and full
 //! rebuild), measured through the real HTTP API of a `zerodb serve` child process.
 //!
 //! The benchmark starts (or uses) PostgreSQL itself and runs the server as a separate
 //! process, so the server's resident memory is its own and restarts are real restarts.
 
-use crate::bench::{BenchError, percentile};
-use crate::bench_server::rss_bytes;
-use crate::config::Settings;
-use crate::startup::Database;
+use crate::kit::dataset::{from_dataset, ground_truth, read_fvecs, synthetic};
+use crate::kit::server::{ServerProcess, signed_in};
+use crate::kit::{BenchError, percentile};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use zerodb_client::{Client, NewNamespace, NewVector, VectorSearch};
+use zerodb_server::config::Settings;
+use zerodb_server::startup::Database;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct VectorBenchOptions {
@@ -50,211 +51,6 @@ pub struct VectorBenchOptions {
     /// Skip the restart measurements.
     #[arg(long)]
     pub no_restart: bool,
-}
-
-/// xorshift64*: a small seeded generator so that data sets are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn uniform(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    /// Standard normal (Box-Muller).
-    fn normal(&mut self) -> f32 {
-        let (u, v) = (self.uniform().max(1e-7), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-    }
-}
-
-fn normalise(v: &mut [f32]) {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if n > 0.0 {
-        v.iter_mut().for_each(|x| *x /= n);
-    }
-}
-
-/// Clustered data: `count` points around `count / 100` random centres, unit length.
-fn synthetic(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = Rng(seed | 1);
-    let centres: Vec<Vec<f32>> = (0..(count / 100).max(10))
-        .map(|_| {
-            let mut c: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
-            normalise(&mut c);
-            c
-        })
-        .collect();
-    let spread = 0.6 / (dim as f32).sqrt();
-    (0..count)
-        .map(|_| {
-            let c = &centres[(rng.next_u64() % centres.len() as u64) as usize];
-            let mut v: Vec<f32> = c.iter().map(|x| x + rng.normal() * spread).collect();
-            normalise(&mut v);
-            v
-        })
-        .collect()
-}
-
-fn read_fvecs(path: &Path) -> Result<Vec<Vec<f32>>, BenchError> {
-    let bytes = std::fs::read(path).map_err(|e| BenchError::Setup(format!("{path:?}: {e}")))?;
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 4 <= bytes.len() {
-        let dim =
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
-        at += 4;
-        let end = at + dim * 4;
-        if end > bytes.len() {
-            return Err(BenchError::Setup("truncated .fvecs file".into()));
-        }
-        out.push(
-            bytes[at..end]
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        );
-        at = end;
-    }
-    Ok(out)
-}
-
-/// Real embeddings mapped to `dim` dimensions by a fixed random map (orthonormal rows when
-/// widening), topped up with points jittered around corpus points to reach `count`.
-fn from_dataset(base: &[Vec<f32>], count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let src = base[0].len();
-    let mut rng = Rng(seed | 1);
-    let map: Option<Vec<Vec<f32>>> = (dim != src).then(|| {
-        // Gram-Schmidt on random rows gives orthonormal rows for dim <= src, and near
-        // orthogonal ones otherwise; either way neighbourhoods survive the projection.
-        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(src);
-        for _ in 0..src {
-            let mut r: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
-            for q in rows.iter().take(dim) {
-                let d: f32 = r.iter().zip(q).map(|(a, b)| a * b).sum();
-                r.iter_mut().zip(q).for_each(|(a, b)| *a -= d * b);
-            }
-            normalise(&mut r);
-            rows.push(r);
-        }
-        rows
-    });
-    let project = |v: &[f32]| -> Vec<f32> {
-        let mut out = match &map {
-            None => v.to_vec(),
-            Some(rows) => {
-                let mut out = vec![0f32; dim];
-                for (x, row) in v.iter().zip(rows) {
-                    out.iter_mut().zip(row).for_each(|(o, r)| *o += x * r);
-                }
-                out
-            }
-        };
-        normalise(&mut out);
-        out
-    };
-    let projected: Vec<Vec<f32>> = base.iter().map(|v| project(v)).collect();
-    let mut out: Vec<Vec<f32>> = projected.iter().take(count).cloned().collect();
-    let spread = 0.15 / (dim as f32).sqrt();
-    while out.len() < count {
-        let p = &projected[(rng.next_u64() % projected.len() as u64) as usize];
-        let mut v: Vec<f32> = p.iter().map(|x| x + rng.normal() * spread).collect();
-        normalise(&mut v);
-        out.push(v);
-    }
-    out
-}
-
-/// Exact top-10 by cosine (all vectors are unit length: dot product), on every core.
-fn ground_truth(data: &[Vec<f32>], queries: &[Vec<f32>]) -> Vec<Vec<usize>> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = queries.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = queries
-            .chunks(chunk)
-            .map(|qs| {
-                s.spawn(move || {
-                    qs.iter()
-                        .map(|q| {
-                            let mut scored: Vec<(f32, usize)> = data
-                                .iter()
-                                .enumerate()
-                                .map(|(i, v)| (q.iter().zip(v).map(|(a, b)| a * b).sum(), i))
-                                .collect();
-                            scored.select_nth_unstable_by(9, |a, b| b.0.total_cmp(&a.0));
-                            scored.truncate(10);
-                            scored.into_iter().map(|(_, i)| i).collect::<Vec<_>>()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
-}
-
-/// A `zerodb serve` child process.
-struct ServerProcess {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str, data_dir: &Path, secret: &str) -> Result<Self, BenchError> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| BenchError::Setup(e.to_string()))?
-            .port();
-        let exe = std::env::current_exe().map_err(|e| BenchError::Setup(e.to_string()))?;
-        let child = tokio::process::Command::new(exe)
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("ZERODB__SERVER__PORT", port.to_string())
-            .env("ZERODB__DATA_DIR", data_dir)
-            .env("ZERODB__AUTH__JWT_SECRET", secret)
-            .env("ZERODB__RATE_LIMIT__ENABLED", "false")
-            .env("ZERODB__DATABASE__MAX_CONNECTIONS", "32")
-            .env("ZERODB__LOG__LEVEL", "warn")
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| BenchError::Setup(format!("starting zerodb serve: {e}")))?;
-        let server = Self { child, url: format!("http://127.0.0.1:{port}") };
-        let client = Client::new(&server.url);
-        let started = Instant::now();
-        while client.health().await.is_err() {
-            if started.elapsed() > Duration::from_secs(60) {
-                return Err(BenchError::Setup("server did not start".into()));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(server)
-    }
-
-    fn rss(&self) -> u64 {
-        self.child.id().map_or(0, |pid| rss_bytes(&pid.to_string()))
-    }
-
-    /// SIGTERM, as an orchestrator stops it; the index snapshot is written on the way out.
-    async fn stop(mut self) -> Result<Duration, BenchError> {
-        let started = Instant::now();
-        if let Some(pid) = self.child.id() {
-            let pid = nix::unistd::Pid::from_raw(pid as i32);
-            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
-                .map_err(|e| BenchError::Setup(e.to_string()))?;
-        }
-        self.child.wait().await.map_err(|e| BenchError::Setup(e.to_string()))?;
-        Ok(started.elapsed())
-    }
-}
-
-async fn signed_in(url: &str, email: &str) -> Result<Client, BenchError> {
-    let anonymous = Client::new(url);
-    let token = anonymous.login(email, "bench password").await?.access_token;
-    Ok(anonymous.with_token(&token))
 }
 
 /// Waits until the server's index holds `count` vectors; answers the time since `since`.
@@ -327,7 +123,7 @@ pub async fn run_vectors(
     let secret = Uuid::new_v4().simple().to_string().repeat(2);
     let base = options.dataset.as_deref().map(read_fvecs).transpose()?;
     println!(
-        "zerodb bench vectors: {} vectors per run, {} queries, data: {}",
+        "zerodb-bench vectors: {} vectors per run, {} queries, data: {}",
         options.count,
         options.queries,
         options

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
-use zerodb_domain::UserId;
 use zerodb_domain::principal::Role;
 use zerodb_domain::security::{
     IssuedToken, PasswordHasher, SecurityError, TokenClaims, TokenIssuer,
 };
+use zerodb_domain::{Cause, UserId};
 
 /// argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane). Hashing runs on the
 /// blocking pool: it takes tens of milliseconds on purpose.
@@ -46,9 +46,10 @@ impl Default for Argon2PasswordHasher {
     }
 }
 
+// argon2 is built without its `std` feature, so its errors are described, not wrapped.
 fn argon2() -> Result<Argon2<'static>, SecurityError> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| SecurityError::Hashing(e.to_string()))?;
+    let params = Params::new(19 * 1024, 2, 1, None)
+        .map_err(|e| SecurityError::Hashing(Cause::msg(e.to_string())))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -62,10 +63,10 @@ impl PasswordHasher for Argon2PasswordHasher {
             argon2()?
                 .hash_password(password.as_bytes(), &salt)
                 .map(|h| h.to_string())
-                .map_err(|e| SecurityError::Hashing(e.to_string()))
+                .map_err(|e| SecurityError::Hashing(Cause::msg(e.to_string())))
         })
         .await
-        .map_err(|e| SecurityError::Hashing(e.to_string()))?
+        .map_err(|e| SecurityError::Hashing(Cause::new(e)))?
     }
 
     async fn verify(&self, password: &str, hash: &str) -> Result<bool, SecurityError> {
@@ -131,7 +132,7 @@ impl TokenIssuer for JwtTokenIssuer {
             exp: expires_at.timestamp(),
         };
         let token = encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| SecurityError::Hashing(e.to_string()))?;
+            .map_err(|e| SecurityError::Hashing(Cause::new(e)))?;
         Ok(IssuedToken { token, expires_at, expires_in_seconds: self.lifetime.num_seconds() })
     }
 

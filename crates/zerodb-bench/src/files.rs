@@ -1,15 +1,16 @@
-//! `zerodb bench files`: one large file uploaded and downloaded through the HTTP API, with
+//! `zerodb-bench files`: one large file uploaded and downloaded through the HTTP API, with
 //! MB/s each way and the resident memory of the process while it happens.
 
-use crate::bench::BenchError;
-use crate::bench_server::BenchServer;
-use crate::config::Settings;
+use crate::kit::BenchError;
+use crate::kit::server::{BenchServer, rss_bytes};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use zerodb_client::UploadOptions;
+use zerodb_server::config::Settings;
+use zerodb_testkit::pattern;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct FileBenchOptions {
@@ -23,18 +24,14 @@ pub struct FileBenchOptions {
 
 const CHUNK: usize = 256 * 1024;
 
-fn rss_bytes() -> u64 {
-    crate::bench_server::rss_bytes("self")
-}
-
 /// Samples the RSS every 20 ms until stopped; returns the peak.
 fn watch_rss() -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let handle = std::thread::spawn(move || {
-        let mut peak = rss_bytes();
+        let mut peak = rss_bytes("self");
         while !flag.load(Ordering::Relaxed) {
-            peak = peak.max(rss_bytes());
+            peak = peak.max(rss_bytes("self"));
             std::thread::sleep(Duration::from_millis(20));
         }
         peak
@@ -45,20 +42,6 @@ fn watch_rss() -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
 /// A reproducible chunk for position `i`.
 fn chunk(i: u64) -> Vec<u8> {
     pattern(CHUNK, i)
-}
-
-/// `len` reproducible, incompressible bytes for `seed` (xorshift; also the end-to-end tests'
-/// file contents).
-pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -77,9 +60,9 @@ pub async fn run_files(settings: Settings, options: FileBenchOptions) -> Result<
     let size = options.size_mb * 1024 * 1024;
     let chunks = size.div_ceil(CHUNK as u64);
     let mb = size as f64 / (1024.0 * 1024.0);
-    let baseline = rss_bytes();
+    let baseline = rss_bytes("self");
     println!(
-        "zerodb bench files against {url}: {} MiB file, {} backend, {} rounds (process RSS before: {:.1} MiB)",
+        "zerodb-bench files against {url}: {} MiB file, {} backend, {} rounds (process RSS before: {:.1} MiB)",
         options.size_mb,
         backend,
         options.rounds,

@@ -1,14 +1,14 @@
-//! `zerodb bench memory`: memories stored through the HTTP API across many agents, then
+//! `zerodb-bench memory`: memories stored through the HTTP API across many agents, then
 //! search latency (p50/p95/p99) and QPS per mode (semantic, lexical, hybrid).
 
-use crate::bench::{BenchError, percentile};
-use crate::bench_server::BenchServer;
-use crate::config::Settings;
+use crate::kit::server::BenchServer;
+use crate::kit::{BenchError, percentile};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use zerodb_client::{MemorySearch, NewMemory};
+use zerodb_server::config::Settings;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MemoryBenchOptions {
@@ -105,7 +105,7 @@ pub async fn run_memory(settings: Settings, options: MemoryBenchOptions) -> Resu
     }
     let stored = started.elapsed();
     println!(
-        "zerodb bench memory against {url}: stored {} memories over {} agents in {:.1} s ({:.0}/s, {} clients, {} per request, built-in embeddings)",
+        "zerodb-bench memory against {url}: stored {} memories over {} agents in {:.1} s ({:.0}/s, {} clients, {} per request, built-in embeddings)",
         options.count,
         agents.len(),
         stored.as_secs_f64(),

@@ -1,0 +1,297 @@
+//! `zerodb-bench compare`: ZeroDB, Qdrant and Chroma side by side on one data set, through
+//! each one's REST API, driven by the same keep-alive load generator. Each system runs as
+//! its own server (started by the operator; docs/benchmarks.md has the commands); a system
+//! without a URL is left out.
+
+mod systems;
+
+use crate::kit::dataset::{from_dataset, ground_truth, read_fvecs, synthetic};
+use crate::kit::http::JsonConnection;
+use crate::kit::{BenchError, percentile};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use systems::{Hnsw, Target};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareOptions {
+    /// A running ZeroDB (`zerodb serve`), e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    pub zerodb: Option<String>,
+    /// A running Qdrant's REST API, e.g. http://127.0.0.1:6333.
+    #[arg(long)]
+    pub qdrant: Option<String>,
+    /// A running Chroma (`chroma run`), e.g. http://127.0.0.1:8000.
+    #[arg(long)]
+    pub chroma: Option<String>,
+    /// Embeddings in TEXMEX .fvecs format; seeded synthetic clusters when absent.
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Vectors to insert.
+    #[arg(long, default_value_t = 50_000)]
+    pub count: usize,
+    /// Queries (drawn after the inserted vectors) for latency and recall.
+    #[arg(long, default_value_t = 1000)]
+    pub queries: usize,
+    /// Dimension of synthetic data (a data set keeps its own).
+    #[arg(long, default_value_t = 384)]
+    pub dim: usize,
+    /// Vectors per insert request.
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    /// Concurrent inserting clients.
+    #[arg(long, default_value_t = 2)]
+    pub ingest_clients: usize,
+    /// Concurrent clients of the throughput runs.
+    #[arg(long, value_delimiter = ',', default_values_t = [8, 32])]
+    pub clients: Vec<usize>,
+    /// Seconds per throughput run.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// HNSW degree given to Qdrant and Chroma.
+    #[arg(long, default_value_t = 16)]
+    pub m: u32,
+    /// HNSW construction candidates given to Qdrant and Chroma.
+    #[arg(long, default_value_t = 64)]
+    pub ef_construct: u32,
+    /// HNSW search candidates given to Qdrant and Chroma.
+    #[arg(long, default_value_t = 64)]
+    pub ef: u32,
+}
+
+/// What one system measured.
+struct Row {
+    name: &'static str,
+    config: String,
+    ingest_per_s: f64,
+    recall: f64,
+    latency_ms: [f64; 3],
+    qps: Vec<(usize, f64, u64)>,
+}
+
+/// The id of vector `i`, the same in every system.
+fn id(i: usize) -> Uuid {
+    Uuid::from_u128(i as u128 + 1)
+}
+
+fn index(id: Uuid) -> usize {
+    (id.as_u128() as usize).wrapping_sub(1)
+}
+
+pub async fn run_compare(options: CompareOptions) -> Result<(), BenchError> {
+    let wanted = options.count + options.queries;
+    let mut data = match &options.dataset {
+        Some(path) => {
+            let base = read_fvecs(path)?;
+            let dim = base.first().map_or(options.dim, Vec::len);
+            from_dataset(&base, wanted, dim, 42)
+        }
+        None => synthetic(wanted, options.dim, 42),
+    };
+    let queries = data.split_off(options.count);
+    let dim = data.first().map_or(0, Vec::len);
+    println!(
+        "zerodb-bench compare: {} vectors x {dim}, {} queries, data: {}",
+        data.len(),
+        queries.len(),
+        options
+            .dataset
+            .as_ref()
+            .map_or("synthetic clustered (seeded)".into(), |p| p.display().to_string())
+    );
+    let truth = ground_truth(&data, &queries);
+    let data = Arc::new(data);
+    let queries = Arc::new(queries);
+    let hnsw = Hnsw { m: options.m, ef_construct: options.ef_construct, ef: options.ef };
+
+    let mut rows = Vec::new();
+    if let Some(url) = &options.zerodb {
+        rows.push(
+            measure(systems::zerodb(url, dim).await?, &data, &queries, &truth, &options).await?,
+        );
+    }
+    if let Some(url) = &options.qdrant {
+        rows.push(
+            measure(systems::qdrant(url, dim, hnsw).await?, &data, &queries, &truth, &options)
+                .await?,
+        );
+    }
+    if let Some(url) = &options.chroma {
+        rows.push(
+            measure(systems::chroma(url, hnsw).await?, &data, &queries, &truth, &options).await?,
+        );
+    }
+    print_table(&rows, &options.clients);
+    Ok(())
+}
+
+async fn measure(
+    target: Target,
+    data: &Arc<Vec<Vec<f32>>>,
+    queries: &Arc<Vec<Vec<f32>>>,
+    truth: &[Vec<usize>],
+    options: &CompareOptions,
+) -> Result<Row, BenchError> {
+    let target = Arc::new(target);
+    println!("\n== {} ({})", target.name, target.config);
+    let ingest_per_s = ingest(&target, data, options).await?;
+    println!("ingest: {ingest_per_s:.0} vectors/s (every batch durable when answered)");
+    target.settle().await?;
+
+    // Latency and recall: every query once, one client.
+    let mut connection = JsonConnection::open(target.addr, target.headers.clone())
+        .await
+        .map_err(BenchError::Setup)?;
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut found = 0usize;
+    for (q, expected) in queries.iter().zip(truth) {
+        let (method, path, body) = target.search(q, 10);
+        let started = Instant::now();
+        let (status, answer) =
+            connection.send(method, &path, body).await.map_err(BenchError::Setup)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        if !status.is_success() {
+            return Err(BenchError::Setup(format!("{} search: {status}", target.name)));
+        }
+        let hits = target.hits(&answer).map_err(BenchError::Setup)?;
+        found += hits.iter().filter(|h| expected.contains(&index(**h))).count();
+    }
+    latencies.sort_by(f64::total_cmp);
+    let recall = found as f64 / (10 * queries.len().max(1)) as f64;
+    let latency_ms = [50.0, 95.0, 99.0].map(|p| percentile(&latencies, p));
+    println!(
+        "recall@10 {recall:.3}; 1 client p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+        latency_ms[0], latency_ms[1], latency_ms[2]
+    );
+    let mut qps = Vec::new();
+    for &clients in &options.clients {
+        let (rate, errors) = throughput(&target, queries, clients, options.seconds).await;
+        println!("QPS at {clients} clients: {rate:.0} ({errors} errors)");
+        qps.push((clients, rate, errors));
+    }
+    Ok(Row {
+        name: target.name,
+        config: target.config.clone(),
+        ingest_per_s,
+        recall,
+        latency_ms,
+        qps,
+    })
+}
+
+async fn ingest(
+    target: &Arc<Target>,
+    data: &Arc<Vec<Vec<f32>>>,
+    options: &CompareOptions,
+) -> Result<f64, BenchError> {
+    let batch = options.batch.max(1);
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..options.ingest_clients.max(1) {
+        let (target, data, next) = (target.clone(), data.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut connection = JsonConnection::open(target.addr, target.headers.clone()).await?;
+            loop {
+                let start = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
+                if start >= data.len() {
+                    return Ok::<(), String>(());
+                }
+                let end = (start + batch).min(data.len());
+                let ids: Vec<Uuid> = (start..end).map(id).collect();
+                let (method, path, body) = target.upsert(&ids, &data[start..end]);
+                let (status, answer) = connection.send(method, &path, body).await?;
+                if !status.is_success() {
+                    return Err(format!("insert: {status} {}", String::from_utf8_lossy(&answer)));
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.map_err(|e| BenchError::Setup(e.to_string()))?.map_err(BenchError::Setup)?;
+    }
+    Ok(data.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Searches per second with `clients` connections for `seconds`; errors counted apart.
+async fn throughput(
+    target: &Arc<Target>,
+    queries: &Arc<Vec<Vec<f32>>>,
+    clients: usize,
+    seconds: u64,
+) -> (f64, u64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|worker| {
+            let (target, queries, done, errors) =
+                (target.clone(), queries.clone(), done.clone(), errors.clone());
+            tokio::spawn(async move {
+                let Ok(mut connection) =
+                    JsonConnection::open(target.addr, target.headers.clone()).await
+                else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                };
+                let mut i = worker;
+                while Instant::now() < deadline {
+                    let (method, path, body) = target.search(&queries[i % queries.len()], 10);
+                    match connection.send(method, &path, body).await {
+                        Ok((status, _)) if status.is_success() => {
+                            done.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                    i += clients;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+    (
+        done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64(),
+        errors.load(Ordering::Relaxed),
+    )
+}
+
+fn print_table(rows: &[Row], clients: &[usize]) {
+    let qps_heads: String = clients.iter().map(|c| format!(" QPS {c} clients |")).collect();
+    println!(
+        "\n| system | configuration | ingest vec/s | recall@10 | p50 ms | p95 ms | p99 ms |{qps_heads}"
+    );
+    println!("|---|---|---|---|---|---|---|{}", "---|".repeat(clients.len()));
+    for r in rows {
+        let qps: String = r.qps.iter().map(|(_, q, _)| format!(" {q:.0} |")).collect();
+        println!(
+            "| {} | {} | {:.0} | {:.3} | {:.2} | {:.2} | {:.2} |{qps}",
+            r.name,
+            r.config,
+            r.ingest_per_s,
+            r.recall,
+            r.latency_ms[0],
+            r.latency_ms[1],
+            r.latency_ms[2]
+        );
+    }
+    let Some(zerodb) = rows.iter().find(|r| r.name == "ZeroDB") else { return };
+    for other in rows.iter().filter(|r| r.name != "ZeroDB") {
+        let qps: String = zerodb
+            .qps
+            .iter()
+            .zip(&other.qps)
+            .map(|((c, a, _), (_, b, _))| format!(", QPS at {c} {:.2}x", a / b))
+            .collect();
+        println!(
+            "ZeroDB against {}: p95 {:.2}x (lower is better){qps}, ingest {:.2}x",
+            other.name,
+            zerodb.latency_ms[1] / other.latency_ms[1],
+            zerodb.ingest_per_s / other.ingest_per_s
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! What every `VectorStore` promises. The caller gives two projects that exist and hold no
+//! vectors yet.
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+use zerodb_domain::ProjectId;
+use zerodb_domain::vectors::{
+    MetadataFilter, Metric, NamespaceName, NamespaceSpec, NewVector, Quantization, SearchRequest,
+    VectorSelector, VectorStore, VectorStoreError,
+};
+
+fn name(raw: &str) -> NamespaceName {
+    NamespaceName::new(raw, "namespace").expect("a valid namespace name")
+}
+
+fn metadata(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+/// Unit vector `i` of a small orthogonal basis, tilted slightly toward the next one so
+/// that every pair has a distinct, known similarity.
+fn basis(i: usize, dimension: usize) -> Vec<f32> {
+    let mut v = vec![0.0; dimension];
+    v[i % dimension] = 1.0;
+    v[(i + 1) % dimension] = 0.1;
+    v
+}
+
+fn vector(id: Uuid, namespace: &str, embedding: Vec<f32>, meta: Value) -> NewVector {
+    NewVector {
+        id,
+        namespace: name(namespace),
+        embedding,
+        metadata: metadata(meta),
+        document: Some(format!("document of {id}")),
+        source: Some("contract".into()),
+    }
+}
+
+fn search(namespace: &str, query: Vec<f32>, limit: u32) -> SearchRequest {
+    SearchRequest {
+        namespace: name(namespace),
+        query,
+        limit,
+        filter: None,
+        min_score: None,
+        include_vectors: false,
+    }
+}
+
+pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, other: ProjectId) {
+    let cosine = NamespaceSpec { metric: Metric::Cosine, quantization: Quantization::None };
+    let dot = NamespaceSpec { metric: Metric::Dot, quantization: Quantization::None };
+
+    // Namespaces: creating again with the same settings is the same namespace; other
+    // settings are refused.
+    let created = store.create_namespace(project, &name("docs"), cosine, Some(4)).await.unwrap();
+    assert_eq!((created.name.as_str(), created.dimension), ("docs", Some(4)));
+    let again = store.create_namespace(project, &name("docs"), cosine, Some(4)).await.unwrap();
+    assert_eq!(again.name, "docs", "idempotent");
+    assert!(matches!(
+        store.create_namespace(project, &name("docs"), dot, Some(4)).await,
+        Err(VectorStoreError::NamespaceSettings { .. })
+    ));
+
+    // Upserts: new ids are created, known ids replaced; all or nothing.
+    let ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let batch = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| vector(*id, "docs", basis(i, 4), json!({"i": i, "even": i % 2 == 0})))
+        .collect();
+    let outcomes = store.upsert(project, batch, cosine).await.unwrap();
+    assert!(outcomes.iter().all(|o| o.created), "new ids are created");
+    let replaced = vector(ids[0], "docs", basis(0, 4), json!({"i": 0, "even": true, "v": 2}));
+    let outcome = store.upsert(project, vec![replaced], cosine).await.unwrap();
+    assert!(!outcome[0].created, "a known id is replaced");
+    assert_eq!(store.get(project, ids[0]).await.unwrap().metadata["v"], 2);
+    let wrong_length = vector(Uuid::now_v7(), "docs", vec![1.0; 3], json!({}));
+    let fresh = Uuid::now_v7();
+    assert!(matches!(
+        store
+            .upsert(
+                project,
+                vec![vector(fresh, "docs", basis(1, 4), json!({})), wrong_length],
+                cosine
+            )
+            .await,
+        Err(VectorStoreError::DimensionMismatch { expected: 4, got: 3, .. })
+    ));
+    assert_eq!(
+        store.get(project, fresh).await.err(),
+        Some(VectorStoreError::NotFound),
+        "a refused batch writes nothing"
+    );
+    assert!(matches!(
+        store.upsert(project, vec![vector(ids[1], "other", basis(1, 4), json!({}))], cosine).await,
+        Err(VectorStoreError::IdInOtherNamespace(id)) if id == ids[1]
+    ));
+
+    // Reads: a record as written; another project sees nothing of it.
+    let record = store.get(project, ids[2]).await.unwrap();
+    assert_eq!((record.namespace.as_str(), record.metadata["i"].as_u64()), ("docs", Some(2)));
+    assert_eq!(record.document, Some(format!("document of {}", ids[2])));
+    assert_eq!(store.get(other, ids[2]).await.err(), Some(VectorStoreError::NotFound));
+
+    // Lists page by id.
+    let first = store.list(project, Some(name("docs")), None, 3, false).await.unwrap();
+    let rest = store.list(project, None, first.last().map(|r| r.id), 3, true).await.unwrap();
+    let listed: Vec<Uuid> = first.iter().chain(&rest).map(|r| r.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "every vector once, by id");
+    assert!(rest.iter().all(|r| r.embedding.len() == 4), "embeddings when asked for");
+
+    // Search: exact neighbours best first, the limit, filters, and clear errors.
+    let hits = store.search(project, &search("docs", basis(2, 4), 4)).await.unwrap();
+    assert_eq!(hits[0].id, ids[2], "the vector itself first");
+    assert!((hits[0].score - 1.0).abs() < 1e-3, "cosine of a vector with itself");
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+    assert_eq!(store.search(project, &search("docs", basis(2, 4), 2)).await.unwrap().len(), 2);
+    let mut odd = search("docs", basis(0, 4), 10);
+    odd.filter = Some(MetadataFilter::parse(&json!({"even": false})).unwrap());
+    let odd_hits = store.search(project, &odd).await.unwrap();
+    let mut odd_ids: Vec<Uuid> = odd_hits.iter().map(|h| h.id).collect();
+    odd_ids.sort();
+    let mut expected = vec![ids[1], ids[3]];
+    expected.sort();
+    assert_eq!(odd_ids, expected, "only matching vectors, all of them");
+    assert_eq!(
+        store.search(project, &search("nowhere", basis(0, 4), 3)).await.err(),
+        Some(VectorStoreError::NamespaceNotFound)
+    );
+    assert!(matches!(
+        store.search(project, &search("docs", vec![1.0; 5], 3)).await,
+        Err(VectorStoreError::DimensionMismatch { expected: 4, got: 5, .. })
+    ));
+    assert_eq!(
+        store.search(other, &search("docs", basis(0, 4), 3)).await.err(),
+        Some(VectorStoreError::NamespaceNotFound),
+        "another project has no such namespace"
+    );
+
+    // Deletes answer how many went, and what went is gone from reads and searches at once.
+    let deleted =
+        store.delete(project, &VectorSelector::Ids(vec![ids[0], Uuid::now_v7()])).await.unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(store.get(project, ids[0]).await.err(), Some(VectorStoreError::NotFound));
+    let hits = store.search(project, &search("docs", basis(0, 4), 10)).await.unwrap();
+    assert!(hits.iter().all(|h| h.id != ids[0]), "a deleted vector is never found");
+    let by_filter = VectorSelector::Filter {
+        namespace: name("docs"),
+        filter: MetadataFilter::parse(&json!({"even": false})).unwrap(),
+    };
+    assert_eq!(store.delete(project, &by_filter).await.unwrap(), 2);
+    let left = store.list(project, None, None, 10, false).await.unwrap();
+    assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[2]]);
+
+    // Statistics per namespace, and a project's forgetting is idempotent.
+    let stats = store.namespaces(project).await.unwrap();
+    let docs = stats.iter().find(|s| s.namespace.name == "docs").expect("docs listed");
+    assert_eq!(docs.namespace.vector_count, 1);
+    store.drop_project(other).await.unwrap();
+    store.drop_project(other).await.unwrap();
+}
