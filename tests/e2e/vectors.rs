@@ -455,12 +455,22 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Durati
     }
 }
 
+/// Ids (with documents) a search for `query` returns, best first.
+async fn hits(client: &Client, pid: Uuid, query: &[f32]) -> Vec<(Uuid, Option<String>)> {
+    let search = VectorSearch::new(query.to_vec(), 50);
+    let found = client.search_vectors(pid, &search).await.unwrap();
+    found.results.into_iter().map(|h| (h.vector_id, h.document)).collect()
+}
+
+/// The three promises of docs/architecture.md ("Consistency promises"): a process reads its
+/// own acknowledged writes at once, another process converges within a second, and a
+/// deletion or replacement once applied never comes back.
 #[tokio::test]
-async fn writes_through_one_process_are_searchable_through_another() {
+async fn consistency_promises_hold_within_and_across_processes() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
-    ada.upsert_vector(pid, &NewVector::new(vec![0.0, 1.0])).await.unwrap();
+    let base = ada.upsert_vector(pid, &NewVector::new(vec![0.0, 1.0])).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let data_dir = tempfile::tempdir().unwrap();
     let mut second = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
@@ -477,36 +487,89 @@ async fn writes_through_one_process_are_searchable_through_another() {
         app.client.login("ada@example.com", "correct horse battery").await.unwrap().access_token;
     let other = Client::new(&format!("http://127.0.0.1:{port}")).with_token(&token);
     wait_healthy(&other).await;
-    let search = VectorSearch::new(vec![1.0, 0.0], 1);
     // The second process loads the existing vector, then follows new writes.
-    assert_eq!(other.search_vectors(pid, &search).await.unwrap().count, 1);
+    assert_eq!(hits(&other, pid, &[1.0, 0.0]).await[0].0, base.vector_id);
 
-    let written = ada.upsert_vector(pid, &NewVector::new(vec![1.0, 0.0])).await.unwrap();
-    let took = within(Duration::from_secs(1), async || {
-        let hits = other.search_vectors(pid, &search).await.unwrap();
-        hits.results.first().is_some_and(|h| h.vector_id == written.vector_id)
-    })
-    .await;
-    println!("upsert visible in the other process after {took:?}");
+    let mut gone: Vec<Uuid> = Vec::new();
+    let mut replaced: Vec<Uuid> = Vec::new();
+    let mut slowest = Duration::ZERO;
+    // Neither process may ever again show a deleted vector or a replaced one's old version.
+    let never_back = async |client: &Client, query: &[f32], gone: &[Uuid], replaced: &[Uuid]| {
+        for (id, document) in hits(client, pid, query).await {
+            assert!(!gone.contains(&id), "deleted vector {id} came back");
+            if replaced.contains(&id) {
+                assert_eq!(document.as_deref(), Some("replaced"), "old version of {id} came back");
+            }
+        }
+    };
+    for round in 0..12 {
+        let (writer, reader) = if round % 2 == 0 { (&ada, &other) } else { (&other, &ada) };
+        let angle = round as f32 * 0.13;
+        let q = vec![angle.cos(), angle.sin()];
+        let flipped = vec![-q[0], -q[1]];
+        let document = format!("round {round}");
 
-    ada.delete_vector(pid, written.vector_id).await.unwrap();
-    for client in [&ada, &other] {
-        let hits = client.search_vectors(pid, &search).await.unwrap();
-        assert!(hits.results.iter().all(|h| h.vector_id != written.vector_id));
+        // 1. The writer sees its upsert at once; 2. the reader within a second.
+        let v = writer
+            .upsert_vector(pid, &NewVector::new(q.clone()).with_document(&document))
+            .await
+            .unwrap();
+        let id = v.vector_id;
+        let mine = hits(writer, pid, &q).await;
+        assert!(mine.contains(&(id, Some(document.clone()))), "own upsert not visible: {mine:?}");
+        slowest = slowest.max(
+            within(Duration::from_secs(1), async || {
+                hits(reader, pid, &q).await.iter().any(|h| h.0 == id)
+            })
+            .await,
+        );
+
+        // Replacing it: the writer sees only the new version at once, the reader within a
+        // second, and after that never the old one.
+        writer
+            .upsert_vector(
+                pid,
+                &NewVector::new(flipped.clone()).with_id(id).with_document("replaced"),
+            )
+            .await
+            .unwrap();
+        replaced.push(id);
+        never_back(writer, &q, &gone, &replaced).await;
+        assert!(hits(writer, pid, &flipped).await.contains(&(id, Some("replaced".into()))));
+        slowest = slowest.max(
+            within(Duration::from_secs(1), async || {
+                hits(reader, pid, &flipped).await.contains(&(id, Some("replaced".into())))
+            })
+            .await,
+        );
+        never_back(reader, &q, &gone, &replaced).await;
+
+        // Deleting it: gone for the writer at once, for the reader within a second.
+        writer.delete_vector(pid, id).await.unwrap();
+        gone.push(id);
+        never_back(writer, &flipped, &gone, &replaced).await;
+        slowest = slowest.max(
+            within(Duration::from_secs(1), async || {
+                hits(reader, pid, &flipped).await.iter().all(|h| h.0 != id)
+            })
+            .await,
+        );
+        for client in [&ada, &other] {
+            never_back(client, &q, &gone, &replaced).await;
+            never_back(client, &flipped, &gone, &replaced).await;
+        }
     }
-    within(Duration::from_secs(1), async || {
-        let status = other.list_namespaces(pid).await.unwrap();
-        status[0].indexed_vectors == Some(1)
-    })
-    .await;
-
-    // And the other way round.
-    let back = other.upsert_vector(pid, &NewVector::new(vec![0.6, 0.8])).await.unwrap();
-    within(Duration::from_secs(1), async || {
-        let hits = ada.search_vectors(pid, &VectorSearch::new(vec![0.6, 0.8], 1)).await.unwrap();
-        hits.results.first().is_some_and(|h| h.vector_id == back.vector_id)
-    })
-    .await;
+    println!("slowest convergence across processes: {slowest:?}");
+    // Past a reconciliation pass or two, still nothing comes back, and both agree.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for client in [&ada, &other] {
+        for round in 0..12 {
+            let angle = round as f32 * 0.13;
+            never_back(client, &[angle.cos(), angle.sin()], &gone, &replaced).await;
+        }
+        let status = client.list_namespaces(pid).await.unwrap();
+        assert_eq!(status[0].indexed_vectors, Some(1));
+    }
     second.kill().await.unwrap();
 }
 

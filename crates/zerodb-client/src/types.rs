@@ -549,6 +549,8 @@ pub struct VectorNamespace {
     pub indexed_vectors: Option<u64>,
     #[serde(default)]
     pub index_memory_bytes: Option<u64>,
+    #[serde(default)]
+    pub graph_pending_vectors: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

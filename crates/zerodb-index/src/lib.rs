@@ -2,13 +2,15 @@
 //!
 //! [`IndexedVectorStore`] implements the domain's `VectorStore` on top of the durable
 //! `VectorRecords` (PostgreSQL): every write commits there first and then reaches the
-//! in-memory HNSW graph of its namespace; other processes' writes arrive through the
-//! records' change feed. Searches take candidates from the graph (or an exact scan for
-//! small namespaces and selective filters) and rescore them exactly from the stored
-//! full-precision vectors, so quantization never changes a reported score and deleted or
-//! replaced vectors are never returned.
+//! in-memory index of its namespace before it is acknowledged; other processes' writes
+//! arrive through the records' change feed. A search never leaves memory: candidates come
+//! from the HNSW graph (or an exact scan for small namespaces and selective filters), are
+//! rescored exactly from the full-precision vectors (a file read through the page cache),
+//! and carry the metadata, documents and sources the index keeps beside them. Changes are
+//! applied in sequence order per vector, so a deleted or replaced vector never comes back.
 
 mod namespace;
+mod originals;
 mod postings;
 mod quantize;
 mod snapshot;

@@ -1,6 +1,8 @@
 //! One namespace's index: the HNSW graph (usearch) over quantized vectors, the key map,
-//! and the metadata filters are evaluated against.
+//! the full-precision vectors, and each vector's metadata, document and source, so that a
+//! search is answered from memory.
 
+use crate::originals::Originals;
 use crate::postings::Postings;
 use crate::quantize::{Quantizer, Stored};
 use crate::{IndexError, IndexSettings};
@@ -10,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 use uuid::Uuid;
-use zerodb_domain::vectors::{MetadataFilter, Metric, NamespaceSpec, Quantization, VectorChange};
+use zerodb_domain::vectors::{
+    MetadataFilter, Metric, NamespaceSpec, Quantization, SearchHit, VectorChange,
+};
 
 /// Metadata kept for filtering: top-level keys in a boxed slice, far smaller than a map.
 pub(crate) type CompactMetadata = Box<[(Box<str>, Value)]>;
@@ -23,6 +27,8 @@ pub(crate) struct Entry {
     pub id: Uuid,
     pub seq: i64,
     pub metadata: CompactMetadata,
+    pub document: Option<Box<str>>,
+    pub source: Option<Box<str>>,
 }
 
 pub(crate) struct Inner {
@@ -32,6 +38,13 @@ pub(crate) struct Inner {
     pub entries: Vec<Option<Entry>>,
     pub by_id: HashMap<Uuid, u64>,
     pub postings: Postings,
+    /// Full precision, by key: rescoring and `include_vectors` read them.
+    pub originals: Originals,
+    /// Vectors applied but not yet in the graph, in key order. Searches scan them exactly,
+    /// so a write is searchable the moment it is applied; the graph builder moves them into
+    /// the graph in the background (Qdrant's unindexed segment is the model), so that a
+    /// write's answer does not wait for HNSW insertion.
+    pub pending: Vec<(u64, Stored)>,
     /// Changed since the last snapshot.
     pub dirty: bool,
 }
@@ -45,10 +58,13 @@ pub(crate) struct NamespaceIndex {
     inner: RwLock<Inner>,
 }
 
-/// A candidate from the index, before exact rescoring.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Candidate {
-    pub id: Uuid,
+/// What a search asks of one namespace.
+pub(crate) struct Query<'a> {
+    pub vector: &'a [f32],
+    pub limit: usize,
+    pub filter: Option<&'a MetadataFilter>,
+    pub min_score: Option<f32>,
+    pub include_vectors: bool,
 }
 
 pub(crate) fn usearch_options(
@@ -85,6 +101,7 @@ impl NamespaceIndex {
         spec: NamespaceSpec,
         created_at: DateTime<Utc>,
         settings: IndexSettings,
+        originals: Originals,
     ) -> Result<Self, IndexError> {
         let index =
             Index::new(&usearch_options(dimension, spec, &settings)).map_err(usearch_err)?;
@@ -95,6 +112,8 @@ impl NamespaceIndex {
             entries: Vec::new(),
             by_id: HashMap::new(),
             postings: Postings::default(),
+            originals,
+            pending: Vec::new(),
             dirty: false,
         };
         Ok(Self { name, dimension, spec, created_at, settings, inner: RwLock::new(inner) })
@@ -119,10 +138,6 @@ impl NamespaceIndex {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn settings(&self) -> &IndexSettings {
-        &self.settings
-    }
-
     /// Applies committed changes. A change older than what the index already holds for the
     /// same vector is skipped, so changes may arrive twice or out of order across sources.
     pub fn apply(&self, changes: &[&VectorChange]) -> Result<(), IndexError> {
@@ -140,7 +155,9 @@ impl NamespaceIndex {
         let mut additions: Vec<(u64, Stored)> = Vec::new();
         for change in changes {
             match change {
-                VectorChange::Upserted { seq, id, embedding, metadata, .. } => {
+                VectorChange::Upserted {
+                    seq, id, embedding, metadata, document, source, ..
+                } => {
                     if embedding.len() != self.dimension {
                         return Err(IndexError::Index(zerodb_domain::Cause::msg(format!(
                             "vector {id} has {} dimensions, namespace {} has {}",
@@ -161,7 +178,14 @@ impl NamespaceIndex {
                     let key = inner.entries.len() as u64;
                     let metadata = compact(metadata.clone());
                     inner.postings.add(key, &metadata);
-                    inner.entries.push(Some(Entry { id: *id, seq: *seq, metadata }));
+                    inner.originals.put(key, embedding)?;
+                    inner.entries.push(Some(Entry {
+                        id: *id,
+                        seq: *seq,
+                        metadata,
+                        document: document.as_deref().map(Box::from),
+                        source: source.as_deref().map(Box::from),
+                    }));
                     inner.by_id.insert(*id, key);
                     additions.push((key, quantizer.encode(embedding)));
                 }
@@ -180,11 +204,21 @@ impl NamespaceIndex {
         if inner.postings.needs_rebuild() {
             inner.postings = Inner::live_postings(&inner.entries);
         }
-        if additions.is_empty() {
-            inner.dirty = true;
-            return Ok(());
+        inner.pending.extend(additions);
+        inner.dirty = true;
+        Ok(())
+    }
+
+    /// Moves up to `max` pending vectors into the graph; answers how many are still pending.
+    /// Holds the write lock for one chunk only, so searches wait at most that long.
+    pub fn build_pending(&self, max: usize) -> Result<usize, IndexError> {
+        let mut inner = self.write();
+        let inner = &mut *inner;
+        let n = inner.pending.len().min(max);
+        if n == 0 {
+            return Ok(0);
         }
-        let needed = inner.index.size() + additions.len();
+        let needed = inner.index.size() + n;
         if needed > inner.index.capacity() {
             let capacity = needed.max(inner.index.capacity() * 2);
             inner
@@ -192,9 +226,20 @@ impl NamespaceIndex {
                 .reserve_capacity_and_threads(capacity, self.settings.threads)
                 .map_err(usearch_err)?;
         }
-        add_parallel(&inner.index, &additions, self.settings.build_threads)?;
-        inner.dirty = true;
+        add_parallel(&inner.index, &inner.pending[..n], self.settings.build_threads)?;
+        inner.pending.drain(..n);
+        Ok(inner.pending.len())
+    }
+
+    /// Moves every pending vector into the graph (before a snapshot).
+    pub fn build_all_pending(&self) -> Result<(), IndexError> {
+        while self.build_pending(4096)? > 0 {}
         Ok(())
+    }
+
+    /// Vectors searchable by exact scan that are not yet in the graph.
+    pub fn pending_len(&self) -> usize {
+        self.read().pending.len()
     }
 
     /// How many live vectors the index holds.
@@ -213,29 +258,96 @@ impl NamespaceIndex {
         let entries = inner.entries.capacity() * std::mem::size_of::<Option<Entry>>();
         let ids = inner.by_id.capacity() * (std::mem::size_of::<(Uuid, u64)>() + 1)
             + inner.postings.memory_bytes();
+        let text = |t: &Option<Box<str>>| t.as_ref().map_or(0, |t| t.len());
         let metadata: usize = inner
             .entries
             .iter()
             .flatten()
-            .map(|e| e.metadata.iter().map(|(k, v)| k.len() + 48 + value_heap(v)).sum::<usize>())
+            .map(|e| {
+                e.metadata.iter().map(|(k, v)| k.len() + 48 + value_heap(v)).sum::<usize>()
+                    + text(&e.document)
+                    + text(&e.source)
+            })
             .sum();
-        (graph + entries + ids + metadata) as u64
+        (graph + entries + ids + metadata + inner.originals.heap_bytes()) as u64
     }
 
-    /// Up to `k` ids nearest to `query` among those matching `filter`, nearest first.
+    /// The best `limit` matches of the query, scored exactly from full precision, with their
+    /// metadata, documents and sources: everything a search answers, without leaving memory.
+    pub fn search(&self, query: &Query<'_>) -> Result<Vec<SearchHit>, IndexError> {
+        let inner = self.read();
+        let k = match self.spec.quantization {
+            Quantization::None => query.limit,
+            Quantization::Int8 => query.limit.saturating_mul(self.settings.oversample.max(1)),
+        };
+        let keys = self.candidate_keys(&inner, query.vector, k, query.filter)?;
+        let mut original = vec![0f32; self.dimension];
+        let mut scored: Vec<(f32, u64)> = Vec::with_capacity(keys.len());
+        for key in keys {
+            inner.originals.get(key, &mut original)?;
+            let score = self.spec.metric.score(query.vector, &original);
+            if query.min_score.is_none_or(|min| score >= min) {
+                scored.push((score, key));
+            }
+        }
+        let id_of = |key: u64| inner.entries[key as usize].as_ref().map_or(Uuid::nil(), |e| e.id);
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| id_of(a.1).cmp(&id_of(b.1))));
+        scored.truncate(query.limit);
+        let mut hits = Vec::with_capacity(scored.len());
+        for (score, key) in scored {
+            let Some(entry) = inner.entries.get(key as usize).and_then(Option::as_ref) else {
+                continue;
+            };
+            let embedding = if query.include_vectors {
+                let mut v = vec![0f32; self.dimension];
+                inner.originals.get(key, &mut v)?;
+                Some(v)
+            } else {
+                None
+            };
+            hits.push(SearchHit {
+                id: entry.id,
+                score,
+                namespace: self.name.clone(),
+                document: entry.document.as_deref().map(str::to_owned),
+                metadata: entry.metadata.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                source: entry.source.as_deref().map(str::to_owned),
+                embedding,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Ids of up to `k` candidates (tests look at the plan's choice without rescoring).
+    #[cfg(test)]
+    pub fn candidates(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: Option<&MetadataFilter>,
+    ) -> Result<Vec<Uuid>, IndexError> {
+        let inner = self.read();
+        let keys = self.candidate_keys(&inner, query, k, filter)?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|key| Some(inner.entries.get(key as usize)?.as_ref()?.id))
+            .collect())
+    }
+
+    /// Up to `k` keys nearest to `query` among those matching `filter`, nearest first.
     ///
     /// Plans like Qdrant's: with no filter, the graph is searched unless the namespace is
     /// small enough to scan. With a filter, the matching keys are counted first; a selective
     /// filter (few matches) is answered by an exact scan of exactly those vectors, a broad
     /// one by a filtered graph search, which falls back to the scan if it comes up short.
     /// Either way the caller gets `min(k, matches)` candidates.
-    pub fn candidates(
+    fn candidate_keys(
         &self,
+        inner: &Inner,
         query: &[f32],
         k: usize,
         filter: Option<&MetadataFilter>,
-    ) -> Result<Vec<Candidate>, IndexError> {
-        let inner = self.read();
+    ) -> Result<Vec<u64>, IndexError> {
         let Some(quantizer) = inner.quantizer else { return Ok(Vec::new()) };
         let live = inner.by_id.len();
         if live == 0 {
@@ -243,12 +355,17 @@ impl NamespaceIndex {
         }
         let query = quantizer.encode(query);
         let exact_limit = self.settings.exact_threshold.max(live / 10);
-        let keys = match filter {
+        let pending_keys = || inner.pending.iter().map(|(key, _)| *key);
+        let mut keys = match filter {
             None if live <= self.settings.exact_threshold => {
                 let all = inner.entries.iter().enumerate().filter(|(_, e)| e.is_some());
-                exact(&inner, &query, all.map(|(k, _)| k as u64), k, self.spec.metric)?
+                exact(inner, &query, all.map(|(k, _)| k as u64), k, self.spec.metric)?
             }
-            None => search(&inner.index, &query, k, None::<fn(u64) -> bool>)?,
+            None => {
+                let mut keys = search(&inner.index, &query, k, None::<fn(u64) -> bool>)?;
+                keys.extend(exact(inner, &query, pending_keys(), k, self.spec.metric)?);
+                keys
+            }
             Some(filter) => {
                 let matches = |key: &u64| {
                     inner
@@ -265,26 +382,35 @@ impl NamespaceIndex {
                         None => (0..inner.entries.len() as u64).filter(matches).collect(),
                     };
                 let count = matching.len();
-                let scan = |inner: &Inner| {
-                    exact(inner, &query, matching.iter().copied(), k, self.spec.metric)
-                };
+                let scan = || exact(inner, &query, matching.iter().copied(), k, self.spec.metric);
                 if count == 0 {
                     Vec::new()
                 } else if count <= exact_limit {
-                    scan(&inner)?
+                    scan()?
                 } else {
                     let allowed = |key: u64| matching.binary_search(&key).is_ok();
-                    let found = search(&inner.index, &query, k, Some(allowed))?;
-                    if found.len() < k.min(count) { scan(&inner)? } else { found }
+                    let mut found = search(&inner.index, &query, k, Some(allowed))?;
+                    let pending: Vec<u64> = pending_keys().filter(|k| allowed(*k)).collect();
+                    let in_graph = count - pending.len();
+                    if found.len() < k.min(in_graph) {
+                        scan()?
+                    } else {
+                        found.extend(exact(
+                            inner,
+                            &query,
+                            pending.into_iter(),
+                            k,
+                            self.spec.metric,
+                        )?);
+                        found
+                    }
                 }
             }
         };
-        Ok(keys
-            .into_iter()
-            .filter_map(|key| {
-                inner.entries.get(key as usize)?.as_ref().map(|e| Candidate { id: e.id })
-            })
-            .collect())
+        // A key may be both pending and, a moment after, in the graph; rescoring wants it once.
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys)
     }
 
     pub(crate) fn take_dirty(&self) -> bool {
@@ -321,7 +447,9 @@ fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
         inner.by_id.remove(&entry.id);
         inner.postings.removed(&entry.metadata);
     }
-    if inner.index.contains(key) {
+    if let Ok(i) = inner.pending.binary_search_by_key(&key, |(k, _)| *k) {
+        inner.pending.remove(i);
+    } else if inner.index.contains(key) {
         inner.index.remove(key).map_err(usearch_err)?;
     }
     Ok(())
@@ -371,6 +499,11 @@ fn search<F: Fn(u64) -> bool>(
     Ok(matches.keys)
 }
 
+fn pending_vector(inner: &Inner, key: u64) -> Option<&Stored> {
+    let i = inner.pending.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+    Some(&inner.pending[i].1)
+}
+
 /// Scores every given key in the index's own (possibly quantized) space and keeps the `k`
 /// best. Done by hand because usearch's exact search cannot be restricted to a key subset.
 fn exact(
@@ -385,12 +518,18 @@ fn exact(
         Stored::F32(q) => {
             let mut buf = vec![0f32; q.len()];
             for key in keys {
-                inner.index.get(key, &mut buf).map_err(usearch_err)?;
-                let d = match metric {
-                    Metric::Cosine | Metric::Dot => {
-                        -q.iter().zip(&buf).map(|(a, b)| a * b).sum::<f32>()
+                let buf: &[f32] = match pending_vector(inner, key) {
+                    Some(Stored::F32(v)) => v,
+                    _ => {
+                        inner.index.get(key, &mut buf).map_err(usearch_err)?;
+                        &buf
                     }
-                    Metric::Euclidean => q.iter().zip(&buf).map(|(a, b)| (a - b) * (a - b)).sum(),
+                };
+                // Normalised cosine vectors order by inner product; the euclidean score falls
+                // as the distance grows.
+                let d = match metric {
+                    Metric::Cosine | Metric::Dot => -Metric::Dot.score(q, buf),
+                    Metric::Euclidean => -Metric::Euclidean.score(q, buf),
                 };
                 scored.push((d, key));
             }
@@ -398,17 +537,21 @@ fn exact(
         Stored::I8(q) => {
             let mut buf = vec![0i8; q.len()];
             for key in keys {
-                inner.index.get(key, &mut buf).map_err(usearch_err)?;
+                let buf: &[i8] = match pending_vector(inner, key) {
+                    Some(Stored::I8(v)) => v,
+                    _ => {
+                        inner.index.get(key, &mut buf).map_err(usearch_err)?;
+                        &buf
+                    }
+                };
                 let d = match metric {
                     Metric::Cosine | Metric::Dot => {
-                        -(q.iter()
-                            .zip(&buf)
-                            .map(|(a, b)| i32::from(*a) * i32::from(*b))
-                            .sum::<i32>() as f32)
+                        -(q.iter().zip(buf).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum::<i32>()
+                            as f32)
                     }
                     Metric::Euclidean => q
                         .iter()
-                        .zip(&buf)
+                        .zip(buf)
                         .map(|(a, b)| (i32::from(*a) - i32::from(*b)).pow(2))
                         .sum::<i32>() as f32,
                 };
@@ -438,13 +581,15 @@ mod tests {
             id,
             embedding,
             metadata: metadata.as_object().cloned().unwrap_or_default(),
+            document: None,
+            source: None,
         }
     }
 
     fn index(quantization: Quantization, exact_threshold: usize) -> NamespaceIndex {
         let settings = IndexSettings { exact_threshold, ..IndexSettings::default() };
         let spec = NamespaceSpec { metric: Metric::Cosine, quantization };
-        NamespaceIndex::new("n".into(), 4, spec, Utc::now(), settings)
+        NamespaceIndex::new("n".into(), 4, spec, Utc::now(), settings, Originals::Heap(Vec::new()))
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -458,7 +603,7 @@ mod tests {
         assert_eq!(ns.len(), 1);
         apply(upsert(4, id, vec![0.0, 1.0, 0.0, 0.0], json!({})));
         let first = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 1, None).unwrap_or_default();
-        assert_eq!(first.first().map(|c| c.id), Some(id));
+        assert_eq!(first.first(), Some(&id));
         apply(VectorChange::Deleted { seq: 6, namespace: "n".into(), id });
         assert_eq!(ns.len(), 0);
         assert!(ns.candidates(&[1.0, 0.0, 0.0, 0.0], 1, None).unwrap_or_default().is_empty());
@@ -517,7 +662,7 @@ mod tests {
         let find = |f: Value| {
             let filter = MetadataFilter::parse(&f).unwrap_or_else(|e| panic!("{e}"));
             let found = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 500, Some(&filter));
-            found.unwrap_or_default().into_iter().map(|c| c.id).collect::<Vec<_>>()
+            found.unwrap_or_default()
         };
         let zero = find(json!({"a": "agent-0"}));
         assert_eq!(zero.len(), 98, "100 listed, one moved away, one deleted");

@@ -1,13 +1,16 @@
 //! Snapshot files of one namespace's index, so that a restart loads instead of rebuilding.
 //!
 //! `<root>/<project>/ns-<namespace>/` holds `index.usearch` (usearch's own format) and
-//! `state.json` (keys, ids, sequences, metadata, quantizer, the change sequence the snapshot
-//! is consistent with, and the SHA-256 of the index file). A snapshot is written to a
-//! temporary directory and renamed into place, so a crash never leaves half of one. It is
-//! trusted only if the checksum, settings and sequence agree with PostgreSQL; the caller
-//! also compares the vector count after catching up.
+//! `state.json` (keys, ids, sequences, metadata, documents, sources, quantizer, the change
+//! sequence the snapshot is consistent with, the SHA-256 of the index file, and the name of
+//! the full-precision vector file in `<root>/<project>/originals-<namespace>/`, which is
+//! synced before the state names it). A snapshot is written to a temporary directory and
+//! renamed into place, so a crash never leaves half of one. It is trusted only if the
+//! checksum, settings and sequence agree with PostgreSQL; the caller also compares the
+//! vector count after catching up.
 
 use crate::namespace::{Entry, Inner, NamespaceIndex, compact, usearch_options};
+use crate::originals::{self, Originals};
 use crate::quantize::Quantizer;
 use crate::{IndexError, IndexSettings};
 use chrono::{DateTime, Utc};
@@ -21,7 +24,8 @@ use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{Namespace, NamespaceSpec};
 
-const FORMAT: u32 = 1;
+/// 2: full-precision vectors in their own file; documents and sources in the state.
+const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct State {
@@ -34,12 +38,31 @@ struct State {
     applied_seq: i64,
     quantizer: Option<Quantizer>,
     index_sha256: String,
-    /// `(key, vector id, sequence, metadata)` of every live vector.
-    entries: Vec<(u64, Uuid, i64, Map<String, Value>)>,
+    /// File name of the full-precision vectors, in the namespace's originals directory.
+    originals: String,
+    /// Keys handed out so far (the originals file holds this many vectors).
+    keys: u64,
+    entries: Vec<StateEntry>,
+}
+
+/// One live vector.
+#[derive(Serialize, Deserialize)]
+struct StateEntry {
+    key: u64,
+    id: Uuid,
+    seq: i64,
+    metadata: Map<String, Value>,
+    document: Option<String>,
+    source: Option<String>,
 }
 
 pub(crate) fn namespace_dir(root: &Path, project: ProjectId, namespace: &str) -> PathBuf {
     root.join(project.to_string()).join(format!("ns-{namespace}"))
+}
+
+/// Where a namespace's full-precision vector files live.
+pub(crate) fn originals_dir(root: &Path, project: ProjectId, namespace: &str) -> PathBuf {
+    root.join(project.to_string()).join(format!("originals-{namespace}"))
 }
 
 fn sha256_file(path: &Path) -> Result<String, IndexError> {
@@ -67,7 +90,20 @@ pub(crate) fn save(
     let tmp = parent.join(format!(".tmp-{}-{}", ns.name, Uuid::now_v7()));
     std::fs::create_dir_all(&tmp)?;
     let result = (|| {
+        // The file holds the graph only: everything pending goes into it first.
+        ns.build_all_pending()?;
         let inner = ns.read();
+        if !inner.pending.is_empty() {
+            return Err(IndexError::Snapshot(zerodb_domain::Cause::msg(
+                "writes arrived while the snapshot was taken; it is retried",
+            )));
+        }
+        let Some(originals_path) = inner.originals.path().map(Path::to_path_buf) else {
+            return Err(IndexError::Snapshot(zerodb_domain::Cause::msg(
+                "vectors are held on the heap; nothing to snapshot against",
+            )));
+        };
+        inner.originals.sync()?;
         let index_path = tmp.join("index.usearch");
         inner
             .index
@@ -83,15 +119,30 @@ pub(crate) fn save(
             applied_seq,
             quantizer: inner.quantizer,
             index_sha256: sha256_file(&index_path)?,
+            originals: originals_path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned(),
+            keys: inner.entries.len() as u64,
             entries: inner
                 .entries
                 .iter()
                 .enumerate()
                 .filter_map(|(key, e)| {
                     let e = e.as_ref()?;
-                    let metadata =
-                        e.metadata.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-                    Some((key as u64, e.id, e.seq, metadata))
+                    Some(StateEntry {
+                        key: key as u64,
+                        id: e.id,
+                        seq: e.seq,
+                        metadata: e
+                            .metadata
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.clone()))
+                            .collect(),
+                        document: e.document.as_deref().map(str::to_owned),
+                        source: e.source.as_deref().map(str::to_owned),
+                    })
                 })
                 .collect(),
         };
@@ -103,6 +154,9 @@ pub(crate) fn save(
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::rename(&tmp, &dir)?;
+        if let Some(originals_dir) = originals_path.parent() {
+            originals::remove_older(originals_dir, &originals_path);
+        }
         Ok(())
     })();
     if result.is_err() {
@@ -176,18 +230,42 @@ pub(crate) fn load(
             state.entries.len()
         ));
     }
-    let max_key = state.entries.iter().map(|e| e.0).max().map_or(0, |k| k + 1);
+    let max_key = state.entries.iter().map(|e| e.key).max().map_or(0, |k| k + 1);
+    if max_key > state.keys || state.originals.contains(['/', '\\']) {
+        return bad("the vector file does not match the entries".into());
+    }
+    let originals = Originals::open(
+        originals_dir(root, project, &expected.name).join(&state.originals),
+        state.keys,
+        state.dimension,
+    )?;
     let mut entries: Vec<Option<Entry>> = Vec::new();
-    entries.resize_with(max_key as usize, || None);
+    entries.resize_with(state.keys as usize, || None);
     let mut by_id = HashMap::with_capacity(state.entries.len());
-    for (key, id, seq, metadata) in state.entries {
-        if !index.contains(key) || by_id.insert(id, key).is_some() {
+    for e in state.entries {
+        let key = e.key;
+        if !index.contains(key) || by_id.insert(e.id, key).is_some() {
             return bad(format!("key {key} is inconsistent"));
         }
-        entries[key as usize] = Some(Entry { id, seq, metadata: compact(metadata) });
+        entries[key as usize] = Some(Entry {
+            id: e.id,
+            seq: e.seq,
+            metadata: compact(e.metadata),
+            document: e.document.map(String::into_boxed_str),
+            source: e.source.map(String::into_boxed_str),
+        });
     }
     let postings = Inner::live_postings(&entries);
-    let inner = Inner { index, quantizer: state.quantizer, entries, by_id, postings, dirty: false };
+    let inner = Inner {
+        index,
+        quantizer: state.quantizer,
+        entries,
+        by_id,
+        postings,
+        originals,
+        pending: Vec::new(),
+        dirty: false,
+    };
     let ns = NamespaceIndex::from_parts(
         expected.name.clone(),
         state.dimension,
@@ -202,6 +280,7 @@ pub(crate) fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::namespace::Query;
     use zerodb_domain::vectors::{Metric, Quantization, VectorChange};
 
     #[test]
@@ -211,7 +290,9 @@ mod tests {
         let spec = NamespaceSpec { metric: Metric::Dot, quantization: Quantization::Int8 };
         let created = Utc::now();
         let settings = IndexSettings::default();
-        let ns = NamespaceIndex::new("docs".into(), 3, spec, created, settings)
+        let originals = Originals::create(Some(&originals_dir(dir.path(), project, "docs")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ns = NamespaceIndex::new("docs".into(), 3, spec, created, settings, originals)
             .unwrap_or_else(|e| panic!("{e}"));
         let changes: Vec<VectorChange> = (0..50)
             .map(|i| VectorChange::Upserted {
@@ -220,6 +301,8 @@ mod tests {
                 id: Uuid::now_v7(),
                 embedding: vec![i as f32, 1.0, -2.0],
                 metadata: Map::new(),
+                document: Some(format!("doc {i}")),
+                source: None,
             })
             .collect();
         ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
@@ -235,6 +318,19 @@ mod tests {
             load(dir.path(), project, &meta, settings, 50).unwrap_or_else(|e| panic!("{e}"));
         let (loaded, seq) = loaded.unwrap_or_else(|| panic!("snapshot missing"));
         assert_eq!((loaded.len(), seq), (50, 50));
+        // Documents and full-precision vectors come back with the snapshot.
+        let query = Query {
+            vector: &[7.0, 1.0, -2.0],
+            limit: 1,
+            filter: None,
+            min_score: None,
+            include_vectors: true,
+        };
+        let best = loaded.search(&query).unwrap_or_default();
+        assert_eq!(best.len(), 1);
+        assert_eq!(best[0].document.as_deref(), Some("doc 49"));
+        assert_eq!(best[0].embedding.as_deref(), Some(&[49.0, 1.0, -2.0][..]));
+        assert_eq!(best[0].score, 49.0 * 7.0 + 1.0 + 4.0);
         // Ahead of the database: refused.
         assert!(load(dir.path(), project, &meta, settings, 49).is_err());
         // Other settings: refused.

@@ -1,7 +1,8 @@
 //! `IndexedVectorStore`: the built-in `VectorStore`, PostgreSQL records plus in-process
 //! indexes that follow them.
 
-use crate::namespace::NamespaceIndex;
+use crate::namespace::{NamespaceIndex, Query};
+use crate::originals::Originals;
 use crate::{IndexError, IndexSettings, snapshot};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -13,13 +14,15 @@ use uuid::Uuid;
 use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
-    Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, Quantization, SearchHit,
-    SearchRequest, UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector,
-    VectorStore, VectorStoreError,
+    Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, SearchHit, SearchRequest,
+    UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStore,
+    VectorStoreError,
 };
 
 /// Changes read per round of catching up.
 const CATCH_UP_BATCH: u32 = 2000;
+/// Vectors the graph builder adds per turn; searches of that namespace wait for one turn.
+const GRAPH_CHUNK: usize = 256;
 
 pub struct IndexedVectorStore {
     shared: Arc<Shared>,
@@ -32,6 +35,8 @@ struct Shared {
     projects: Mutex<HashMap<ProjectId, Arc<ProjectIndex>>>,
     /// Bounds concurrent index work to the thread contexts usearch has reserved.
     permits: Semaphore,
+    /// Wakes the graph builder when vectors are waiting to join a graph.
+    graph_work: tokio::sync::Notify,
 }
 
 struct ProjectIndex {
@@ -88,6 +93,7 @@ impl IndexedVectorStore {
             snapshot_dir,
             projects: Mutex::default(),
             permits: Semaphore::new(settings.threads.max(1)),
+            graph_work: tokio::sync::Notify::new(),
         });
         let weak = Arc::downgrade(&shared);
         records.subscribe(Arc::new(move |project| {
@@ -126,15 +132,18 @@ impl IndexedVectorStore {
                 }
                 Err(e) => tracing::error!(error = %e, "cannot list projects with vectors"),
             }
-            let mut last_snapshot = Instant::now();
-            loop {
-                tokio::time::sleep(reconcile).await;
-                shared.reconcile().await;
-                if last_snapshot.elapsed() >= snapshot_every {
-                    shared.snapshot_changed().await;
-                    last_snapshot = Instant::now();
+            let follow = async {
+                let mut last_snapshot = Instant::now();
+                loop {
+                    tokio::time::sleep(reconcile).await;
+                    shared.reconcile().await;
+                    if last_snapshot.elapsed() >= snapshot_every {
+                        shared.snapshot_changed().await;
+                        last_snapshot = Instant::now();
+                    }
                 }
-            }
+            };
+            tokio::join!(follow, shared.build_graphs());
         })
     }
 
@@ -201,6 +210,36 @@ impl Shared {
                 && let Err(e) = self.catch_up(&project, &mut state).await
             {
                 tracing::warn!(project = %id, error = %e, "vector index catch-up failed");
+            }
+        }
+    }
+
+    /// Moves pending vectors into their graphs, a chunk at a time, whenever writes add some.
+    async fn build_graphs(&self) {
+        loop {
+            self.graph_work.notified().await;
+            loop {
+                let mut more = false;
+                for project in self.held_projects() {
+                    for ns in project.all() {
+                        if ns.pending_len() == 0 {
+                            continue;
+                        }
+                        let ns2 = ns.clone();
+                        match tokio::task::spawn_blocking(move || ns2.build_pending(GRAPH_CHUNK))
+                            .await
+                        {
+                            Ok(Ok(left)) => more |= left > 0,
+                            Ok(Err(e)) => {
+                                tracing::warn!(project = %project.id, namespace = %ns.name, error = %e, "adding vectors to the graph failed; they stay searchable by exact scan")
+                            }
+                            Err(e) => tracing::warn!(error = %e, "graph builder task failed"),
+                        }
+                    }
+                }
+                if !more {
+                    break;
+                }
             }
         }
     }
@@ -304,6 +343,29 @@ impl Shared {
         Ok(())
     }
 
+    /// An empty index for a namespace, with its full-precision vectors in a new file.
+    fn new_namespace(
+        &self,
+        project: ProjectId,
+        meta: &Namespace,
+        dimension: u32,
+    ) -> Result<NamespaceIndex, VectorStoreError> {
+        let dir = self
+            .snapshot_dir
+            .as_ref()
+            .map(|root| crate::snapshot::originals_dir(root, project, &meta.name));
+        let originals = Originals::create(dir.as_deref()).map_err(internal)?;
+        NamespaceIndex::new(
+            meta.name.clone(),
+            dimension as usize,
+            meta.spec,
+            meta.created_at,
+            self.settings,
+            originals,
+        )
+        .map_err(internal)
+    }
+
     /// Builds a namespace's index from PostgreSQL.
     async fn rebuild(
         &self,
@@ -313,16 +375,7 @@ impl Shared {
         let Some(dimension) = meta.dimension else {
             return Err(VectorStoreError::Internal(Cause::msg("namespace has no dimension")));
         };
-        let ns = Arc::new(
-            NamespaceIndex::new(
-                meta.name.clone(),
-                dimension as usize,
-                meta.spec,
-                meta.created_at,
-                self.settings,
-            )
-            .map_err(internal)?,
-        );
+        let ns = Arc::new(self.new_namespace(project, meta, dimension)?);
         let started = Instant::now();
         let (mut after, mut done, mut last_log) = (0i64, 0u64, Instant::now());
         loop {
@@ -332,10 +385,14 @@ impl Shared {
             after = last.seq();
             let count = page.len();
             let ns2 = ns.clone();
-            tokio::task::spawn_blocking(move || ns2.apply(&page.iter().collect::<Vec<_>>()))
-                .await
-                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
-                .map_err(internal)?;
+            // A rebuilt index goes into service complete, with nothing left pending.
+            tokio::task::spawn_blocking(move || {
+                ns2.apply(&page.iter().collect::<Vec<_>>())?;
+                ns2.build_all_pending()
+            })
+            .await
+            .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
+            .map_err(internal)?;
             done += count as u64;
             if last_log.elapsed() >= Duration::from_secs(5) {
                 tracing::info!(project = %project, namespace = %meta.name, done, total = meta.vector_count, "rebuilding vector index");
@@ -388,16 +445,7 @@ impl Shared {
                     let metas = self.records.namespaces(project.id).await?;
                     let Some(meta) = metas.into_iter().find(|m| m.name == name) else { continue };
                     let Some(dimension) = meta.dimension else { continue };
-                    project.put(
-                        NamespaceIndex::new(
-                            name.clone(),
-                            dimension as usize,
-                            meta.spec,
-                            meta.created_at,
-                            self.settings,
-                        )
-                        .map_err(internal)?,
-                    )
+                    project.put(self.new_namespace(project.id, &meta, dimension)?)
                 }
             };
             let _permit = self
@@ -409,6 +457,7 @@ impl Shared {
                 .await
                 .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 .map_err(internal)?;
+            self.graph_work.notify_one();
         }
         Ok(())
     }
@@ -486,6 +535,7 @@ impl VectorStore for IndexedVectorStore {
                 NamespaceStats {
                     indexed_vectors: ns.as_ref().map_or(0, |n| n.len() as u64),
                     index_bytes: ns.as_ref().map_or(0, |n| n.memory_bytes()),
+                    graph_pending: ns.as_ref().map_or(0, |n| n.pending_len() as u64),
                     namespace,
                 }
             })
@@ -574,51 +624,21 @@ impl VectorStore for IndexedVectorStore {
                 got: request.query.len() as u32,
             });
         }
-        let limit = request.limit as usize;
-        let k = match ns.spec.quantization {
-            Quantization::None => limit,
-            Quantization::Int8 => limit.saturating_mul(ns.settings().oversample.max(1)),
-        };
-        let candidates = {
-            let _permit = shared
-                .permits
-                .acquire()
-                .await
-                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?;
-            let (ns2, query, filter) = (ns.clone(), request.query.clone(), request.filter.clone());
-            tokio::task::spawn_blocking(move || ns2.candidates(&query, k, filter.as_ref()))
-                .await
-                .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
-                .map_err(internal)?
-        };
-        if candidates.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
-        // PostgreSQL is the truth: a candidate deleted or replaced since the index saw it is
-        // dropped or rescored with its current vector and metadata.
-        let records = shared.records.fetch(project_id, &ids).await?;
-        let metric = ns.spec.metric;
-        let mut hits: Vec<SearchHit> = records
-            .into_iter()
-            .filter(|r| r.namespace == name && r.embedding.len() == ns.dimension)
-            .filter(|r| request.filter.as_ref().is_none_or(|f| f.matches(&r.metadata)))
-            .map(|r| {
-                let score = metric.score(&request.query, &r.embedding);
-                SearchHit {
-                    id: r.id,
-                    score,
-                    namespace: r.namespace,
-                    document: r.document,
-                    metadata: r.metadata,
-                    source: r.source,
-                    embedding: request.include_vectors.then_some(r.embedding),
-                }
-            })
-            .filter(|h| request.min_score.is_none_or(|min| h.score >= min))
-            .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        hits.truncate(limit);
-        Ok(hits)
+        // The search runs right here on the request's worker rather than on the blocking
+        // pool: it is a few hundred microseconds of CPU, and the hop to another thread and
+        // back cost more than it freed (measured; docs/benchmarks.md).
+        let _permit = shared
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?;
+        ns.search(&Query {
+            vector: &request.query,
+            limit: request.limit as usize,
+            filter: request.filter.as_ref(),
+            min_score: request.min_score,
+            include_vectors: request.include_vectors,
+        })
+        .map_err(internal)
     }
 }

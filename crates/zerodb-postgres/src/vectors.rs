@@ -218,6 +218,10 @@ struct ChangeRow {
     embedding: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Jsonb>)]
     vector_metadata: Option<Value>,
+    #[diesel(sql_type = Nullable<Text>)]
+    document: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    source: Option<String>,
 }
 
 impl From<ChangeRow> for VectorChange {
@@ -229,6 +233,8 @@ impl From<ChangeRow> for VectorChange {
                 id: r.vector_id,
                 embedding: decode_embedding(&bytes),
                 metadata: into_map(r.vector_metadata.unwrap_or(Value::Null)),
+                document: r.document,
+                source: r.source,
             },
             None => VectorChange::Deleted { seq: r.seq, namespace: r.namespace, id: r.vector_id },
         }
@@ -490,6 +496,8 @@ impl VectorRecords for PgVectorRecords {
                 id: v.id,
                 embedding: v.embedding.clone(),
                 metadata: v.metadata.clone(),
+                document: v.document.clone(),
+                source: v.source.clone(),
             })
             .collect();
         Ok((outcomes, changes))
@@ -660,10 +668,10 @@ impl VectorRecords for PgVectorRecords {
         let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
         let rows: Vec<ChangeRow> = sql_query(
             "SELECT * FROM ( \
-                SELECT seq, namespace, vector_id, embedding, vector_metadata FROM zerodb_vectors \
-                WHERE project_id = $1 AND seq > $2 \
+                SELECT seq, namespace, vector_id, embedding, vector_metadata, document, source \
+                FROM zerodb_vectors WHERE project_id = $1 AND seq > $2 \
               UNION ALL \
-                SELECT seq, namespace, vector_id, NULL::bytea, NULL::jsonb \
+                SELECT seq, namespace, vector_id, NULL::bytea, NULL::jsonb, NULL::text, NULL::text \
                 FROM zerodb_vector_tombstones WHERE project_id = $1 AND seq > $2 \
              ) c ORDER BY seq LIMIT $3",
         )
@@ -685,8 +693,8 @@ impl VectorRecords for PgVectorRecords {
     ) -> Result<Vec<VectorChange>, VectorStoreError> {
         let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
         let rows: Vec<ChangeRow> = sql_query(
-            "SELECT seq, namespace, vector_id, embedding, vector_metadata FROM zerodb_vectors \
-             WHERE project_id = $1 AND namespace = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+            "SELECT seq, namespace, vector_id, embedding, vector_metadata, document, source \
+             FROM zerodb_vectors WHERE project_id = $1 AND namespace = $2 AND seq > $3 ORDER BY seq LIMIT $4",
         )
         .bind::<SqlUuid, _>(project_id.as_uuid())
         .bind::<Text, _>(namespace)

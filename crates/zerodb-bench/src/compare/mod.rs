@@ -59,6 +59,28 @@ pub struct CompareOptions {
     /// HNSW search candidates given to Qdrant and Chroma.
     #[arg(long, default_value_t = 64)]
     pub ef: u32,
+    /// Server processes whose resident memory goes in the table, as `system=pid`
+    /// (`zerodb=123,qdrant=456,chroma=789`), read from /proc after each system's runs.
+    #[arg(long, value_delimiter = ',')]
+    pub pids: Vec<String>,
+}
+
+/// Resident memory of the process given for `system` in `--pids`, in MiB.
+fn resident_mib(pids: &[String], system: &str) -> Option<f64> {
+    let pid = pids.iter().find_map(|p| {
+        let (name, pid) = p.split_once('=')?;
+        name.eq_ignore_ascii_case(system).then(|| pid.trim().to_owned())
+    })?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
 }
 
 /// What one system measured.
@@ -69,6 +91,7 @@ struct Row {
     recall: f64,
     latency_ms: [f64; 3],
     qps: Vec<(usize, f64, u64)>,
+    rss_mib: Option<f64>,
 }
 
 /// The id of vector `i`, the same in every system.
@@ -178,6 +201,7 @@ async fn measure(
         recall,
         latency_ms,
         qps,
+        rss_mib: resident_mib(&options.pids, target.name),
     })
 }
 
@@ -263,13 +287,14 @@ async fn throughput(
 fn print_table(rows: &[Row], clients: &[usize]) {
     let qps_heads: String = clients.iter().map(|c| format!(" QPS {c} clients |")).collect();
     println!(
-        "\n| system | configuration | ingest vec/s | recall@10 | p50 ms | p95 ms | p99 ms |{qps_heads}"
+        "\n| system | configuration | ingest vec/s | recall@10 | p50 ms | p95 ms | p99 ms |{qps_heads} RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|{}", "---|".repeat(clients.len()));
+    println!("|---|---|---|---|---|---|---|{}---|", "---|".repeat(clients.len()));
     for r in rows {
         let qps: String = r.qps.iter().map(|(_, q, _)| format!(" {q:.0} |")).collect();
+        let rss = r.rss_mib.map_or("-".into(), |m| format!("{m:.0}"));
         println!(
-            "| {} | {} | {:.0} | {:.3} | {:.2} | {:.2} | {:.2} |{qps}",
+            "| {} | {} | {:.0} | {:.3} | {:.2} | {:.2} | {:.2} |{qps} {rss} |",
             r.name,
             r.config,
             r.ingest_per_s,

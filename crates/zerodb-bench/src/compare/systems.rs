@@ -224,25 +224,35 @@ impl Target {
             .collect()
     }
 
-    /// Waits until what was inserted is indexed (Qdrant optimises in the background; the
-    /// others index before they answer).
+    /// Waits until what was inserted is in the graph. Qdrant optimises in the background,
+    /// and ZeroDB's graph builder follows its writes (both search the rest exactly until
+    /// then); Chroma indexes before it answers.
     pub async fn settle(&self) -> Result<(), BenchError> {
-        let Api::Qdrant { .. } = self.api else { return Ok(()) };
         let started = std::time::Instant::now();
         loop {
-            let (_, info) = call(
-                self.addr,
-                vec![],
-                Method::GET,
-                &format!("/collections/{COLLECTION}"),
-                Value::Null,
-            )
-            .await?;
-            if info["result"]["status"] == "green" {
+            let settled = match &self.api {
+                Api::Chroma { .. } => return Ok(()),
+                Api::Qdrant { .. } => {
+                    let path = format!("/collections/{COLLECTION}");
+                    let (_, info) =
+                        call(self.addr, vec![], Method::GET, &path, Value::Null).await?;
+                    info["result"]["status"] == "green"
+                }
+                Api::ZeroDb { project } => {
+                    let path = format!("/api/v1/projects/{project}/database/vectors/namespaces");
+                    let (_, info) =
+                        call(self.addr, self.headers.clone(), Method::GET, &path, Value::Null)
+                            .await?;
+                    info.as_array().is_some_and(|all| {
+                        all.iter().all(|ns| ns["graph_pending_vectors"].as_u64() == Some(0))
+                    })
+                }
+            };
+            if settled {
                 return Ok(());
             }
             if started.elapsed() > std::time::Duration::from_secs(600) {
-                return Err(setup("Qdrant's collection did not turn green in 600 s"));
+                return Err(setup(format!("{} did not finish indexing in 600 s", self.name)));
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }

@@ -392,6 +392,7 @@ mod tests {
             },
             indexed_vectors: 1,
             index_bytes: 12,
+            graph_pending: 0,
         };
         let mut store = MockVectorStore::new();
         let listed = vec![stats("docs"), stats("__memory")];

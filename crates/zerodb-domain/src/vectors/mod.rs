@@ -87,6 +87,8 @@ pub struct NamespaceStats {
     pub indexed_vectors: u64,
     /// Bytes the search index keeps in memory for the namespace.
     pub index_bytes: u64,
+    /// Of `indexed_vectors`, those searched by exact scan until they join the HNSW graph.
+    pub graph_pending: u64,
 }
 
 /// A vector as a client sends it.
@@ -327,6 +329,8 @@ pub enum VectorChange {
         id: Uuid,
         embedding: Vec<f32>,
         metadata: Map<String, Value>,
+        document: Option<String>,
+        source: Option<String>,
     },
     Deleted {
         seq: i64,

@@ -103,33 +103,60 @@ pub fn resource(path: &str) -> actix_web::Resource {
 
 /// Embeddings arrive as JSON numbers and are kept as 32-bit floats. A number outside the f32
 /// range would parse to infinity (or, with exact float parsing, fail as a syntax error); this
-/// reads each as f64 first and refuses one that does not fit with a validation error (422)
-/// naming its position.
+/// reads each element as f64 and pushes it straight into the `Vec<f32>` (no intermediate
+/// vector or `serde_json::Value`), refusing one that does not fit with a validation error
+/// (422) naming its position.
 pub(crate) mod f32s {
-    use serde::{Deserialize, Deserializer};
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+    use std::fmt;
 
-    fn narrow<E: serde::de::Error>(values: Vec<f64>) -> Result<Vec<f32>, E> {
-        values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
+    struct F32s;
+
+    impl<'de> Visitor<'de> for F32s {
+        type Value = Vec<f32>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of numbers")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
+            // The hint is capped: a hostile length must not allocate up front.
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(v) = seq.next_element::<f64>()? {
                 let f = v as f32;
                 if v.is_finite() && !f.is_finite() {
-                    Err(E::custom(format!(
-                        "element {i} ({v}) is outside the range of a 32-bit float"
-                    )))
-                } else {
-                    Ok(f)
+                    return Err(A::Error::custom(format!(
+                        "element {} ({v}) is outside the range of a 32-bit float",
+                        out.len()
+                    )));
                 }
-            })
-            .collect()
+                out.push(f);
+            }
+            Ok(out)
+        }
     }
 
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
-        narrow(Vec::<f64>::deserialize(d)?)
+        d.deserialize_seq(F32s)
     }
 
     pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f32>>, D::Error> {
-        Option::<Vec<f64>>::deserialize(d)?.map(narrow::<D::Error>).transpose()
+        struct Maybe;
+        impl<'de> Visitor<'de> for Maybe {
+            type Value = Option<Vec<f32>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("null or an array of numbers")
+            }
+            fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                required(d).map(Some)
+            }
+        }
+        d.deserialize_option(Maybe)
     }
 }

@@ -251,6 +251,10 @@ pub struct NamespaceResponse {
     /// Bytes this server's index keeps in memory for the namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_memory_bytes: Option<u64>,
+    /// Of `indexed_vectors`, those searched by exact scan until the background builder has
+    /// put them into the HNSW graph (they are searchable either way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_pending_vectors: Option<u64>,
 }
 
 impl From<Namespace> for NamespaceResponse {
@@ -264,6 +268,7 @@ impl From<Namespace> for NamespaceResponse {
             created_at: n.created_at,
             indexed_vectors: None,
             index_memory_bytes: None,
+            graph_pending_vectors: None,
         }
     }
 }
@@ -273,6 +278,7 @@ impl From<NamespaceStats> for NamespaceResponse {
         let mut r = NamespaceResponse::from(s.namespace);
         r.indexed_vectors = Some(s.indexed_vectors);
         r.index_memory_bytes = Some(s.index_bytes);
+        r.graph_pending_vectors = Some(s.graph_pending);
         r
     }
 }
