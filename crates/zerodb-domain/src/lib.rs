@@ -18,6 +18,7 @@ pub mod ids;
 pub mod memory;
 pub mod pagination;
 pub mod principal;
+pub mod project_cache;
 pub mod projects;
 pub mod quotas;
 pub mod rate_limit;

@@ -13,6 +13,7 @@ use zerodb_domain::admin::AdminRepository;
 use zerodb_domain::clock::{Clock, SystemClock};
 use zerodb_domain::files::ObjectStore;
 use zerodb_domain::memory::EmbeddingProvider;
+use zerodb_domain::project_cache::CachedProjects;
 use zerodb_domain::rate_limit::RateLimit;
 use zerodb_domain::relay::EventOutbox;
 use zerodb_domain::services::{
@@ -37,6 +38,9 @@ use zerodb_security::{Argon2PasswordHasher, JwtTokenIssuer};
 
 /// The database name ZeroDB uses inside its embedded cluster.
 const EMBEDDED_DATABASE: &str = "zerodb";
+/// How long a project read for an access check is reused; changes made through another
+/// process (deletion, a disabled database, quotas) take effect here within this time.
+const PROJECT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -257,7 +261,11 @@ pub fn build_backends(
     });
     let ports = Ports {
         users: Arc::new(PgUserRepository::new(pool.clone())),
-        projects: Arc::new(PgProjectRepository::new(pool.clone())),
+        // Access checks read projects on every request; see `CachedProjects` for the bound.
+        projects: Arc::new(CachedProjects::new(
+            Arc::new(PgProjectRepository::new(pool.clone())),
+            PROJECT_CACHE_TTL,
+        )),
         api_keys: Arc::new(PgApiKeyRepository::new(pool.clone())),
         tables: Arc::new(PgTableRepository::new(pool.clone())),
         rlhf: Arc::new(PgRlhfRepository::new(pool.clone())),
