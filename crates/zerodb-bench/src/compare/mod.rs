@@ -94,13 +94,17 @@ struct Row {
     rss_mib: Option<f64>,
 }
 
-/// The id of vector `i`, the same in every system.
+/// The id of vector `i`, the same in every system within a run. The high half differs per
+/// run: ZeroDB's vector ids are unique across projects, so a second run against the same
+/// server must not reuse the first one's.
 fn id(i: usize) -> Uuid {
-    Uuid::from_u128(i as u128 + 1)
+    static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let run = *RUN.get_or_init(|| Uuid::new_v4().as_u64_pair().0);
+    Uuid::from_u64_pair(run, i as u64 + 1)
 }
 
 fn index(id: Uuid) -> usize {
-    (id.as_u128() as usize).wrapping_sub(1)
+    (id.as_u64_pair().1 as usize).wrapping_sub(1)
 }
 
 pub async fn run_compare(options: CompareOptions) -> Result<(), BenchError> {
