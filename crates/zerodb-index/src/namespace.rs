@@ -375,9 +375,9 @@ impl NamespaceIndex {
                         .is_some_and(|e| filter.matches(&*e.metadata))
                 };
                 // Ascending keys of every match: from the narrowest posting list when the
-                // filter requires a listed string value, else from a scan of all entries.
+                // filter requires a listed value, else from a scan of all entries.
                 let matching: Vec<u64> =
-                    match inner.postings.narrowest(&filter.required_string_equalities()) {
+                    match inner.postings.narrowest(&filter.required_equalities()) {
                         Some(listed) => listed.iter().copied().filter(matches).collect(),
                         None => (0..inner.entries.len() as u64).filter(matches).collect(),
                     };

@@ -1,5 +1,6 @@
-//! Posting lists from top-level string metadata values to index keys, so an equality filter
-//! (`agent_id = X`) visits its own matches instead of every vector in the namespace.
+//! Posting lists from top-level string, number and boolean metadata values to index keys,
+//! so an equality filter (`agent_id = X`, `bucket = 7`) visits its own matches instead of
+//! every vector in the namespace.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -7,21 +8,48 @@ use std::collections::HashMap;
 /// Longer strings are not listed (rarely filtered on by equality, and costly to keep).
 pub(crate) const MAX_LISTED_VALUE: usize = 128;
 
+/// A listed value. Numbers are keyed by their f64 value (with -0 as 0), which is how the
+/// filter compares them, so `7` and `7.0` share a list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Listed {
+    Str(Box<str>),
+    Num(u64),
+    Bool(bool),
+}
+
+impl Listed {
+    fn of(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(v) if v.len() <= MAX_LISTED_VALUE => Some(Self::Str(v.as_str().into())),
+            Value::Number(n) => {
+                let f = n.as_f64()?;
+                Some(Self::Num(if f == 0.0 { 0f64.to_bits() } else { f.to_bits() }))
+            }
+            Value::Bool(b) => Some(Self::Bool(*b)),
+            _ => None,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Str(s) => s.len(),
+            Self::Num(_) | Self::Bool(_) => 0,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Postings {
     /// field -> value -> keys in ascending order.
-    lists: HashMap<Box<str>, HashMap<Box<str>, Vec<u64>>>,
+    lists: HashMap<Box<str>, HashMap<Listed, Vec<u64>>>,
     /// Keys listed in total, and how many of them belong to removed entries. Removal is lazy
     /// (the caller re-checks every key), the lists are rebuilt when half of them are stale.
     listed: usize,
     stale: usize,
 }
 
-fn listed_values(metadata: &[(Box<str>, Value)]) -> impl Iterator<Item = (&Box<str>, &str)> {
-    metadata.iter().filter_map(|(field, value)| match value {
-        Value::String(v) if v.len() <= MAX_LISTED_VALUE => Some((field, v.as_str())),
-        _ => None,
-    })
+fn listed_values(metadata: &[(Box<str>, Value)]) -> impl Iterator<Item = (&Box<str>, Listed)> {
+    metadata.iter().filter_map(|(field, value)| Some((field, Listed::of(value)?)))
 }
 
 impl Postings {
@@ -29,12 +57,7 @@ impl Postings {
     pub fn add(&mut self, key: u64, metadata: &[(Box<str>, Value)]) {
         for (field, value) in listed_values(metadata) {
             let values = self.lists.entry(field.clone()).or_default();
-            match values.get_mut(value) {
-                Some(keys) => keys.push(key),
-                None => {
-                    values.insert(value.into(), vec![key]);
-                }
-            }
+            values.entry(value).or_default().push(key);
             self.listed += 1;
         }
     }
@@ -59,12 +82,13 @@ impl Postings {
 
     /// The shortest list among `equalities` (each of which every match satisfies): a
     /// superset of the matching keys, ascending. `None` when none of them is listed.
-    pub fn narrowest(&self, equalities: &[(&str, &str)]) -> Option<&[u64]> {
+    pub fn narrowest(&self, equalities: &[(&str, &Value)]) -> Option<&[u64]> {
         equalities
             .iter()
-            .filter(|(_, value)| value.len() <= MAX_LISTED_VALUE)
-            .map(|(field, value)| {
-                self.lists.get(*field).and_then(|v| v.get(*value)).map_or(&[][..], Vec::as_slice)
+            .filter_map(|(field, value)| {
+                let value = Listed::of(value)?;
+                let keys = self.lists.get(*field).and_then(|v| v.get(&value));
+                Some(keys.map_or(&[][..], Vec::as_slice))
             })
             .min_by_key(|keys| keys.len())
     }
@@ -75,7 +99,7 @@ impl Postings {
             .lists
             .values()
             .flat_map(HashMap::iter)
-            .map(|(v, keys)| v.len() + 48 + keys.capacity() * 8)
+            .map(|(v, keys)| v.heap_bytes() + 48 + keys.capacity() * 8)
             .sum();
         values + self.lists.keys().map(|f| f.len() + 64).sum::<usize>()
     }
@@ -97,13 +121,19 @@ mod tests {
         p.add(0, &meta("a", "user"));
         p.add(1, &meta("b", "user"));
         p.add(2, &meta("a", "assistant"));
-        assert_eq!(p.narrowest(&[("role", "user")]), Some(&[0, 1][..]));
-        assert_eq!(p.narrowest(&[("role", "user"), ("agent", "b")]), Some(&[1][..]));
-        assert_eq!(p.narrowest(&[("agent", "z")]), Some(&[][..]));
-        assert_eq!(p.narrowest(&[("missing", "x")]), Some(&[][..]));
+        let (user, b, z, x) = (json!("user"), json!("b"), json!("z"), json!("x"));
+        assert_eq!(p.narrowest(&[("role", &user)]), Some(&[0, 1][..]));
+        assert_eq!(p.narrowest(&[("role", &user), ("agent", &b)]), Some(&[1][..]));
+        assert_eq!(p.narrowest(&[("agent", &z)]), Some(&[][..]));
+        assert_eq!(p.narrowest(&[("missing", &x)]), Some(&[][..]));
         assert_eq!(p.narrowest(&[]), None);
-        let long = "x".repeat(MAX_LISTED_VALUE + 1);
-        assert_eq!(p.narrowest(&[("agent", long.as_str())]), None);
+        let long = json!("x".repeat(MAX_LISTED_VALUE + 1));
+        assert_eq!(p.narrowest(&[("agent", &long)]), None);
+        // Numbers are listed by value (1 and 1.0 alike), booleans too; arrays are not.
+        assert_eq!(p.narrowest(&[("n", &json!(1.0))]), Some(&[0, 1, 2][..]));
+        assert_eq!(p.narrowest(&[("n", &json!(2))]), Some(&[][..]));
+        assert_eq!(p.narrowest(&[("flag", &json!(true))]), Some(&[][..]));
+        assert_eq!(p.narrowest(&[("n", &json!([1]))]), None);
     }
 
     #[test]
@@ -119,6 +149,6 @@ mod tests {
         assert!(p.needs_rebuild());
         let rebuilt = Postings::rebuild((9_000..10_000).map(|k| (k, &*m)));
         assert!(!rebuilt.needs_rebuild());
-        assert_eq!(rebuilt.narrowest(&[("agent", "a")]).map(<[u64]>::len), Some(1_000));
+        assert_eq!(rebuilt.narrowest(&[("agent", &json!("a"))]).map(<[u64]>::len), Some(1_000));
     }
 }

@@ -23,6 +23,10 @@ use zerodb_domain::vectors::{
 const CATCH_UP_BATCH: u32 = 2000;
 /// Vectors the graph builder adds per turn; searches of that namespace wait for one turn.
 const GRAPH_CHUNK: usize = 256;
+/// The builder starts when no vector has been applied for this long...
+const GRAPH_QUIET: Duration = Duration::from_millis(100);
+/// ...or when this many wait, whichever comes first. Until then they are searched exactly.
+const GRAPH_BACKLOG: usize = 20_000;
 
 pub struct IndexedVectorStore {
     shared: Arc<Shared>,
@@ -214,11 +218,28 @@ impl Shared {
         }
     }
 
-    /// Moves pending vectors into their graphs, a chunk at a time, whenever writes add some.
+    /// Vectors waiting to join a graph, over every namespace this process holds.
+    fn pending_total(&self) -> usize {
+        self.held_projects().iter().flat_map(|p| p.all()).map(|ns| ns.pending_len()).sum()
+    }
+
+    /// Moves pending vectors into their graphs, a chunk at a time. Writes tend to come in
+    /// streams; building while one runs takes the cores the writes need (on two cores it
+    /// halved ingest), so the builder waits for a pause or a backlog, as Qdrant's optimiser
+    /// waits for a segment to fill.
     async fn build_graphs(&self) {
         loop {
             self.graph_work.notified().await;
             loop {
+                let mut seen = self.pending_total();
+                while seen > 0 && seen < GRAPH_BACKLOG {
+                    tokio::time::sleep(GRAPH_QUIET).await;
+                    let now = self.pending_total();
+                    if now == seen {
+                        break;
+                    }
+                    seen = now;
+                }
                 let mut more = false;
                 for project in self.held_projects() {
                     for ns in project.all() {

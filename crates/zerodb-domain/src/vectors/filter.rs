@@ -71,13 +71,17 @@ impl MetadataFilter {
         Ok(filter)
     }
 
-    /// The top-level string equalities every match must satisfy (`{"k": "v"}` at the root
-    /// or under a root `$and`), so an index can narrow the candidates before the filter runs.
-    pub fn required_string_equalities(&self) -> Vec<(&str, &str)> {
+    /// The top-level equalities with a string, number or boolean that every match must
+    /// satisfy (`{"k": v}` at the root or under a root `$and`), so an index can narrow the
+    /// candidates before the filter runs.
+    pub fn required_equalities(&self) -> Vec<(&str, &Value)> {
         match self {
-            Self::And(all) => all.iter().flat_map(Self::required_string_equalities).collect(),
-            Self::Field { path, condition: Condition::Eq(Value::String(v)) } if path.len() == 1 => {
-                vec![(path[0].as_str(), v.as_str())]
+            Self::And(all) => all.iter().flat_map(Self::required_equalities).collect(),
+            Self::Field { path, condition: Condition::Eq(v) }
+                if path.len() == 1
+                    && matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) =>
+            {
+                vec![(path[0].as_str(), v)]
             }
             Self::Or(_) | Self::Not(_) | Self::Field { .. } => Vec::new(),
         }
@@ -267,16 +271,21 @@ mod tests {
     fn required_equalities_are_only_those_every_match_needs() {
         let parse = |v: Value| MetadataFilter::parse(&v).unwrap_or_else(|e| panic!("{e}"));
         let f = parse(json!({"genre": "jazz", "$and": [{"title": {"$eq": "x"}}, {"year": 1}]}));
-        let mut found = f.required_string_equalities();
+        let mut found: Vec<(&str, String)> =
+            f.required_equalities().into_iter().map(|(k, v)| (k, v.to_string())).collect();
         found.sort_unstable();
-        assert_eq!(found, [("genre", "jazz"), ("title", "x")]);
+        assert_eq!(
+            found,
+            [("genre", "\"jazz\"".into()), ("title", "\"x\"".into()), ("year", "1".into())]
+        );
         for f in [
             json!({"$or": [{"genre": "jazz"}, {"genre": "rock"}]}),
             json!({"$not": {"genre": "jazz"}}),
             json!({"author.name": "Miles"}),
             json!({"genre": {"$ne": "jazz"}}),
+            json!({"genre": ["jazz"]}),
         ] {
-            assert!(parse(f.clone()).required_string_equalities().is_empty(), "{f}");
+            assert!(parse(f.clone()).required_equalities().is_empty(), "{f}");
         }
     }
 
