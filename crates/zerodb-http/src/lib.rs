@@ -83,7 +83,11 @@ pub fn configure(
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(
+                // actix tries resources in registration order, one pattern match each:
+                // the hottest paths (searches, upserts) come first.
                 web::scope("/api/v1")
+                    .configure(|cfg| routes::vectors::config(cfg, limits.max_vector_batch_bytes))
+                    .configure(|cfg| routes::memory::config(cfg, limits.max_vector_batch_bytes))
                     .configure(routes::auth::config)
                     .configure(routes::projects::config)
                     .configure(routes::api_keys::config)
@@ -93,8 +97,6 @@ pub fn configure(
                     .configure(routes::agent_logs::config)
                     .configure(routes::events::config)
                     .configure(routes::files::config)
-                    .configure(|cfg| routes::memory::config(cfg, limits.max_vector_batch_bytes))
-                    .configure(|cfg| routes::vectors::config(cfg, limits.max_vector_batch_bytes))
                     .configure(routes::admin::config),
             )
             .default_service(web::to(routes::route_not_found));

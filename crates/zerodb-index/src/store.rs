@@ -25,8 +25,10 @@ const CATCH_UP_BATCH: u32 = 2000;
 const GRAPH_CHUNK: usize = 256;
 /// The builder starts when no vector has been applied for this long...
 const GRAPH_QUIET: Duration = Duration::from_millis(100);
-/// ...or when this many wait, whichever comes first. Until then they are searched exactly.
-const GRAPH_BACKLOG: usize = 20_000;
+/// ...or when the waiting vectors take this many bytes, whichever comes first. Until then
+/// they are searched exactly (64 MiB: 43,000 float32 vectors of 384 dimensions, a scan of a
+/// few milliseconds per search while a bulk load runs).
+const GRAPH_BACKLOG_BYTES: usize = 64 << 20;
 
 pub struct IndexedVectorStore {
     shared: Arc<Shared>,
@@ -218,9 +220,9 @@ impl Shared {
         }
     }
 
-    /// Vectors waiting to join a graph, over every namespace this process holds.
+    /// Bytes of the vectors waiting to join a graph, over every namespace this process holds.
     fn pending_total(&self) -> usize {
-        self.held_projects().iter().flat_map(|p| p.all()).map(|ns| ns.pending_len()).sum()
+        self.held_projects().iter().flat_map(|p| p.all()).map(|ns| ns.pending_bytes()).sum()
     }
 
     /// Moves pending vectors into their graphs, a chunk at a time. Writes tend to come in
@@ -232,7 +234,7 @@ impl Shared {
             self.graph_work.notified().await;
             loop {
                 let mut seen = self.pending_total();
-                while seen > 0 && seen < GRAPH_BACKLOG {
+                while seen > 0 && seen < GRAPH_BACKLOG_BYTES {
                     tokio::time::sleep(GRAPH_QUIET).await;
                     let now = self.pending_total();
                     if now == seen {
