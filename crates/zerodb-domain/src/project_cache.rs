@@ -123,21 +123,10 @@ impl ProjectRepository for CachedProjects {
 mod tests {
     use super::*;
     use crate::projects::MockProjectRepository;
-    use chrono::Utc;
+    use crate::services::test_support::project;
 
     fn owned_project() -> Project {
-        Project {
-            id: ProjectId::new(),
-            owner_id: UserId::new(),
-            name: "p".into(),
-            description: None,
-            is_active: true,
-            database_enabled: false,
-            database_config: DatabaseConfig::default(),
-            quotas: Default::default(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        project(UserId::new())
     }
 
     #[tokio::test]

@@ -219,9 +219,9 @@ pub(crate) mod test_support {
         pub quotas: Arc<QuotaPolicy>,
     }
 
-    pub fn owned_project() -> OwnedProject {
-        let owner = UserId::new();
-        let project = Project {
+    /// A project of `owner` with its database enabled.
+    pub fn project(owner: UserId) -> Project {
+        Project {
             id: ProjectId::new(),
             owner_id: owner,
             name: "p".into(),
@@ -232,7 +232,12 @@ pub(crate) mod test_support {
             quotas: Default::default(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
-        };
+        }
+    }
+
+    pub fn owned_project() -> OwnedProject {
+        let owner = UserId::new();
+        let project = project(owner);
         let project_id = project.id;
         let mut projects = MockProjectRepository::new();
         projects.expect_get().returning(move |_| Ok(project.clone()));
