@@ -9,14 +9,23 @@
 //! and carry the metadata, documents and sources the index keeps beside them. Changes are
 //! applied in sequence order per vector, so a deleted or replaced vector never comes back.
 
+mod kernels;
+mod key_map;
 mod namespace;
 mod originals;
+mod packed;
 mod postings;
 mod quantize;
 mod snapshot;
 mod store;
 
 pub use store::IndexedVectorStore;
+
+/// The in-process benchmark (`cargo bench -p zerodb-index --features bench-internals`),
+/// which reaches into the namespace index; not part of the API.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench;
 
 /// Tuning of every namespace index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

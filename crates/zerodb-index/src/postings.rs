@@ -38,57 +38,86 @@ impl Listed {
     }
 }
 
+/// The keys of one listed value, ascending. Most values of an id-like field are listed
+/// once, so a single key is kept inline rather than in a vector of its own.
+#[derive(Debug)]
+enum Keys {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Keys {
+    fn push(&mut self, key: u32) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![*first, key]),
+            Self::Many(keys) => keys.push(key),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Self::One(key) => std::slice::from_ref(key),
+            Self::Many(keys) => keys,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::One(_) => 0,
+            Self::Many(keys) => keys.capacity() * 4,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Postings {
-    /// field -> value -> keys in ascending order.
-    lists: HashMap<Box<str>, HashMap<Listed, Vec<u64>>>,
+    /// field -> value -> keys in ascending order (keys fit in 32 bits: they number the
+    /// vectors ever written to one namespace).
+    lists: HashMap<Box<str>, HashMap<Listed, Keys>>,
     /// Keys listed in total, and how many of them belong to removed entries. Removal is lazy
     /// (the caller re-checks every key), the lists are rebuilt when half of them are stale.
     listed: usize,
     stale: usize,
 }
 
-fn listed_values(metadata: &[(Box<str>, Value)]) -> impl Iterator<Item = (&Box<str>, Listed)> {
-    metadata.iter().filter_map(|(field, value)| Some((field, Listed::of(value)?)))
-}
-
 impl Postings {
     /// Keys must be added in ascending order.
-    pub fn add(&mut self, key: u64, metadata: &[(Box<str>, Value)]) {
-        for (field, value) in listed_values(metadata) {
-            let values = self.lists.entry(field.clone()).or_default();
-            values.entry(value).or_default().push(key);
+    pub fn add<'a>(&mut self, key: u64, fields: impl IntoIterator<Item = (&'a str, Value)>) {
+        let key = key as u32;
+        for (field, value) in fields {
+            let Some(value) = Listed::of(&value) else { continue };
+            let values = match self.lists.get_mut(field) {
+                Some(values) => values,
+                None => self.lists.entry(field.into()).or_default(),
+            };
+            match values.get_mut(&value) {
+                Some(keys) => keys.push(key),
+                None => {
+                    values.insert(value, Keys::One(key));
+                }
+            }
             self.listed += 1;
         }
     }
 
-    /// Notes that the entry with this metadata was removed.
-    pub fn removed(&mut self, metadata: &[(Box<str>, Value)]) {
-        self.stale += listed_values(metadata).count();
+    /// Notes that the entry with these fields was removed.
+    pub fn removed<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, Value)>) {
+        self.stale += fields.into_iter().filter(|(_, v)| Listed::of(v).is_some()).count();
     }
 
     pub fn needs_rebuild(&self) -> bool {
         self.stale > 4096 && self.stale * 2 > self.listed
     }
 
-    /// Lists built afresh from the live entries, in key order.
-    pub fn rebuild<'a>(live: impl Iterator<Item = (u64, &'a [(Box<str>, Value)])>) -> Self {
-        let mut postings = Self::default();
-        for (key, metadata) in live {
-            postings.add(key, metadata);
-        }
-        postings
-    }
-
     /// The shortest list among `equalities` (each of which every match satisfies): a
     /// superset of the matching keys, ascending. `None` when none of them is listed.
-    pub fn narrowest(&self, equalities: &[(&str, &Value)]) -> Option<&[u64]> {
+    pub fn narrowest(&self, equalities: &[(&str, &Value)]) -> Option<&[u32]> {
         equalities
             .iter()
             .filter_map(|(field, value)| {
                 let value = Listed::of(value)?;
                 let keys = self.lists.get(*field).and_then(|v| v.get(&value));
-                Some(keys.map_or(&[][..], Vec::as_slice))
+                Some(keys.map_or(&[][..], Keys::as_slice))
             })
             .min_by_key(|keys| keys.len())
     }
@@ -99,7 +128,7 @@ impl Postings {
             .lists
             .values()
             .flat_map(HashMap::iter)
-            .map(|(v, keys)| v.heap_bytes() + 48 + keys.capacity() * 8)
+            .map(|(v, keys)| v.heap_bytes() + 56 + keys.heap_bytes())
             .sum();
         values + self.lists.keys().map(|f| f.len() + 64).sum::<usize>()
     }
@@ -110,17 +139,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn meta(agent: &str, role: &str) -> Box<[(Box<str>, Value)]> {
-        vec![("agent".into(), json!(agent)), ("role".into(), json!(role)), ("n".into(), json!(1))]
-            .into_boxed_slice()
+    fn meta(agent: &str, role: &str) -> Vec<(&'static str, Value)> {
+        vec![("agent", json!(agent)), ("role", json!(role)), ("n", json!(1))]
     }
 
     #[test]
     fn the_narrowest_list_is_chosen_and_unknown_values_match_nothing() {
         let mut p = Postings::default();
-        p.add(0, &meta("a", "user"));
-        p.add(1, &meta("b", "user"));
-        p.add(2, &meta("a", "assistant"));
+        p.add(0, meta("a", "user"));
+        p.add(1, meta("b", "user"));
+        p.add(2, meta("a", "assistant"));
         let (user, b, z, x) = (json!("user"), json!("b"), json!("z"), json!("x"));
         assert_eq!(p.narrowest(&[("role", &user)]), Some(&[0, 1][..]));
         assert_eq!(p.narrowest(&[("role", &user), ("agent", &b)]), Some(&[1][..]));
@@ -141,14 +169,17 @@ mod tests {
         let mut p = Postings::default();
         let m = meta("a", "user");
         for key in 0..10_000 {
-            p.add(key, &m);
+            p.add(key, m.clone());
         }
         for _ in 0..9_000 {
-            p.removed(&m);
+            p.removed(m.clone());
         }
         assert!(p.needs_rebuild());
-        let rebuilt = Postings::rebuild((9_000..10_000).map(|k| (k, &*m)));
+        let mut rebuilt = Postings::default();
+        for key in 9_000..10_000 {
+            rebuilt.add(key, m.clone());
+        }
         assert!(!rebuilt.needs_rebuild());
-        assert_eq!(rebuilt.narrowest(&[("agent", &json!("a"))]).map(<[u64]>::len), Some(1_000));
+        assert_eq!(rebuilt.narrowest(&[("agent", &json!("a"))]).map(<[u32]>::len), Some(1_000));
     }
 }

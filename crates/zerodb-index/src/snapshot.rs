@@ -1,23 +1,28 @@
 //! Snapshot files of one namespace's index, so that a restart loads instead of rebuilding.
 //!
-//! `<root>/<project>/ns-<namespace>/` holds `index.usearch` (usearch's own format) and
-//! `state.json` (keys, ids, sequences, metadata, documents, sources, quantizer, the change
-//! sequence the snapshot is consistent with, the SHA-256 of the index file, and the name of
-//! the full-precision vector file in `<root>/<project>/originals-<namespace>/`, which is
-//! synced before the state names it). A snapshot is written to a temporary directory and
+//! `<root>/<project>/ns-<namespace>/` holds `index.usearch` (usearch's own format),
+//! `state.json` (quantizer, the change sequence the snapshot is consistent with, the
+//! SHA-256 of the index file, how many entries there are, and the name of the
+//! full-precision vector file in `<root>/<project>/originals-<namespace>/`, which is synced
+//! before the state names it) and `entries.jsonl` (one line per live vector: key, id,
+//! sequence, metadata, document, source). Entries are written and read one line at a time,
+//! so neither a snapshot nor a start-up holds a second copy of every vector's metadata. A snapshot is written to a temporary directory and
 //! renamed into place, so a crash never leaves half of one. It is trusted only if the
 //! checksum, settings and sequence agree with PostgreSQL; the caller also compares the
 //! vector count after catching up.
 
-use crate::namespace::{Entry, Inner, NamespaceIndex, compact, usearch_options};
+use crate::key_map::KeyMap;
+use crate::namespace::{Entry, Inner, NamespaceIndex, usearch_options};
 use crate::originals::{self, Originals};
+use crate::packed::{FieldNames, Packed};
+use crate::postings::Postings;
 use crate::quantize::Quantizer;
 use crate::{IndexError, IndexSettings};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use usearch::Index;
 use uuid::Uuid;
@@ -25,7 +30,8 @@ use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{Namespace, NamespaceSpec};
 
 /// 2: full-precision vectors in their own file; documents and sources in the state.
-const FORMAT: u32 = 2;
+/// 3: entries in `entries.jsonl`, one per line.
+const FORMAT: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct State {
@@ -42,7 +48,8 @@ struct State {
     originals: String,
     /// Keys handed out so far (the originals file holds this many vectors).
     keys: u64,
-    entries: Vec<StateEntry>,
+    /// Lines in `entries.jsonl`.
+    live: u64,
 }
 
 /// One live vector.
@@ -65,9 +72,13 @@ pub(crate) fn originals_dir(root: &Path, project: ProjectId, namespace: &str) ->
     root.join(project.to_string()).join(format!("originals-{namespace}"))
 }
 
+/// Streamed: reading a large index whole would leave the process holding its size again
+/// in freed-but-resident allocator pages.
 fn sha256_file(path: &Path) -> Result<String, IndexError> {
-    let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    let mut hasher = Sha256::new();
+    let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn path_str(path: &Path) -> Result<&str, IndexError> {
@@ -109,6 +120,24 @@ pub(crate) fn save(
             .index
             .save(path_str(&index_path)?)
             .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
+        let mut lines = std::io::BufWriter::new(std::fs::File::create(tmp.join("entries.jsonl"))?);
+        let mut live = 0u64;
+        for (key, e) in inner.entries.iter().enumerate() {
+            let Some(e) = e else { continue };
+            let line = StateEntry {
+                key: key as u64,
+                id: e.id,
+                seq: e.seq,
+                metadata: e.metadata.to_map(&inner.names),
+                document: e.document().map(str::to_owned),
+                source: e.source().map(str::to_owned),
+            };
+            serde_json::to_writer(&mut lines, &line)
+                .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
+            lines.write_all(b"\n")?;
+            live += 1;
+        }
+        lines.into_inner().map_err(|e| e.into_error())?.sync_data()?;
         let state = State {
             format: FORMAT,
             namespace: ns.name.clone(),
@@ -125,26 +154,7 @@ pub(crate) fn save(
                 .unwrap_or_default()
                 .to_owned(),
             keys: inner.entries.len() as u64,
-            entries: inner
-                .entries
-                .iter()
-                .enumerate()
-                .filter_map(|(key, e)| {
-                    let e = e.as_ref()?;
-                    Some(StateEntry {
-                        key: key as u64,
-                        id: e.id,
-                        seq: e.seq,
-                        metadata: e
-                            .metadata
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.clone()))
-                            .collect(),
-                        document: e.document.as_deref().map(str::to_owned),
-                        source: e.source.as_deref().map(str::to_owned),
-                    })
-                })
-                .collect(),
+            live,
         };
         drop(inner);
         let file = std::fs::File::create(tmp.join("state.json"))?;
@@ -219,20 +229,15 @@ pub(crate) fn load(
         .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
     index
         .reserve_capacity_and_threads(
-            index.capacity().max(state.entries.len()).max(1024),
+            index.capacity().max(state.live as usize).max(1024),
             settings.threads,
         )
         .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
-    if index.size() != state.entries.len() {
-        return bad(format!(
-            "index holds {} vectors, state lists {}",
-            index.size(),
-            state.entries.len()
-        ));
+    if index.size() as u64 != state.live {
+        return bad(format!("index holds {} vectors, state lists {}", index.size(), state.live));
     }
-    let max_key = state.entries.iter().map(|e| e.key).max().map_or(0, |k| k + 1);
-    if max_key > state.keys || state.originals.contains(['/', '\\']) {
-        return bad("the vector file does not match the entries".into());
+    if state.originals.contains(['/', '\\']) {
+        return bad("the vector file name is not a file name".into());
     }
     let originals = Originals::open(
         originals_dir(root, project, &expected.name).join(&state.originals),
@@ -241,31 +246,45 @@ pub(crate) fn load(
     )?;
     let mut entries: Vec<Option<Entry>> = Vec::new();
     entries.resize_with(state.keys as usize, || None);
-    let mut by_id = HashMap::with_capacity(state.entries.len());
-    for e in state.entries {
+    let mut by_id = KeyMap::default();
+    let mut names = FieldNames::default();
+    let mut lines = std::io::BufReader::new(std::fs::File::open(dir.join("entries.jsonl"))?);
+    let mut line = String::new();
+    let mut read = 0u64;
+    loop {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            break;
+        }
+        let e: StateEntry = serde_json::from_str(&line)
+            .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
+        read += 1;
         let key = e.key;
-        if !index.contains(key) || by_id.insert(e.id, key).is_some() {
+        if key >= state.keys || !index.contains(key) || entries[key as usize].is_some() {
             return bad(format!("key {key} is inconsistent"));
         }
-        entries[key as usize] = Some(Entry {
-            id: e.id,
-            seq: e.seq,
-            metadata: compact(e.metadata),
-            document: e.document.map(String::into_boxed_str),
-            source: e.source.map(String::into_boxed_str),
-        });
+        let metadata = Packed::pack(&e.metadata, &mut names);
+        let (document, source) = (e.document.as_deref(), e.source.as_deref());
+        entries[key as usize] = Some(Entry::new(e.id, e.seq, metadata, document, source));
+        if !by_id.insert(key, &entries) {
+            return bad(format!("vector {} is listed twice", e.id));
+        }
     }
-    let postings = Inner::live_postings(&entries);
-    let inner = Inner {
+    if read != state.live {
+        return bad(format!("entries.jsonl lists {read} vectors, state.json {}", state.live));
+    }
+    let mut inner = Inner {
         index,
         quantizer: state.quantizer,
         entries,
         by_id,
-        postings,
+        names,
+        postings: Postings::default(),
         originals,
         pending: Vec::new(),
         dirty: false,
     };
+    inner.postings = inner.live_postings();
     let ns = NamespaceIndex::from_parts(
         expected.name.clone(),
         state.dimension,

@@ -216,7 +216,8 @@ pub struct VectorSettings {
     pub expansion_add: usize,
     /// HNSW candidate list while searching.
     pub expansion_search: usize,
-    /// Namespaces and filter matches up to this size are searched exactly.
+    /// Namespaces up to this size are searched exactly, and filters with at most
+    /// √(exact_threshold × namespace size) matches.
     pub exact_threshold: usize,
     /// int8 namespaces rescore `limit * oversample` candidates from full precision.
     pub oversample: usize,

@@ -11,6 +11,7 @@
 
 use crate::error::ServiceError;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Deepest nesting of `$and`/`$or`/`$not` accepted, so a hostile filter cannot blow the stack.
@@ -42,21 +43,16 @@ pub enum Condition {
     Contains(Value),
 }
 
-/// Anything a filter can look values up in.
+/// Anything a filter can look values up in. A view may hold its values packed and decode
+/// the one asked for, hence the `Cow`.
 pub trait MetadataView {
     /// The value at a top-level key.
-    fn top(&self, key: &str) -> Option<&Value>;
+    fn top(&self, key: &str) -> Option<Cow<'_, Value>>;
 }
 
 impl MetadataView for Map<String, Value> {
-    fn top(&self, key: &str) -> Option<&Value> {
-        self.get(key)
-    }
-}
-
-impl MetadataView for [(Box<str>, Value)] {
-    fn top(&self, key: &str) -> Option<&Value> {
-        self.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    fn top(&self, key: &str) -> Option<Cow<'_, Value>> {
+        self.get(key).map(Cow::Borrowed)
     }
 }
 
@@ -87,13 +83,27 @@ impl MetadataFilter {
         }
     }
 
+    /// The equality when it is the whole filter (`{"k": v}` with a string, number or
+    /// boolean): an index that lists values by that key has the exact matches in its list,
+    /// since it compares them as the filter does (numbers by value).
+    pub fn single_equality(&self) -> Option<(&str, &Value)> {
+        match self {
+            Self::And(all) if all.len() == 1 => all[0].single_equality(),
+            Self::Field { .. } => self.required_equalities().pop(),
+            Self::And(_) | Self::Or(_) | Self::Not(_) => None,
+        }
+    }
+
     /// Whether `metadata` satisfies the filter.
     pub fn matches<M: MetadataView + ?Sized>(&self, metadata: &M) -> bool {
         match self {
             Self::And(all) => all.iter().all(|f| f.matches(metadata)),
             Self::Or(any) => any.iter().any(|f| f.matches(metadata)),
             Self::Not(inner) => !inner.matches(metadata),
-            Self::Field { path, condition } => condition.holds(lookup(metadata, path)),
+            Self::Field { path, condition } => {
+                let top = path.split_first().and_then(|(first, _)| metadata.top(first));
+                condition.holds(top.as_deref().and_then(|top| descend(top, &path[1..])))
+            }
         }
     }
 }
@@ -199,9 +209,9 @@ fn parse_field(
     Ok(if parts.len() == 1 { parts.remove(0) } else { MetadataFilter::And(parts) })
 }
 
-fn lookup<'a, M: MetadataView + ?Sized>(metadata: &'a M, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    let mut value = metadata.top(first)?;
+/// The value at `rest` below a top-level value.
+fn descend<'a>(top: &'a Value, rest: &[String]) -> Option<&'a Value> {
+    let mut value = top;
     for key in rest {
         value = value.as_object()?.get(key)?;
     }
@@ -325,13 +335,39 @@ mod tests {
         }
     }
 
+    /// A view that decodes each value it is asked for, as packed metadata does.
+    struct Decoding(Map<String, Value>);
+
+    impl MetadataView for Decoding {
+        fn top(&self, key: &str) -> Option<Cow<'_, Value>> {
+            self.0.get(key).cloned().map(Cow::Owned)
+        }
+    }
+
     #[test]
-    fn compact_metadata_matches_like_a_map() {
-        let compact: Vec<(Box<str>, Value)> =
-            doc().into_iter().map(|(k, v)| (k.into_boxed_str(), v)).collect();
+    fn decoding_views_match_like_a_map() {
+        let view = Decoding(doc());
         let f = MetadataFilter::parse(&json!({"author.name": "Miles", "year": {"$gte": 1959}}))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(f.matches(compact.as_slice()));
+        assert!(f.matches(&view));
+        let f = MetadataFilter::parse(&json!({"author.name": "Bill"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!f.matches(&view));
+    }
+
+    #[test]
+    fn a_lone_equality_is_recognised() {
+        let single = |f: Value| {
+            let f = MetadataFilter::parse(&f).unwrap_or_else(|e| panic!("{e}"));
+            f.single_equality().map(|(k, v)| (k.to_owned(), v.clone()))
+        };
+        assert_eq!(single(json!({"k": 7})), Some(("k".into(), json!(7))));
+        assert_eq!(single(json!({"$and": [{"k": "v"}]})), Some(("k".into(), json!("v"))));
+        assert_eq!(single(json!({"k": 7, "j": 1})), None);
+        assert_eq!(single(json!({"k": {"$gt": 7}})), None);
+        assert_eq!(single(json!({"a.b": 7})), None);
+        assert_eq!(single(json!({"k": [7]})), None);
+        assert_eq!(single(json!({"$or": [{"k": 7}]})), None);
     }
 
     #[test]
