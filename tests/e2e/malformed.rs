@@ -147,3 +147,52 @@ async fn health_ready_docs_and_request_ids() {
         .unwrap();
     assert_ne!(r.headers()["x-request-id"], "bad id\twith tab");
 }
+
+/// The vector and memory batch routes read their bodies with a pre-sized buffer; the JSON
+/// rules are those of every other route.
+#[tokio::test]
+async fn batch_bodies_keep_the_json_rules() {
+    let app = spawn_app_with(|s| s.vectors.max_batch_body_bytes = 64 * 1024).await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let http = reqwest::Client::new();
+    let login = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
+    let auth = format!("Bearer {}", login.access_token);
+    let batch = format!("{}/api/v1/projects/{pid}/database/vectors/upsert-batch", app.address);
+    let memories = format!("{}/api/v1/projects/{pid}/database/memory/store-batch", app.address);
+    for url in [&batch, &memories] {
+        let send = |content_type: &'static str, body: String| {
+            http.post(url.as_str())
+                .header("authorization", &auth)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        let r = send("text/plain", "{}".into()).await.unwrap();
+        assert_eq!(r.status(), 415, "{url}");
+        let r = send("application/json", "{\"vect".into()).await.unwrap();
+        assert_eq!(r.status(), 400, "{url}");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "invalid_json");
+        let r = send("application/json", "[1, 2]".into()).await.unwrap();
+        assert_eq!(r.status(), 422, "{url}");
+        let huge =
+            format!("{{\"vectors\": [{{\"vector_embedding\": [{}1]}}]}}", "1,".repeat(40_000));
+        let r = send("application/json", huge).await.unwrap();
+        assert_eq!(r.status(), 413, "{url}");
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "payload_too_large"
+        );
+    }
+    // Within the limit, with a `+json` media type, a batch is stored.
+    let r = http
+        .post(&batch)
+        .header("authorization", &auth)
+        .header("content-type", "application/vnd.api+json")
+        .body(json!({"vectors": [{"vector_embedding": [1.0, 0.0]}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(ada.list_namespaces(pid).await.unwrap()[0].vector_count, 1);
+}

@@ -9,6 +9,7 @@ mod openapi_contract;
 pub mod request_id;
 pub mod routes;
 pub mod sign_in;
+pub mod sized_json;
 
 use actix_web::web;
 use async_trait::async_trait;
@@ -77,6 +78,7 @@ pub fn configure(
                     .error_handler(extract::json_error),
             )
             .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
+            .app_data(sized_json::BodyLimit(limits.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .configure(routes::health::config)

@@ -4,6 +4,7 @@ use super::ListResponse;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Caller;
+use crate::sized_json::{BodyLimit, SizedJson};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,13 +20,11 @@ use zerodb_domain::{FieldViolation, ServiceError};
 /// Registers the routes; `batch_limit` is the body limit of batch stores.
 pub fn config(cfg: &mut web::ServiceConfig, batch_limit: usize) {
     let base = "/projects/{project_id}/database/memory";
-    let big_json =
-        web::JsonConfig::default().limit(batch_limit).error_handler(crate::extract::json_error);
     cfg.service(super::resource(base).route(web::get().to(list_memory)))
         .service(super::resource(&format!("{base}/store")).route(web::post().to(store_memory)))
         .service(
             super::resource(&format!("{base}/store-batch"))
-                .app_data(big_json)
+                .app_data(BodyLimit(batch_limit))
                 .route(web::post().to(store_memories)),
         )
         .service(super::resource(&format!("{base}/search")).route(web::post().to(search_memory)))
@@ -272,7 +271,7 @@ pub async fn store_memories(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<ProjectId>,
-    body: web::Json<StoreMemoriesRequest>,
+    body: SizedJson<StoreMemoriesRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().memories.into_iter().map(StoreInput::from).collect();
     let records = state.services.memory.store_batch(&caller.0, *path, inputs).await?;

@@ -114,28 +114,40 @@ pub(crate) mod f32s {
     use serde::de::{Deserializer, Error};
     use serde_json::value::RawValue;
 
-    /// JSON's insignificant whitespace.
-    const WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
-
-    fn parse<E: Error>(text: &str) -> Result<Vec<f32>, E> {
-        let inner = text
-            .trim_matches(WHITESPACE)
-            .strip_prefix('[')
-            .and_then(|t| t.strip_suffix(']'))
-            .ok_or_else(|| E::custom("expected an array of numbers"))?;
-        if inner.trim_matches(WHITESPACE).is_empty() {
-            return Ok(Vec::new());
+    fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+        while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at += 1;
         }
-        // Splitting at commas is exact for an array of numbers; any other element (a string,
-        // an array, an object) fails the number check below, whatever the split made of it.
-        let mut out = Vec::with_capacity(inner.len() / 8);
-        for (i, element) in inner.split(',').enumerate() {
-            let element = element.trim_matches(WHITESPACE);
-            let number = element.starts_with(|c: char| c == '-' || c.is_ascii_digit())
-                && element.bytes().all(|b| b.is_ascii_digit() || b"-+.eE".contains(&b));
+        at
+    }
+
+    /// One pass over the array's text, which serde_json has already checked to be one valid
+    /// JSON value: each element's number characters are taken and parsed to the nearest f32
+    /// by the standard library, so there is no `f64` detour (serde_json's exact f64 parse
+    /// was the slower path) and no per-element raw value. The first element that is not a
+    /// number (a string, `null`, an array...) starts with none of them and is refused.
+    fn parse<E: Error>(text: &str) -> Result<Vec<f32>, E> {
+        let bytes = text.as_bytes();
+        let mut at = skip_whitespace(bytes, 0);
+        if bytes.get(at) != Some(&b'[') {
+            return Err(E::custom("expected an array of numbers"));
+        }
+        at = skip_whitespace(bytes, at + 1);
+        let mut out = Vec::with_capacity(bytes.len() / 8);
+        if bytes.get(at) == Some(&b']') {
+            return Ok(out);
+        }
+        loop {
+            let i = out.len();
+            let start = at;
+            while matches!(bytes.get(at), Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')) {
+                at += 1;
+            }
+            // The slice ends on an ASCII byte, so it is a valid `str`.
+            let element = &text[start..at];
             let f: f32 = match element.parse() {
-                Ok(f) if number => f,
-                _ => return Err(E::custom(format!("element {i} is not a number"))),
+                Ok(f) => f,
+                Err(_) => return Err(E::custom(format!("element {i} is not a number"))),
             };
             if !f.is_finite() {
                 return Err(E::custom(format!(
@@ -143,8 +155,13 @@ pub(crate) mod f32s {
                 )));
             }
             out.push(f);
+            at = skip_whitespace(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => at = skip_whitespace(bytes, at + 1),
+                Some(b']') => return Ok(out),
+                _ => return Err(E::custom(format!("element {} is not a number", i + 1))),
+            }
         }
-        Ok(out)
     }
 
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {

@@ -4,6 +4,7 @@ use super::ListResponse;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Caller;
+use crate::sized_json::{BodyLimit, SizedJson};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,13 +24,11 @@ use zerodb_domain::vectors::{
 /// to 1000 embeddings as JSON numbers.
 pub fn config(cfg: &mut web::ServiceConfig, batch_limit: usize) {
     let base = "/projects/{project_id}/database/vectors";
-    let big_json =
-        web::JsonConfig::default().limit(batch_limit).error_handler(crate::extract::json_error);
     cfg.service(super::resource(base).route(web::get().to(list_vectors)))
         .service(super::resource(&format!("{base}/upsert")).route(web::post().to(upsert_vector)))
         .service(
             super::resource(&format!("{base}/upsert-batch"))
-                .app_data(big_json)
+                .app_data(BodyLimit(batch_limit))
                 .route(web::post().to(upsert_vectors)),
         )
         .service(super::resource(&format!("{base}/search")).route(web::post().to(search_vectors)))
@@ -292,7 +291,7 @@ pub async fn upsert_vector(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<ProjectId>,
-    body: web::Json<UpsertVectorRequest>,
+    body: SizedJson<UpsertVectorRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let outcomes = state
         .services
@@ -311,7 +310,7 @@ pub async fn upsert_vectors(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<ProjectId>,
-    body: web::Json<UpsertVectorsRequest>,
+    body: SizedJson<UpsertVectorsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let inputs = body.into_inner().vectors.into_iter().map(VectorInput::from).collect();
     let outcomes =
@@ -399,7 +398,7 @@ pub async fn search_vectors(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<ProjectId>,
-    body: web::Json<SearchVectorsRequest>,
+    body: SizedJson<SearchVectorsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let input = SearchInput {
