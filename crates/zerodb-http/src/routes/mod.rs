@@ -101,78 +101,129 @@ pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
-/// Embeddings arrive as JSON numbers and are kept as 32-bit floats. The array is taken as
-/// its JSON text (serde_json has already checked that it is valid JSON) and each element is
-/// parsed straight to the nearest f32 by the standard library, an exact and fast algorithm.
-/// Reading it element by element through serde cost three passes per number (serde_json's
-/// exact f64 parser, kept for metadata, or a raw value per element with its own UTF-8
-/// check), the largest share of an upsert's CPU; the f64 step also rounded twice. A number
-/// outside the f32 range is refused with a validation error (422) naming its position.
-/// Request bodies are read from their bytes, so the JSON text is at hand.
+/// Embeddings arrive as JSON numbers and are kept as 32-bit floats: each array is read
+/// element by element as serde_json parses it, every number converted to f32 and checked
+/// to fit (422 naming its position when it does not). Measured on a batch of 500 × 384
+/// numbers with the workspace's `float_roundtrip`: 9.4 ms, against 11.3 ms for taking the
+/// array's raw text first and parsing its numbers apart (the text is scanned twice) and
+/// 4.2 ms for the raw scan alone. The f64 step rounds twice; a number can only land on the
+/// other f32 neighbour when it lies within about 2^-29 of a halfway point.
 pub(crate) mod f32s {
-    use serde::Deserialize;
-    use serde::de::{Deserializer, Error};
-    use serde_json::value::RawValue;
+    use serde::Deserializer;
+    use serde::de::{DeserializeSeed, Error, SeqAccess, Visitor};
+    use std::fmt;
 
-    fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-        while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            at += 1;
+    struct Array;
+
+    impl<'de> Visitor<'de> for Array {
+        type Value = Vec<f32>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of numbers")
         }
-        at
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(x) = seq.next_element_seed(Element(out.len()))? {
+                out.push(x);
+            }
+            Ok(out)
+        }
     }
 
-    /// One pass over the array's text, which serde_json has already checked to be one valid
-    /// JSON value: each element's number characters are taken and parsed to the nearest f32
-    /// by the standard library, so there is no `f64` detour (serde_json's exact f64 parse
-    /// was the slower path) and no per-element raw value. The first element that is not a
-    /// number (a string, `null`, an array...) starts with none of them and is refused.
-    fn parse<E: Error>(text: &str) -> Result<Vec<f32>, E> {
-        let bytes = text.as_bytes();
-        let mut at = skip_whitespace(bytes, 0);
-        if bytes.get(at) != Some(&b'[') {
-            return Err(E::custom("expected an array of numbers"));
+    /// The element at this index: any JSON number that fits a 32-bit float.
+    struct Element(usize);
+
+    impl<'de> DeserializeSeed<'de> for Element {
+        type Value = f32;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<f32, D::Error> {
+            d.deserialize_any(self)
         }
-        at = skip_whitespace(bytes, at + 1);
-        let mut out = Vec::with_capacity(bytes.len() / 8);
-        if bytes.get(at) == Some(&b']') {
-            return Ok(out);
+    }
+
+    impl Element {
+        fn not_a_number<E: Error>(&self) -> E {
+            E::custom(format!("element {} is not a number", self.0))
         }
-        loop {
-            let i = out.len();
-            let start = at;
-            while matches!(bytes.get(at), Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')) {
-                at += 1;
+    }
+
+    impl<'de> Visitor<'de> for Element {
+        type Value = f32;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "element {} to be a number", self.0)
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<f32, E> {
+            let f = v as f32;
+            if f.is_finite() {
+                Ok(f)
+            } else {
+                Err(E::custom(format!(
+                    "element {} ({v:e}) is outside the range of a 32-bit float",
+                    self.0
+                )))
             }
-            // The slice ends on an ASCII byte, so it is a valid `str`.
-            let element = &text[start..at];
-            let f: f32 = match element.parse() {
-                Ok(f) => f,
-                Err(_) => return Err(E::custom(format!("element {i} is not a number"))),
-            };
-            if !f.is_finite() {
-                return Err(E::custom(format!(
-                    "element {i} ({element}) is outside the range of a 32-bit float"
-                )));
-            }
-            out.push(f);
-            at = skip_whitespace(bytes, at);
-            match bytes.get(at) {
-                Some(b',') => at = skip_whitespace(bytes, at + 1),
-                Some(b']') => return Ok(out),
-                _ => return Err(E::custom(format!("element {} is not a number", i + 1))),
-            }
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<f32, E> {
+            Ok(v as f32)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<f32, E> {
+            Ok(v as f32)
+        }
+
+        fn visit_str<E: Error>(self, _: &str) -> Result<f32, E> {
+            Err(self.not_a_number())
+        }
+
+        fn visit_bool<E: Error>(self, _: bool) -> Result<f32, E> {
+            Err(self.not_a_number())
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<f32, E> {
+            Err(self.not_a_number())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<f32, A::Error> {
+            Err(self.not_a_number())
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<f32, A::Error> {
+            Err(self.not_a_number())
         }
     }
 
     pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
-        parse(<&'de RawValue>::deserialize(d)?.get())
+        d.deserialize_seq(Array)
+    }
+
+    struct Optional;
+
+    impl<'de> Visitor<'de> for Optional {
+        type Value = Option<Vec<f32>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of numbers or null")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            required(d).map(Some)
+        }
     }
 
     pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f32>>, D::Error> {
-        match Option::<&'de RawValue>::deserialize(d)? {
-            Some(raw) => parse(raw.get()).map(Some),
-            None => Ok(None),
-        }
+        d.deserialize_option(Optional)
     }
 
     #[cfg(test)]
@@ -183,12 +234,27 @@ pub(crate) mod f32s {
             v: Vec<f32>,
         }
 
+        #[derive(Debug, serde::Deserialize)]
+        struct Maybe {
+            #[serde(default, deserialize_with = "super::optional")]
+            v: Option<Vec<f32>>,
+        }
+
+        #[test]
+        fn optional_arrays_may_be_null_or_absent() {
+            let read = |json: &str| serde_json::from_str::<Maybe>(json).map(|m| m.v);
+            assert_eq!(read(r#"{"v": [1, 2.5]}"#).ok(), Some(Some(vec![1.0, 2.5])));
+            assert_eq!(read(r#"{"v": null}"#).ok(), Some(None));
+            assert_eq!(read("{}").ok(), Some(None));
+            assert!(read(r#"{"v": ["x"]}"#).is_err_and(|e| e.is_data()));
+        }
+
         fn read(json: &str) -> Result<Vec<f32>, String> {
             serde_json::from_slice::<Body>(json.as_bytes()).map(|b| b.v).map_err(|e| e.to_string())
         }
 
         #[test]
-        fn numbers_are_read_to_the_nearest_f32_and_the_rest_refused() {
+        fn numbers_are_read_as_f32_and_the_rest_refused() {
             assert_eq!(
                 read(r#"{"v": [1, -2.5e-3, 0, 0.1, 3.4028235e38]}"#),
                 Ok(vec![1.0, -2.5e-3, 0.0, 0.1, f32::MAX])
@@ -201,7 +267,9 @@ pub(crate) mod f32s {
                 assert!(e.contains(why), "{json}: {e}");
             };
             refused(r#"{"v": [1, 1e39]}"#, "element 1 (1e39) is outside the range");
-            refused(r#"{"v": [-1e400]}"#, "outside the range");
+            // Beyond f64 it is not a number serde_json reads at all: a syntax error (400), as
+            // in every other field.
+            refused(r#"{"v": [-1e400]}"#, "number out of range");
             refused(r#"{"v": ["1"]}"#, "element 0 is not a number");
             refused(r#"{"v": [null]}"#, "element 0 is not a number");
             refused(r#"{"v": [[1]]}"#, "element 0 is not a number");
@@ -212,6 +280,11 @@ pub(crate) mod f32s {
             refused(r#"{"v": [1, true]}"#, "element 1 is not a number");
             refused(r#"{"v": [1, [2, 3]]}"#, "element 1 is not a number");
             refused(r#"{"v": null}"#, "an array of numbers");
+            // Type errors are data errors (422); a cut-off array stays a syntax error (400).
+            let data = serde_json::from_str::<Body>(r#"{"v": [1, "x"]}"#).expect_err("string");
+            assert!(data.is_data());
+            let eof = serde_json::from_str::<Body>(r#"{"v": [1, 2"#).expect_err("cut off");
+            assert!(eof.is_eof());
         }
     }
 }
