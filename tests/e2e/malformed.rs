@@ -4,14 +4,19 @@ use crate::helpers::*;
 use serde_json::json;
 use zerodb_client::HttpMethod as M;
 
+/// An `Authorization` header value for a user made with `app.user`, for raw requests.
+async fn bearer(app: &TestApp, email: &str) -> String {
+    let login = app.client.login(email, "correct horse battery").await.unwrap();
+    format!("Bearer {}", login.access_token)
+}
+
 #[tokio::test]
 async fn bad_bodies_paths_and_queries() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
     let http = reqwest::Client::new();
-    let login = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
-    let auth = format!("Bearer {}", login.access_token);
+    let auth = bearer(&app, "ada@example.com").await;
 
     // Invalid JSON, wrong content type, wrong types.
     let url = format!("{}/api/v1/projects", app.address);
@@ -156,8 +161,7 @@ async fn batch_bodies_keep_the_json_rules() {
     let ada = app.user("ada@example.com").await;
     let pid = app.enabled_project(&ada, "p").await;
     let http = reqwest::Client::new();
-    let login = app.client.login("ada@example.com", "correct horse battery").await.unwrap();
-    let auth = format!("Bearer {}", login.access_token);
+    let auth = bearer(&app, "ada@example.com").await;
     let batch = format!("{}/api/v1/projects/{pid}/database/vectors/upsert-batch", app.address);
     let memories = format!("{}/api/v1/projects/{pid}/database/memory/store-batch", app.address);
     for url in [&batch, &memories] {

@@ -202,7 +202,7 @@ impl NamespaceIndex {
                         additions.retain(|(k, _)| *k != key);
                     }
                     let key = inner.entries.len() as u64;
-                    inner.postings.add(key, metadata.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                    inner.postings.add(key, metadata.iter().map(|(k, v)| (k.as_str(), v)));
                     let metadata = Packed::pack(metadata, &mut inner.names);
                     inner.originals.put(key, embedding)?;
                     let entry =
@@ -490,10 +490,11 @@ impl Inner {
 
 fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
     if let Some(id) = inner.entries.get(key as usize).and_then(Option::as_ref).map(|e| e.id) {
+        // The map reads ids back from the entries: it forgets this one before the entry goes.
         inner.by_id.remove(&id, &inner.entries);
-    }
-    if let Some(entry) = inner.entries.get_mut(key as usize).and_then(Option::take) {
-        inner.postings.removed(entry.metadata.fields(&inner.names));
+        if let Some(entry) = inner.entries[key as usize].take() {
+            inner.postings.removed(entry.metadata.fields(&inner.names));
+        }
     }
     if let Ok(i) = inner.pending.binary_search_by_key(&key, |(k, _)| *k) {
         inner.pending.remove(i);

@@ -3,6 +3,7 @@
 //! every vector in the namespace.
 
 use serde_json::Value;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 /// Longer strings are not listed (rarely filtered on by equality, and costly to keep).
@@ -82,10 +83,14 @@ pub(crate) struct Postings {
 
 impl Postings {
     /// Keys must be added in ascending order.
-    pub fn add<'a>(&mut self, key: u64, fields: impl IntoIterator<Item = (&'a str, Value)>) {
+    pub fn add<'a, V: Borrow<Value>>(
+        &mut self,
+        key: u64,
+        fields: impl IntoIterator<Item = (&'a str, V)>,
+    ) {
         let key = key as u32;
         for (field, value) in fields {
-            let Some(value) = Listed::of(&value) else { continue };
+            let Some(value) = Listed::of(value.borrow()) else { continue };
             let values = match self.lists.get_mut(field) {
                 Some(values) => values,
                 None => self.lists.entry(field.into()).or_default(),
@@ -101,8 +106,11 @@ impl Postings {
     }
 
     /// Notes that the entry with these fields was removed.
-    pub fn removed<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, Value)>) {
-        self.stale += fields.into_iter().filter(|(_, v)| Listed::of(v).is_some()).count();
+    pub fn removed<'a, V: Borrow<Value>>(
+        &mut self,
+        fields: impl IntoIterator<Item = (&'a str, V)>,
+    ) {
+        self.stale += fields.into_iter().filter(|(_, v)| Listed::of(v.borrow()).is_some()).count();
     }
 
     pub fn needs_rebuild(&self) -> bool {
