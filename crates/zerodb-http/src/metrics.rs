@@ -20,6 +20,8 @@ pub struct MetricsSnapshot {
     pub outbox: Option<(u64, f64)>,
     /// The in-process vector index: projects loaded, vectors held, bytes used.
     pub vector_index: Option<(u64, u64, u64)>,
+    /// With an external vector engine: vector changes committed but not yet applied there.
+    pub vector_relay_backlog: Option<u64>,
 }
 
 #[async_trait]
@@ -35,6 +37,7 @@ pub struct HttpMetrics {
     objects: IntGaugeVec,
     outbox_events: IntGauge,
     outbox_age: Gauge,
+    vector_backlog: IntGauge,
     uptime: IntGauge,
     stream_reads: IntCounter,
     streams_open: IntGauge,
@@ -81,6 +84,10 @@ impl HttpMetrics {
             "event_outbox_oldest_age_seconds",
             "Age of the oldest event waiting for the external event log",
         )?;
+        let vector_backlog = IntGauge::new(
+            "vector_relay_backlog_changes",
+            "Vector changes committed but not yet applied to the external vector engine",
+        )?;
         let uptime = IntGauge::new("uptime_seconds", "Seconds since the server started")?;
         let stream_reads = IntCounter::new(
             "event_stream_reads_total",
@@ -100,6 +107,7 @@ impl HttpMetrics {
             Box::new(objects.clone()),
             Box::new(outbox_events.clone()),
             Box::new(outbox_age.clone()),
+            Box::new(vector_backlog.clone()),
             Box::new(uptime.clone()),
             Box::new(stream_reads.clone()),
             Box::new(streams_open.clone()),
@@ -116,6 +124,7 @@ impl HttpMetrics {
             objects,
             outbox_events,
             outbox_age,
+            vector_backlog,
             uptime,
             stream_reads,
             streams_open,
@@ -157,6 +166,7 @@ impl HttpMetrics {
         let (waiting, age) = snapshot.outbox.unwrap_or((0, 0.0));
         self.outbox_events.set(gauge(waiting));
         self.outbox_age.set(age);
+        self.vector_backlog.set(gauge(snapshot.vector_relay_backlog.unwrap_or(0)));
         self.uptime.set(i64::try_from(self.started.elapsed().as_secs()).unwrap_or(i64::MAX));
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;

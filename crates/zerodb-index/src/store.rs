@@ -15,6 +15,7 @@ use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
     Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, SearchHit, SearchRequest,
+    SearchResults,
     UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStore,
     VectorStoreError,
 };
@@ -609,6 +610,16 @@ impl VectorStore for IndexedVectorStore {
         &self,
         project_id: ProjectId,
         request: &SearchRequest,
+    ) -> Result<SearchResults, VectorStoreError> {
+        self.search_hits(project_id, request).await.map(SearchResults::from_index)
+    }
+}
+
+impl IndexedVectorStore {
+    async fn search_hits(
+        &self,
+        project_id: ProjectId,
+        request: &SearchRequest,
     ) -> Result<Vec<SearchHit>, VectorStoreError> {
         let shared = &self.shared;
         let project = shared.project(project_id).await?;
@@ -666,3 +677,4 @@ impl VectorStore for IndexedVectorStore {
         .map_err(internal)
     }
 }
+

@@ -1,28 +1,23 @@
 //! `PgEventOutbox`: the undelivered tail of each project's event log, the delivery cursors
 //! in `zerodb_event_outbox`, and the relay's leadership.
 //!
-//! Leadership is a session-level advisory lock held by one dedicated connection: whichever
-//! process holds it relays, the others wait. If that connection dies the lock is released
-//! and another process takes over from the stored cursors.
+//! Leadership is a [`LeaderLock`]: whichever process holds it relays, the others wait; if it
+//! dies, another process takes over from the stored cursors.
 
 use crate::error::{map_diesel, map_pool};
 use crate::events::{EventRow, Hub};
+use crate::leader::LeaderLock;
 use crate::pool::PgPool;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{BigInt, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
+use std::time::Duration;
 use uuid::Uuid;
-use zerodb_domain::Cause;
 use zerodb_domain::relay::{EventOutbox, OutboxBacklog, OutboxBatch};
 use zerodb_domain::{ProjectId, RepositoryError};
-
-/// How often a leading process checks that its lock connection is alive.
-const LEADER_CHECK: Duration = Duration::from_secs(1);
 
 /// Advisory lock key of the relay ("relay" in ASCII).
 const RELAY_LOCK_KEY: i64 = 0x72_656c_6179;
@@ -73,65 +68,26 @@ struct BacklogRow {
     oldest: Option<DateTime<Utc>>,
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
 pub struct PgEventOutbox {
     pool: PgPool,
-    database_url: String,
     hub: Arc<Hub>,
-    /// The connection that holds the relay lock while this process leads, and when it was
-    /// last seen alive.
-    leader: Mutex<Option<(AsyncPgConnection, Instant)>>,
+    leader: LeaderLock,
 }
 
 impl PgEventOutbox {
     pub(crate) fn new(pool: PgPool, database_url: String, hub: Arc<Hub>) -> Self {
-        Self { pool, database_url, hub, leader: Mutex::new(None) }
+        Self { pool, leader: LeaderLock::new(database_url, RELAY_LOCK_KEY, "event relay"), hub }
     }
 }
 
 #[async_trait]
 impl EventOutbox for PgEventOutbox {
     async fn lead(&self) -> Result<bool, RepositoryError> {
-        let mut leader = self.leader.lock().await;
-        if let Some((conn, seen)) = leader.as_mut() {
-            // Still connected means still holding the lock. A busy relay asks every round,
-            // so look at most once a second: a lost lock is noticed that much later, which
-            // at-least-once delivery absorbs.
-            if seen.elapsed() < LEADER_CHECK {
-                return Ok(true);
-            }
-            if diesel::sql_query("SELECT 1").execute(conn).await.is_ok() {
-                *seen = Instant::now();
-                return Ok(true);
-            }
-            tracing::warn!("lost the event relay's lock connection");
-            *leader = None;
-        }
-        let mut conn = AsyncPgConnection::establish(&self.database_url)
-            .await
-            .map_err(|e| RepositoryError::Unavailable(Cause::new(e)))?;
-        let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
-            .bind::<BigInt, _>(RELAY_LOCK_KEY)
-            .get_result(&mut conn)
-            .await
-            .map_err(map_diesel)?;
-        if locked.locked {
-            tracing::info!("this process now relays events to the external log");
-            *leader = Some((conn, Instant::now()));
-        }
-        Ok(locked.locked)
+        self.leader.lead().await
     }
 
     async fn resign(&self) {
-        // Closing the connection releases its session lock.
-        if self.leader.lock().await.take().is_some() {
-            tracing::info!("this process stopped relaying events");
-        }
+        self.leader.resign().await;
     }
 
     async fn pending(

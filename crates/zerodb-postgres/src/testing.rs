@@ -220,6 +220,40 @@ impl TestDatabase {
         LockGuard { _release: release }
     }
 
+    /// Projects with these names, owned by one new user, for adapter tests.
+    pub async fn projects(&self, names: &[&str]) -> Vec<zerodb_domain::ProjectId> {
+        use crate::{PgProjectRepository, PgUserRepository};
+        use zerodb_domain::principal::Role;
+        use zerodb_domain::projects::{NewProject, ProjectName, ProjectRepository};
+        use zerodb_domain::users::{Email, NewUser, UserRepository};
+        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = NewUser {
+            id: zerodb_domain::UserId::new(),
+            email: Email::new(&email).unwrap_or_else(|e| panic!("email: {e:?}")),
+            password_hash: "hash".into(),
+            role: Role::User,
+        };
+        let owner = match PgUserRepository::new(self.pool()).create(user).await {
+            Ok(user) => user.id,
+            Err(e) => panic!("user: {e}"),
+        };
+        let repository = PgProjectRepository::new(self.pool());
+        let mut ids = Vec::new();
+        for name in names {
+            let new = NewProject {
+                id: zerodb_domain::ProjectId::new(),
+                owner_id: owner,
+                name: ProjectName::new(name).unwrap_or_else(|e| panic!("name: {e:?}")),
+                description: None,
+            };
+            match repository.create(new).await {
+                Ok(project) => ids.push(project.id),
+                Err(e) => panic!("project: {e}"),
+            }
+        }
+        ids
+    }
+
     /// A small pool on this database.
     pub fn pool(&self) -> PgPool {
         let options = PoolOptions { max_size: 4, ..PoolOptions::default() };

@@ -191,6 +191,46 @@ pub struct MemorySettings {
 pub enum VectorBackend {
     /// PostgreSQL records plus the in-process HNSW index.
     Builtin,
+    /// PostgreSQL records relayed to a Qdrant cluster, which answers searches; needs the
+    /// `qdrant` build feature.
+    Qdrant,
+}
+
+impl VectorBackend {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Builtin => "builtin",
+            Self::Qdrant => "qdrant",
+        }
+    }
+}
+
+/// `vectors.backend = "qdrant"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QdrantVectorSettings {
+    /// The REST endpoint, e.g. `http://127.0.0.1:6333`.
+    pub url: Option<String>,
+    pub api_key: Option<Secret>,
+    /// Per request to Qdrant.
+    pub timeout_ms: u64,
+    /// Collection names start with this (`<prefix><metric>_<dimension>_<f32|int8>`).
+    pub collection_prefix: String,
+    pub shard_number: u32,
+    pub replication_factor: u32,
+    /// Full-precision vectors memory-mapped from disk instead of held in RAM.
+    pub on_disk: bool,
+    /// Degree of each project's HNSW graph.
+    pub m: u32,
+    pub ef_construct: u32,
+    /// Candidate list size while searching.
+    pub ef: u32,
+    /// int8 namespaces rescore `limit * oversampling` candidates with full precision.
+    pub oversampling: f32,
+    /// How long a write waits for Qdrant to acknowledge it before answering anyway.
+    pub write_wait_ms: u64,
+    /// Changes per project per relay round.
+    pub relay_batch: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +261,7 @@ pub struct VectorSettings {
     pub exact_threshold: usize,
     /// int8 namespaces rescore `limit * oversample` candidates from full precision.
     pub oversample: usize,
+    pub qdrant: QdrantVectorSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -501,6 +542,19 @@ expansion_add = 64
 expansion_search = 128
 exact_threshold = 2000
 oversample = 3
+
+[vectors.qdrant]
+timeout_ms = 5000
+collection_prefix = "zerodb_"
+shard_number = 1
+replication_factor = 1
+on_disk = false
+m = 16
+ef_construct = 64
+ef = 128
+oversampling = 3.0
+write_wait_ms = 2000
+relay_batch = 512
 
 [embeddings]
 provider = "builtin"

@@ -6,3 +6,4 @@ pub mod background;
 pub mod config;
 pub mod startup;
 pub mod telemetry;
+pub mod vector_engine;

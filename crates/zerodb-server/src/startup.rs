@@ -2,7 +2,8 @@
 
 use crate::backends;
 use crate::background::BackgroundTasks;
-use crate::config::{EmbeddingProviderKind, ObjectBackend, Profile, Settings, VectorBackend};
+use crate::config::{EmbeddingProviderKind, ObjectBackend, Profile, Settings};
+use crate::vector_engine::VectorEngine;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -26,7 +27,6 @@ use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::sign_in::SignInLimits;
 use zerodb_http::{AppState, HttpLimits, ReadinessProbe};
-use zerodb_index::{IndexSettings, IndexedVectorStore};
 use zerodb_postgres::embedded::{ClusterOptions, LocalCluster, write_private};
 use zerodb_postgres::{
     PgAdminRepository, PgAgentLogRepository, PgApiKeyRepository, PgEventBus, PgFileRepository,
@@ -175,40 +175,25 @@ pub fn build_services(
 /// The services and the handles the server needs to run and stop them.
 pub struct Backends {
     pub services: Services,
-    pub vector_index: Arc<IndexedVectorStore>,
+    pub vector_engine: VectorEngine,
     /// The outbox relay, when events are handed to an external log.
     pub relay: Option<Arc<EventRelay>>,
     /// The adapters' own loops (event writers and listeners); stop them before the database.
     pub background: BackgroundTasks,
 }
 
-/// The in-process vector index over PostgreSQL records, per `settings.vectors`; the records'
+/// The vector store per `settings.vectors`, over the PostgreSQL records; the records'
 /// change listener joins `background`.
-fn vector_index(
+fn vector_engine(
     db: &Database,
     settings: &Settings,
     background: &mut BackgroundTasks,
-) -> Arc<IndexedVectorStore> {
-    let v = &settings.vectors;
-    match v.backend {
-        VectorBackend::Builtin => {
-            tracing::info!(backend = "builtin", "vector backend");
-        }
-    }
+) -> Result<VectorEngine, StartupError> {
     let records = Arc::new(PgVectorRecords::start(db.pool.clone(), db.url.clone()));
     if let Some(listener) = records.take_task() {
         background.add("vector change listener", listener);
     }
-    let index_settings = IndexSettings {
-        connectivity: v.connectivity,
-        expansion_add: v.expansion_add,
-        expansion_search: v.expansion_search,
-        exact_threshold: v.exact_threshold,
-        oversample: v.oversample,
-        ..IndexSettings::default()
-    };
-    let snapshot_dir = v.snapshots.then(|| settings.data_dir.join("vectors"));
-    Arc::new(IndexedVectorStore::new(records, index_settings, snapshot_dir))
+    VectorEngine::build(settings, records, db)
 }
 
 /// The embedding provider chosen by `embeddings.provider`.
@@ -250,7 +235,7 @@ pub fn build_backends(
 ) -> Result<Backends, StartupError> {
     let pool = &db.pool;
     let mut background = BackgroundTasks::default();
-    let vector_index = vector_index(db, settings, &mut background);
+    let vector_engine = vector_engine(db, settings, &mut background)?;
     let events = PgEventBus::start(pool.clone(), db.url.clone())?;
     for task in events.take_tasks() {
         background.add("event writer or listener", task);
@@ -273,7 +258,7 @@ pub fn build_backends(
         admin: Arc::new(PgAdminRepository::new(pool.clone())),
         usage: Arc::new(PgUsageRepository::new(pool.clone())),
         events,
-        vectors: vector_index.clone(),
+        vectors: vector_engine.store(),
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
         files: Arc::new(PgFileRepository::new(pool.clone())),
         objects: object_store(settings)?,
@@ -320,7 +305,7 @@ pub fn build_backends(
             burst: settings.rate_limit.burst,
         }),
     };
-    Ok(Backends { services: Services::new(ports, options), vector_index, relay, background })
+    Ok(Backends { services: Services::new(ports, options), vector_engine, relay, background })
 }
 
 /// The key that signs download links, derived from the token secret so that every replica
@@ -380,7 +365,7 @@ struct PgMetricsSource {
     pool: PgPool,
     admin: PgAdminRepository,
     outbox: Option<Arc<dyn EventOutbox>>,
-    vector_index: Arc<IndexedVectorStore>,
+    vector_engine: VectorEngine,
     counts_ttl: Duration,
     counts: tokio::sync::Mutex<Option<CountsTaken>>,
 }
@@ -395,8 +380,10 @@ impl MetricsSource for PgMetricsSource {
             pool_waiting: status.waiting as u64,
             objects: Vec::new(),
             outbox: None,
-            vector_index: Some(self.vector_index.totals()),
+            vector_index: None,
+            vector_relay_backlog: None,
         };
+        self.vector_engine.observe(&mut snapshot).await;
         if let Some(outbox) = &self.outbox {
             match outbox.backlog().await {
                 Ok(b) => {
@@ -445,7 +432,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     meter: Arc<UsageMeter>,
     final_flush_attempts: usize,
-    vector_index: Arc<IndexedVectorStore>,
+    vector_engine: VectorEngine,
     relay: Option<Arc<EventRelay>>,
     background: BackgroundTasks,
 }
@@ -475,19 +462,13 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
-        let Backends { services, vector_index, relay, mut background } =
+        let Backends { services, vector_engine, relay, mut background } =
             build_backends(db, settings, secret, clock)?;
         if let Some(relay) = &relay {
             // Whatever it has not delivered when stopped stays in the outbox for the next start.
             background.add("event relay", backends::spawn_relay(relay.clone()));
         }
-        background.add(
-            "vector index reconciler",
-            vector_index.spawn_background(
-                Duration::from_millis(settings.vectors.reconcile_interval_ms),
-                Duration::from_secs(settings.vectors.snapshot_interval_secs),
-            ),
-        );
+        vector_engine.start(settings, &mut background);
         let meter = services.meter.clone();
         let flusher = meter.clone();
         let flush_every = Duration::from_secs(settings.metering.flush_interval_secs);
@@ -517,7 +498,7 @@ impl Application {
                 pool: pool.clone(),
                 admin: PgAdminRepository::new(pool),
                 outbox: relay.as_ref().map(|r| r.outbox().clone()),
-                vector_index: vector_index.clone(),
+                vector_engine: vector_engine.clone(),
                 counts_ttl: Duration::from_secs(settings.metrics.counts_cache_secs),
                 counts: Default::default(),
             }),
@@ -590,7 +571,7 @@ impl Application {
             server: server.run(),
             meter,
             final_flush_attempts: settings.database.max_connections + 1,
-            vector_index,
+            vector_engine,
             relay,
             background,
         })
@@ -601,9 +582,9 @@ impl Application {
         self.meter.clone()
     }
 
-    /// The vector index, e.g. to wait until it has caught up with the database.
-    pub fn vector_index(&self) -> Arc<IndexedVectorStore> {
-        self.vector_index.clone()
+    /// The vector engine, e.g. to wait until it has caught up with the database.
+    pub fn vector_engine(&self) -> VectorEngine {
+        self.vector_engine.clone()
     }
 
     /// A handle that stops the server gracefully (the index snapshot is written on the way).
@@ -642,7 +623,7 @@ impl Application {
                 Err(e) => tracing::debug!(error = %e, attempt, "final usage flush retried"),
             }
         }
-        self.vector_index.snapshot().await;
+        self.vector_engine.stop().await;
         result
     }
 }

@@ -490,7 +490,7 @@ impl MemoryService {
                 include_vectors: false,
             };
             match self.vectors.search(project_id, &request).await {
-                Ok(hits) => hits.into_iter().map(|h| (h.id, h.score.max(0.0))).collect(),
+                Ok(found) => found.hits.into_iter().map(|h| (h.id, h.score.max(0.0))).collect(),
                 Err(VectorStoreError::NamespaceNotFound) => Vec::new(),
                 Err(VectorStoreError::DimensionMismatch { expected, got, .. }) => {
                     return Err(ServiceError::DimensionMismatch {

@@ -9,7 +9,7 @@ use crate::principal::{Area, Operation, Principal};
 use crate::quotas::QuotaPolicy;
 use crate::vectors::{
     MAX_IDS_PER_DELETE, MAX_SEARCH_LIMIT, MAX_VECTORS_PER_BATCH, MetadataFilter, Metric, Namespace,
-    NamespaceName, NamespaceSpec, NamespaceStats, Quantization, SearchHit, SearchRequest,
+    NamespaceName, NamespaceSpec, NamespaceStats, Quantization, SearchRequest, SearchResults,
     UpsertOutcome, VectorInput, VectorRecord, VectorSelector, VectorStore, VectorStoreError,
 };
 use serde_json::Value;
@@ -253,7 +253,7 @@ impl VectorService {
         who: &Principal,
         project_id: ProjectId,
         input: SearchInput,
-    ) -> Result<Vec<SearchHit>, ServiceError> {
+    ) -> Result<SearchResults, ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         let request = search_request(input)?;
         Ok(self.store.search(project_id, &request).await?)

@@ -6,9 +6,13 @@
 
 mod filter;
 mod metric;
+mod replica;
 
 pub use filter::{Condition, MetadataFilter, MetadataView};
 pub use metric::{Metric, Quantization};
+#[cfg(any(test, feature = "mocks"))]
+pub use replica::MockReplicaCursors;
+pub use replica::{ReplicaCursors, ReplicaLag};
 
 use crate::error::Cause;
 use crate::error::{FieldViolation, ServiceError};
@@ -241,6 +245,39 @@ pub struct SearchHit {
     pub embedding: Option<Vec<f32>>,
 }
 
+/// Which path answered a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchPath {
+    /// The store's index (the built-in HNSW graph, or the external engine).
+    #[default]
+    Index,
+    /// An exact scan of the PostgreSQL records, because the external engine was
+    /// unreachable or had not yet applied the namespace's latest changes.
+    ExactFallback,
+}
+
+impl SearchPath {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Index => "index",
+            Self::ExactFallback => "exact_fallback",
+        }
+    }
+}
+
+/// A search's answer: the hits, best first, and the path that found them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub path: SearchPath,
+}
+
+impl SearchResults {
+    pub fn from_index(hits: Vec<SearchHit>) -> Self {
+        Self { hits, path: SearchPath::Index }
+    }
+}
+
 /// What a vector store reports on failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VectorStoreError {
@@ -317,7 +354,7 @@ pub trait VectorStore: Send + Sync + 'static {
         &self,
         project_id: ProjectId,
         request: &SearchRequest,
-    ) -> Result<Vec<SearchHit>, VectorStoreError>;
+    ) -> Result<SearchResults, VectorStoreError>;
 }
 
 /// One committed change, in the project's change sequence.

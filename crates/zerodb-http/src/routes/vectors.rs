@@ -16,8 +16,8 @@ use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::Submission;
 use zerodb_domain::services::{DeleteInput, SearchInput};
 use zerodb_domain::vectors::{
-    Metric, Namespace, NamespaceStats, Quantization, SearchHit, UpsertOutcome, VectorInput,
-    VectorRecord,
+    Metric, Namespace, NamespaceStats, Quantization, SearchHit, SearchPath, UpsertOutcome,
+    VectorInput, VectorRecord,
 };
 
 /// Registers the routes; `batch_limit` is the body limit of batch upserts, which carry up
@@ -202,7 +202,15 @@ impl From<SearchHit> for SearchResult {
 pub struct SearchResponse {
     pub results: Vec<SearchResult>,
     pub count: usize,
+    /// `index` normally; `exact_fallback` when the external vector engine was unreachable or
+    /// behind, and the records in PostgreSQL were scanned exactly instead (the response
+    /// then also carries the `X-ZeroDB-Search-Fallback: exact` header).
+    #[schema(value_type = String, example = "index")]
+    pub served_by: &'static str,
 }
+
+/// Set on a search answered by the exact PostgreSQL fallback.
+pub const SEARCH_FALLBACK_HEADER: &str = "x-zerodb-search-fallback";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -409,9 +417,20 @@ pub async fn search_vectors(
         min_score: b.min_score,
         include_vectors: b.include_vectors,
     };
-    let hits = state.services.vectors.search(&caller.0, *path, input).await?;
-    let results: Vec<SearchResult> = hits.into_iter().map(SearchResult::from).collect();
-    Ok(HttpResponse::Ok().json(SearchResponse { count: results.len(), results }))
+    let found = state.services.vectors.search(&caller.0, *path, input).await?;
+    let results: Vec<SearchResult> = found.hits.into_iter().map(SearchResult::from).collect();
+    let mut response = HttpResponse::Ok();
+    match found.path {
+        SearchPath::Index => {}
+        SearchPath::ExactFallback => {
+            response.insert_header((SEARCH_FALLBACK_HEADER, "exact"));
+        }
+    }
+    Ok(response.json(SearchResponse {
+        count: results.len(),
+        results,
+        served_by: found.path.as_str(),
+    }))
 }
 
 /// Namespaces with their settings, counts and index memory.

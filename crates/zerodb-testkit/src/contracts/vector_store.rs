@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
-    MetadataFilter, Metric, NamespaceName, NamespaceSpec, NewVector, Quantization, SearchRequest,
+    MetadataFilter, Metric, NamespaceName, NamespaceSpec, NewVector, Quantization, SearchPath,
+    SearchRequest,
     VectorSelector, VectorStore, VectorStoreError,
 };
 
@@ -114,14 +115,16 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
     assert!(rest.iter().all(|r| r.embedding.len() == 4), "embeddings when asked for");
 
     // Search: exact neighbours best first, the limit, filters, and clear errors.
-    let hits = store.search(project, &search("docs", basis(2, 4), 4)).await.unwrap();
+    let found = store.search(project, &search("docs", basis(2, 4), 4)).await.unwrap();
+    assert_eq!(found.path, SearchPath::Index, "a healthy store answers from its index");
+    let hits = found.hits;
     assert_eq!(hits[0].id, ids[2], "the vector itself first");
     assert!((hits[0].score - 1.0).abs() < 1e-3, "cosine of a vector with itself");
     assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "best first");
-    assert_eq!(store.search(project, &search("docs", basis(2, 4), 2)).await.unwrap().len(), 2);
+    assert_eq!(store.search(project, &search("docs", basis(2, 4), 2)).await.unwrap().hits.len(), 2);
     let mut odd = search("docs", basis(0, 4), 10);
     odd.filter = Some(MetadataFilter::parse(&json!({"even": false})).unwrap());
-    let odd_hits = store.search(project, &odd).await.unwrap();
+    let odd_hits = store.search(project, &odd).await.unwrap().hits;
     let mut odd_ids: Vec<Uuid> = odd_hits.iter().map(|h| h.id).collect();
     odd_ids.sort();
     let mut expected = vec![ids[1], ids[3]];
@@ -141,19 +144,50 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
         "another project has no such namespace"
     );
 
+    // Ranges, thresholds, and the stored vectors returned as written.
+    let mut ranged = search("docs", basis(3, 4), 10);
+    ranged.filter = Some(MetadataFilter::parse(&json!({"i": {"$gte": 2}})).unwrap());
+    ranged.include_vectors = true;
+    let ranged_hits = store.search(project, &ranged).await.unwrap().hits;
+    assert_eq!(ranged_hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[3], ids[2]]);
+    assert_eq!(ranged_hits[0].embedding.as_deref(), Some(&basis(3, 4)[..]), "the original vector");
+    let mut strict = search("docs", basis(3, 4), 10);
+    strict.min_score = Some(0.5);
+    let strict_hits = store.search(project, &strict).await.unwrap().hits;
+    assert_eq!(strict_hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[3]]);
+
+    // Euclidean scores are 1 / (1 + distance), higher is closer.
+    let euclidean = NamespaceSpec { metric: Metric::Euclidean, quantization: Quantization::None };
+    let far = Uuid::now_v7();
+    let near = Uuid::now_v7();
+    store
+        .upsert(
+            project,
+            vec![
+                vector(near, "places", vec![1.0, 1.0], json!({})),
+                vector(far, "places", vec![4.0, 5.0], json!({})),
+            ],
+            euclidean,
+        )
+        .await
+        .unwrap();
+    let places = store.search(project, &search("places", vec![1.0, 1.0], 2)).await.unwrap().hits;
+    assert_eq!(places.iter().map(|h| h.id).collect::<Vec<_>>(), vec![near, far]);
+    assert!((places[0].score - 1.0).abs() < 1e-4 && (places[1].score - 1.0 / 6.0).abs() < 1e-4);
+
     // Deletes answer how many went, and what went is gone from reads and searches at once.
     let deleted =
         store.delete(project, &VectorSelector::Ids(vec![ids[0], Uuid::now_v7()])).await.unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(store.get(project, ids[0]).await.err(), Some(VectorStoreError::NotFound));
-    let hits = store.search(project, &search("docs", basis(0, 4), 10)).await.unwrap();
+    let hits = store.search(project, &search("docs", basis(0, 4), 10)).await.unwrap().hits;
     assert!(hits.iter().all(|h| h.id != ids[0]), "a deleted vector is never found");
     let by_filter = VectorSelector::Filter {
         namespace: name("docs"),
         filter: MetadataFilter::parse(&json!({"even": false})).unwrap(),
     };
     assert_eq!(store.delete(project, &by_filter).await.unwrap(), 2);
-    let left = store.list(project, None, None, 10, false).await.unwrap();
+    let left = store.list(project, Some(name("docs")), None, 10, false).await.unwrap();
     assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[2]]);
 
     // Statistics per namespace, and a project's forgetting is idempotent.

@@ -1,0 +1,2 @@
+DROP INDEX zerodb_vector_tombstones_namespace_seq;
+DROP TABLE zerodb_vector_relay;
