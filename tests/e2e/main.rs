@@ -18,6 +18,8 @@ mod memory;
 mod operations;
 mod poison;
 mod projects;
+#[cfg(feature = "qdrant")]
+mod qdrant;
 #[cfg(feature = "redis")]
 mod redis;
 mod rlhf;

@@ -522,6 +522,10 @@ pub struct VectorHit {
 pub struct VectorSearchResults {
     pub results: Vec<VectorHit>,
     pub count: usize,
+    /// `index`, or `exact_fallback` when the server scanned PostgreSQL because its external
+    /// vector engine was unreachable or behind.
+    #[serde(default)]
+    pub served_by: String,
 }
 
 /// Which vectors to list.

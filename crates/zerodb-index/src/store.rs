@@ -15,9 +15,8 @@ use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
     Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, SearchHit, SearchRequest,
-    SearchResults,
-    UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStore,
-    VectorStoreError,
+    SearchResults, UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector,
+    VectorStore, VectorStoreError,
 };
 
 /// Changes read per round of catching up.
@@ -677,4 +676,3 @@ impl IndexedVectorStore {
         .map_err(internal)
     }
 }
-

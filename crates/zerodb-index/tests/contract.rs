@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use zerodb_domain::vectors::VectorStore;
 use zerodb_index::{IndexSettings, IndexedVectorStore};
-use zerodb_postgres::testing::TestDatabase;
 use zerodb_postgres::PgVectorRecords;
+use zerodb_postgres::testing::TestDatabase;
 use zerodb_testkit::contracts::vector_store_contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

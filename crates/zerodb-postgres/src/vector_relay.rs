@@ -13,7 +13,7 @@ use zerodb_domain::vectors::{ReplicaCursors, ReplicaLag};
 use zerodb_domain::{ProjectId, RepositoryError};
 
 /// Advisory lock key of the vector relay ("vrelay" in ASCII).
-const VECTOR_RELAY_LOCK_KEY: i64 = 0x76_7265_6c61_79;
+const VECTOR_RELAY_LOCK_KEY: i64 = 0x7672_656c_6179;
 
 const BEHIND_SQL: &str = "\
     SELECT s.project_id, COALESCE(r.applied_seq, 0) AS applied_seq, s.last_seq \

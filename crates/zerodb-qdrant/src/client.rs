@@ -172,13 +172,12 @@ impl QdrantClient {
         request: reqwest::RequestBuilder,
         collection: Option<&str>,
     ) -> Result<T, QdrantError> {
-        let response =
-            request.send().await.map_err(|e| QdrantError::Unavailable(Cause::new(e)))?;
+        let response = request.send().await.map_err(|e| QdrantError::Unavailable(Cause::new(e)))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| QdrantError::Unavailable(Cause::new(e)))?;
         if status.is_success() {
-            let envelope: Envelope<T> = serde_json::from_slice(&body)
-                .map_err(|e| QdrantError::Protocol(Cause::new(e)))?;
+            let envelope: Envelope<T> =
+                serde_json::from_slice(&body).map_err(|e| QdrantError::Protocol(Cause::new(e)))?;
             return Ok(envelope.result);
         }
         let message = serde_json::from_slice::<Value>(&body)
@@ -215,8 +214,9 @@ impl QdrantClient {
         if shape.quantization == Quantization::Int8 {
             body["quantization_config"] = json!({"scalar": {"type": "int8", "always_ram": true}});
         }
-        let created: Result<Value, QdrantError> =
-            self.call(self.http.put(self.url(&format!("/collections/{name}"))).json(&body), None).await;
+        let created: Result<Value, QdrantError> = self
+            .call(self.http.put(self.url(&format!("/collections/{name}"))).json(&body), None)
+            .await;
         match created {
             Ok(_) => {}
             // Another process created it first.
@@ -231,7 +231,9 @@ impl QdrantClient {
             let index = json!({"field_name": field, "field_schema": schema});
             let _: Value = self
                 .call(
-                    self.http.put(self.url(&format!("/collections/{name}/index?wait=true"))).json(&index),
+                    self.http
+                        .put(self.url(&format!("/collections/{name}/index?wait=true")))
+                        .json(&index),
                     Some(&name),
                 )
                 .await?;
@@ -266,8 +268,9 @@ impl QdrantClient {
             .map(|p| json!({"id": p.id, "vector": p.vector, "payload": p.payload}))
             .collect();
         let url = self.url(&format!("/collections/{collection}/points?wait=true"));
-        let _: Value =
-            self.call(self.http.put(url).json(&json!({"points": points})), Some(collection)).await?;
+        let _: Value = self
+            .call(self.http.put(url).json(&json!({"points": points})), Some(collection))
+            .await?;
         Ok(())
     }
 
@@ -297,7 +300,8 @@ impl QdrantClient {
             "with_payload": true, "with_vector": false,
         });
         let url = self.url(&format!("/collections/{collection}/points/query"));
-        let found: QueryResult = self.call(self.http.post(url).json(&body), Some(collection)).await?;
+        let found: QueryResult =
+            self.call(self.http.post(url).json(&body), Some(collection)).await?;
         Ok(found.points)
     }
 
@@ -305,7 +309,8 @@ impl QdrantClient {
     pub async fn count(&self, collection: &str, filter: Value) -> Result<u64, QdrantError> {
         let url = self.url(&format!("/collections/{collection}/points/count"));
         let body = json!({"filter": filter, "exact": true});
-        let counted: CountResult = self.call(self.http.post(url).json(&body), Some(collection)).await?;
+        let counted: CountResult =
+            self.call(self.http.post(url).json(&body), Some(collection)).await?;
         Ok(counted.count)
     }
 }

@@ -49,7 +49,8 @@ pub fn superset(filter: &MetadataFilter) -> Option<Value> {
             match condition {
                 Condition::Eq(v) => equal(&key, v),
                 Condition::In(values) => {
-                    let should = values.iter().map(|v| equal(&key, v)).collect::<Option<Vec<_>>>()?;
+                    let should =
+                        values.iter().map(|v| equal(&key, v)).collect::<Option<Vec<_>>>()?;
                     (!should.is_empty()).then(|| json!({"should": should}))
                 }
                 Condition::Gt(v) => range(&key, "gt", v),
@@ -83,9 +84,9 @@ fn equal(key: &str, value: &Value) -> Option<Value> {
             let f = n.as_f64()?;
             let range = json!({"key": key, "range": {"gte": f, "lte": f}});
             match n.as_i64() {
-                Some(i) if i.unsigned_abs() > 1 << 53 => Some(
-                    json!({"should": [range, {"key": key, "match": {"value": i}}]}),
-                ),
+                Some(i) if i.unsigned_abs() > 1 << 53 => {
+                    Some(json!({"should": [range, {"key": key, "match": {"value": i}}]}))
+                }
                 _ => Some(range),
             }
         }

@@ -54,7 +54,8 @@ impl QdrantVectorStore {
         let batch = inner.options.relay_batch.max(1);
         let mut applied = 0u64;
         for lag in lags {
-            let changes = inner.records.changes_since(lag.project_id, lag.applied_seq, batch).await?;
+            let changes =
+                inner.records.changes_since(lag.project_id, lag.applied_seq, batch).await?;
             // Replaced and deleted vectors leave gaps in the sequence: with the whole tail
             // read, the cursor may move to the project's last sequence.
             let last = changes.last().map_or(lag.applied_seq, VectorChange::seq);
@@ -180,7 +181,10 @@ impl Inner {
                     Ok(()) => {}
                     Err(QdrantError::MissingCollection(_)) => {
                         // Qdrant lost the collection since it was created: create it again.
-                        self.collections.lock().unwrap_or_else(|p| p.into_inner()).remove(&collection);
+                        self.collections
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&collection);
                         let collection = self.collection(shape).await?;
                         self.client.upsert(&collection, chunk).await?;
                     }

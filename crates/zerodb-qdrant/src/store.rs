@@ -12,8 +12,8 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 use zerodb_domain::vectors::{
     Metric, Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, ReplicaCursors,
-    SearchHit, SearchPath, SearchRequest, SearchResults, UpsertOutcome, VectorChange,
-    VectorRecord, VectorRecords, VectorSelector, VectorStore, VectorStoreError,
+    SearchHit, SearchPath, SearchRequest, SearchResults, UpsertOutcome, VectorChange, VectorRecord,
+    VectorRecords, VectorSelector, VectorStore, VectorStoreError,
 };
 use zerodb_domain::{Cause, ProjectId, RepositoryError};
 
@@ -448,7 +448,8 @@ impl VectorStore for QdrantVectorStore {
     ) -> Result<SearchResults, VectorStoreError> {
         let inner = &self.inner;
         let name = request.namespace.as_str();
-        let ns = inner.namespace(project_id, name).await?.ok_or(VectorStoreError::NamespaceNotFound)?;
+        let ns =
+            inner.namespace(project_id, name).await?.ok_or(VectorStoreError::NamespaceNotFound)?;
         let Some(dimension) = ns.dimension else { return Ok(SearchResults::default()) };
         if dimension as usize != request.query.len() {
             return Err(VectorStoreError::DimensionMismatch {

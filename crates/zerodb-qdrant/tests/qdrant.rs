@@ -99,7 +99,8 @@ async fn projects_share_a_collection_but_never_see_each_other() {
     let mine: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
     let theirs: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
     for (project, batch) in [(ids[0], &mine), (ids[1], &theirs)] {
-        let vectors = batch.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({}))).collect();
+        let vectors =
+            batch.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({}))).collect();
         s.store.upsert(project, vectors, spec).await.unwrap();
     }
     let collections = s.store.client().collections().await.unwrap();
@@ -118,7 +119,8 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     let project = s.db.projects(&["outage"]).await[0];
     let spec = NamespaceSpec::default();
     let before: Vec<Uuid> = (0..8).map(|_| Uuid::now_v7()).collect();
-    let vectors = before.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"v": 1}))).collect();
+    let vectors =
+        before.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"v": 1}))).collect();
     s.store.upsert(project, vectors, spec).await.unwrap();
     assert_eq!(search(&s.store, project, axis(0)).await.path, SearchPath::Index);
 
@@ -126,7 +128,8 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     // Writes still commit, and answer without waiting out the timeout each.
     let started = Instant::now();
     let added: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
-    let vectors = added.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"v": 1}))).collect();
+    let vectors =
+        added.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"v": 1}))).collect();
     s.store.upsert(project, vectors, spec).await.unwrap();
     // A vector replaced, deleted and written again; another written and deleted.
     let (phoenix, gone) = (before[1], added[3]);
@@ -167,7 +170,8 @@ async fn reindex_rebuilds_a_wiped_qdrant() {
     let s = setup(&qdrant).await;
     let project = s.db.projects(&["rebuilt"]).await[0];
     let ids: Vec<Uuid> = (0..600).map(|_| Uuid::now_v7()).collect();
-    let vectors = ids.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"i": i}))).collect();
+    let vectors =
+        ids.iter().enumerate().map(|(i, id)| vector(*id, axis(i), json!({"i": i}))).collect();
     s.store.upsert(project, vectors, NamespaceSpec::default()).await.unwrap();
     for collection in s.store.client().collections().await.unwrap() {
         s.store.client().drop_collection(&collection).await.unwrap();

@@ -4,6 +4,8 @@
 pub mod backends;
 pub mod background;
 pub mod config;
+#[cfg(feature = "qdrant")]
+pub mod reindex;
 pub mod startup;
 pub mod telemetry;
 pub mod vector_engine;

@@ -1,4 +1,4 @@
-//! The `zerodb` command: `serve`, `migrate`, `user create`.
+//! The `zerodb` command: `serve`, `migrate`, `user create`, `vectors reindex`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -34,6 +34,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the vector backend.
+    Vectors {
+        #[command(subcommand)]
+        command: VectorsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VectorsCommand {
+    /// Rebuild Qdrant's points from PostgreSQL (vectors.backend = "qdrant"): one project's,
+    /// or, without --project, every project's from empty collections.
+    Reindex {
+        #[arg(long)]
+        project: Option<zerodb_domain::ProjectId>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -48,6 +63,29 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+}
+
+#[cfg(feature = "qdrant")]
+async fn reindex(
+    settings: &Settings,
+    project: Option<zerodb_domain::ProjectId>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let db = Database::connect(settings).await?;
+    let result =
+        zerodb_server::reindex::reindex(settings, &db, project, std::io::stderr().is_terminal())
+            .await;
+    db.shutdown().await;
+    let done = result.context("could not rebuild the Qdrant points")?;
+    println!("reindexed {} vectors of {} projects into Qdrant", done.vectors, done.projects);
+    Ok(())
+}
+
+#[cfg(not(feature = "qdrant"))]
+async fn reindex(_: &Settings, _: Option<zerodb_domain::ProjectId>) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "vectors reindex rebuilds Qdrant; this zerodb was built without the `qdrant` feature"
+    )
 }
 
 #[tokio::main]
@@ -74,6 +112,9 @@ async fn main() -> anyhow::Result<()> {
             let user = result.context("could not create the user")?;
             println!("created {} user {} ({})", role.as_str(), user.email, user.id);
             Ok(())
+        }
+        Command::Vectors { command: VectorsCommand::Reindex { project } } => {
+            reindex(&settings, project).await
         }
     }
 }

@@ -32,7 +32,8 @@ pub struct QdrantServer {
 
 impl QdrantServer {
     pub fn start() -> Self {
-        let storage = tempfile::tempdir().expect("a temporary directory for Qdrant");
+        let storage = tempfile::tempdir()
+            .unwrap_or_else(|e| panic!("no temporary directory for Qdrant: {e}"));
         let mut server =
             Self { http_port: free_port(), grpc_port: free_port(), storage, process: None };
         server.resume();

@@ -6,8 +6,7 @@ use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
     MetadataFilter, Metric, NamespaceName, NamespaceSpec, NewVector, Quantization, SearchPath,
-    SearchRequest,
-    VectorSelector, VectorStore, VectorStoreError,
+    SearchRequest, VectorSelector, VectorStore, VectorStoreError,
 };
 
 fn name(raw: &str) -> NamespaceName {
