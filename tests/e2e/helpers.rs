@@ -31,7 +31,33 @@ pub struct TestApp {
     pub outbox: Option<Arc<dyn EventOutbox>>,
 }
 
-/// A server as the tests start it: port 0, one worker, the test database and secret.
+/// Whether the suite runs on Qdrant: `ZERODB_TEST_VECTOR_BACKEND=qdrant` (scripts/test runs
+/// the vectors and memory tests a second time that way).
+pub fn on_qdrant() -> bool {
+    std::env::var("ZERODB_TEST_VECTOR_BACKEND").is_ok_and(|v| v == "qdrant")
+}
+
+/// One Qdrant for the whole run; tests keep apart by project (every point carries its
+/// project, and vector ids are unique).
+fn shared_qdrant() -> &'static zerodb_testkit::QdrantServer {
+    static SERVER: std::sync::OnceLock<zerodb_testkit::QdrantServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(zerodb_testkit::QdrantServer::start)
+}
+
+/// The environment that puts a `zerodb serve` child process on the suite's vector backend.
+pub fn vector_backend_env() -> Vec<(&'static str, String)> {
+    if on_qdrant() {
+        vec![
+            ("ZERODB__VECTORS__BACKEND", "qdrant".to_owned()),
+            ("ZERODB__VECTORS__QDRANT__URL", shared_qdrant().url()),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A server as the tests start it: port 0, one worker, the test database and secret, and
+/// the suite's vector backend.
 pub fn test_settings(db_url: &str, data_dir: &std::path::Path) -> Settings {
     let mut settings = Settings::defaults().expect("defaults");
     settings.server.port = 0;
@@ -43,6 +69,10 @@ pub fn test_settings(db_url: &str, data_dir: &std::path::Path) -> Settings {
     // Tests drive one user hard; the limits have tests of their own that set them.
     settings.rate_limit.requests_per_second = 1000;
     settings.rate_limit.burst = 2000;
+    if on_qdrant() {
+        settings.vectors.backend = zerodb_server::config::VectorBackend::Qdrant;
+        settings.vectors.qdrant.url = Some(shared_qdrant().url());
+    }
     settings
 }
 

@@ -37,7 +37,7 @@ async fn search(
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/projects/{project}/database/vectors/search", app.address))
         .bearer_auth(token)
-        .json(&json!({"query_vector": query, "limit": 50}))
+        .json(&json!({"query_vector": query, "limit": 200}))
         .send()
         .await
         .unwrap();
@@ -149,8 +149,8 @@ async fn a_qdrant_outage_is_answered_from_postgres_and_the_backlog_drains() {
     assert_eq!(header.as_deref(), Some("exact"));
     assert_eq!(body["served_by"], "exact_fallback");
     assert_eq!(ids(&body), expected, "every acknowledged write, nothing deleted");
-    assert_eq!(body["results"][0]["vector_id"], json!(later[2].vector_id));
-    assert_eq!(backlog(&app).await, 6, "five upserts and a delete wait");
+    assert_eq!(ids(&body).len(), 109);
+    assert_eq!(backlog(&app).await, 101, "a hundred upserts and a delete wait");
 
     qdrant.resume();
     let deadline = Instant::now() + Duration::from_secs(60);

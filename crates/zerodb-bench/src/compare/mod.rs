@@ -23,6 +23,10 @@ pub struct CompareOptions {
     /// A running Qdrant's REST API, e.g. http://127.0.0.1:6333.
     #[arg(long)]
     pub qdrant: Option<String>,
+    /// A running ZeroDB with `vectors.backend = "qdrant"` on the `--qdrant` server, measured
+    /// as a fourth system.
+    #[arg(long, requires = "qdrant")]
+    pub zerodb_qdrant: Option<String>,
     /// A running Chroma (`chroma run`), e.g. http://127.0.0.1:8000.
     #[arg(long)]
     pub chroma: Option<String>,
@@ -135,9 +139,12 @@ pub async fn run_compare(options: CompareOptions) -> Result<(), BenchError> {
 
     let mut rows = Vec::new();
     if let Some(url) = &options.zerodb {
-        rows.push(
-            measure(systems::zerodb(url, dim).await?, &data, &queries, &truth, &options).await?,
-        );
+        let target = systems::zerodb(url, dim, None).await?;
+        rows.push(measure(target, &data, &queries, &truth, &options).await?);
+    }
+    if let Some(url) = &options.zerodb_qdrant {
+        let target = systems::zerodb(url, dim, options.qdrant.as_deref()).await?;
+        rows.push(measure(target, &data, &queries, &truth, &options).await?);
     }
     if let Some(url) = &options.qdrant {
         rows.push(
@@ -165,7 +172,13 @@ async fn measure(
     println!("\n== {} ({})", target.name, target.config);
     let ingest_per_s = ingest(&target, data, options).await?;
     println!("ingest: {ingest_per_s:.0} vectors/s (every batch durable when answered)");
-    target.settle().await?;
+    let settled = target.settle().await?;
+    let ingest_secs = data.len() as f64 / ingest_per_s;
+    println!(
+        "indexed {:.2} s after the last write: {:.0} vectors/s from the first write to searchable in the graph",
+        settled.as_secs_f64(),
+        data.len() as f64 / (ingest_secs + settled.as_secs_f64())
+    );
 
     // Latency and recall: every query once, one client.
     let mut connection = JsonConnection::open(target.addr, target.headers.clone())
@@ -308,19 +321,30 @@ fn print_table(rows: &[Row], clients: &[usize]) {
             r.latency_ms[2]
         );
     }
-    let Some(zerodb) = rows.iter().find(|r| r.name == "ZeroDB") else { return };
-    for other in rows.iter().filter(|r| r.name != "ZeroDB") {
-        let qps: String = zerodb
+    let ratio = |ours: &Row, other: &Row| {
+        let qps: String = ours
             .qps
             .iter()
             .zip(&other.qps)
             .map(|((c, a, _), (_, b, _))| format!(", QPS at {c} {:.2}x", a / b))
             .collect();
         println!(
-            "ZeroDB against {}: p95 {:.2}x (lower is better){qps}, ingest {:.2}x",
+            "{} against {}: p50 {:.2}x, p95 {:.2}x (lower is better){qps}, ingest {:.2}x",
+            ours.name,
             other.name,
-            zerodb.latency_ms[1] / other.latency_ms[1],
-            zerodb.ingest_per_s / other.ingest_per_s
+            ours.latency_ms[0] / other.latency_ms[0],
+            ours.latency_ms[1] / other.latency_ms[1],
+            ours.ingest_per_s / other.ingest_per_s
         );
+    };
+    let find = |name: &str| rows.iter().find(|r| r.name == name);
+    if let Some(zerodb) = find("ZeroDB") {
+        for other in rows.iter().filter(|r| !r.name.starts_with("ZeroDB")) {
+            ratio(zerodb, other);
+        }
+    }
+    // What ZeroDB in front of Qdrant costs over Qdrant alone.
+    if let (Some(front), Some(raw)) = (find("ZeroDB+Qdrant"), find("Qdrant")) {
+        ratio(front, raw);
     }
 }

@@ -23,9 +23,17 @@ pub struct Hnsw {
 }
 
 enum Api {
-    ZeroDb { project: Uuid },
-    Qdrant { ef: u32 },
-    Chroma { collection: String },
+    /// With `engine`, a ZeroDB whose vectors live in this Qdrant collection.
+    ZeroDb {
+        project: Uuid,
+        engine: Option<(SocketAddr, String)>,
+    },
+    Qdrant {
+        ef: u32,
+    },
+    Chroma {
+        collection: String,
+    },
 }
 
 /// One system, ready to take vectors and queries.
@@ -70,8 +78,13 @@ fn expect_success(what: &str, (status, body): (StatusCode, Value)) -> Result<Val
     if status.is_success() { Ok(body) } else { Err(setup(format!("{what}: {status} {body}"))) }
 }
 
-/// A fresh user, project and namespace on a running ZeroDB.
-pub async fn zerodb(url: &str, dimension: usize) -> Result<Target, BenchError> {
+/// A fresh user, project and namespace on a running ZeroDB; `qdrant` is the Qdrant behind
+/// it when its `vectors.backend` is `qdrant`.
+pub async fn zerodb(
+    url: &str,
+    dimension: usize,
+    qdrant: Option<&str>,
+) -> Result<Target, BenchError> {
     let anonymous = Client::new(url);
     let email = format!("compare-{}@example.com", Uuid::new_v4().simple());
     anonymous.register(&email, "bench password").await?;
@@ -88,12 +101,22 @@ pub async fn zerodb(url: &str, dimension: usize) -> Result<Target, BenchError> {
     };
     client.create_namespace(project.project_id, &namespace).await?;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(setup)?;
+    let (name, config, engine) = match qdrant {
+        None => {
+            ("ZeroDB", "built-in HNSW m 16, ef_construct 64, ef 128 (server defaults), f32", None)
+        }
+        Some(q) => (
+            "ZeroDB+Qdrant",
+            "vectors.backend = qdrant: payload_m 16, ef_construct 64, ef 128 (defaults), f32",
+            Some((socket(q)?, format!("zerodb_cosine_{dimension}_f32"))),
+        ),
+    };
     Ok(Target {
-        name: "ZeroDB",
-        config: "HNSW m 16, ef_construct 64, ef 128 (server defaults), f32".into(),
+        name,
+        config: config.into(),
         addr: socket(url)?,
         headers: vec![(AUTHORIZATION, bearer)],
-        api: Api::ZeroDb { project: project.project_id },
+        api: Api::ZeroDb { project: project.project_id, engine },
     })
 }
 
@@ -160,7 +183,7 @@ impl Target {
     /// A durable insert of `vectors` under `ids`: (method, path, body).
     pub fn upsert(&self, ids: &[Uuid], vectors: &[Vec<f32>]) -> (Method, String, Vec<u8>) {
         let (method, path, body) = match &self.api {
-            Api::ZeroDb { project } => (
+            Api::ZeroDb { project, .. } => (
                 Method::POST,
                 format!("/api/v1/projects/{project}/database/vectors/upsert-batch"),
                 json!({"vectors": ids.iter().zip(vectors).map(|(id, v)| json!({
@@ -185,7 +208,7 @@ impl Target {
     /// The `k` nearest neighbours of `query`: (method, path, body).
     pub fn search(&self, query: &[f32], k: usize) -> (Method, String, Vec<u8>) {
         let (path, body) = match &self.api {
-            Api::ZeroDb { project } => (
+            Api::ZeroDb { project, .. } => (
                 format!("/api/v1/projects/{project}/database/vectors/search"),
                 json!({"query_vector": query, "namespace": COLLECTION, "limit": k}),
             ),
@@ -224,32 +247,42 @@ impl Target {
             .collect()
     }
 
-    /// Waits until what was inserted is in the graph. Qdrant optimises in the background,
-    /// and ZeroDB's graph builder follows its writes (both search the rest exactly until
-    /// then); Chroma indexes before it answers.
-    pub async fn settle(&self) -> Result<(), BenchError> {
+    /// Waits until what was inserted is in the graph, and answers how long that took.
+    /// Qdrant optimises in the background, and ZeroDB's graph builder (or its relay to
+    /// Qdrant) follows its writes (both search the rest exactly until then); Chroma indexes
+    /// before it answers.
+    pub async fn settle(&self) -> Result<std::time::Duration, BenchError> {
         let started = std::time::Instant::now();
         loop {
             let settled = match &self.api {
-                Api::Chroma { .. } => return Ok(()),
+                Api::Chroma { .. } => return Ok(started.elapsed()),
                 Api::Qdrant { .. } => {
                     let path = format!("/collections/{COLLECTION}");
                     let (_, info) =
                         call(self.addr, vec![], Method::GET, &path, Value::Null).await?;
                     info["result"]["status"] == "green"
                 }
-                Api::ZeroDb { project } => {
+                Api::ZeroDb { project, engine } => {
                     let path = format!("/api/v1/projects/{project}/database/vectors/namespaces");
                     let (_, info) =
                         call(self.addr, self.headers.clone(), Method::GET, &path, Value::Null)
                             .await?;
-                    info.as_array().is_some_and(|all| {
+                    let applied = info.as_array().is_some_and(|all| {
                         all.iter().all(|ns| ns["graph_pending_vectors"].as_u64() == Some(0))
-                    })
+                    });
+                    match engine {
+                        Some((addr, collection)) if applied => {
+                            let path = format!("/collections/{collection}");
+                            let (_, info) =
+                                call(*addr, vec![], Method::GET, &path, Value::Null).await?;
+                            info["result"]["status"] == "green"
+                        }
+                        _ => applied,
+                    }
                 }
             };
             if settled {
-                return Ok(());
+                return Ok(started.elapsed());
             }
             if started.elapsed() > std::time::Duration::from_secs(600) {
                 return Err(setup(format!("{} did not finish indexing in 600 s", self.name)));
