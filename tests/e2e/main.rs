@@ -8,6 +8,7 @@ mod admin;
 mod agent_logs;
 mod auth;
 mod database;
+mod deployment;
 mod embedded;
 mod events;
 mod files;

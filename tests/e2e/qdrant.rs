@@ -135,7 +135,7 @@ async fn a_qdrant_outage_is_answered_from_postgres_and_the_backlog_drains() {
 
     qdrant.stop();
     let later: Vec<NewVector> =
-        (10..15).map(|i| NewVector::new(axis(i)).with_id(Uuid::now_v7())).collect();
+        (10..110).map(|i| NewVector::new(axis(i)).with_id(Uuid::now_v7())).collect();
     ada.upsert_vectors(project, &later).await.unwrap();
     let gone = first[0].vector_id.unwrap();
     ada.delete_vector(project, gone).await.unwrap();

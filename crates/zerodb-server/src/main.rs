@@ -1,4 +1,4 @@
-//! The `zerodb` command: `serve`, `migrate`, `user create`, `vectors reindex`.
+//! The `zerodb` command: `serve`, `migrate`, `user create`, `config check`, `vectors reindex`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -34,11 +34,23 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check the configuration (defaults, zerodb.toml, environment) and print the backends
+    /// it selects; unknown keys and bad values are errors.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Manage the vector backend.
     Vectors {
         #[command(subcommand)]
         command: VectorsCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Load the configuration and report what it selects, without starting anything.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -111,6 +123,17 @@ async fn main() -> anyhow::Result<()> {
             db.shutdown().await;
             let user = result.context("could not create the user")?;
             println!("created {} user {} ({})", role.as_str(), user.email, user.id);
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Check } => {
+            println!(
+                "configuration is valid: database {}, vectors {}, events {}, objects {}, cache {}",
+                if settings.database.url.is_some() { "external" } else { "embedded" },
+                settings.vectors.backend.as_str(),
+                settings.events.backend.as_str(),
+                settings.objects.backend.as_str(),
+                settings.cache.backend.as_str(),
+            );
             Ok(())
         }
         Command::Vectors { command: VectorsCommand::Reindex { project } } => {
