@@ -24,7 +24,11 @@ fn relay_to(broker: &KafkaBroker) -> impl FnOnce(&mut Settings) + use<> {
 
 /// Every record of a topic's partition 0 as (zerodb-offset, payload), read by a fresh
 /// consumer from the beginning; waits until `expected` arrived or 20 s passed.
-async fn consume(broker: &KafkaBroker, topic: &str, expected: usize) -> Vec<(i64, Value)> {
+pub(crate) async fn consume(
+    broker: &KafkaBroker,
+    topic: &str,
+    expected: usize,
+) -> Vec<(i64, Value)> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut records = Vec::new();
     while Instant::now() < deadline {
@@ -37,7 +41,7 @@ async fn consume(broker: &KafkaBroker, topic: &str, expected: usize) -> Vec<(i64
     records
 }
 
-async fn read_all(broker: &KafkaBroker, topic: &str) -> Vec<(i64, Value)> {
+pub(crate) async fn read_all(broker: &KafkaBroker, topic: &str) -> Vec<(i64, Value)> {
     let Ok(client) = ClientBuilder::new(vec![broker.address()]).build().await else {
         return Vec::new();
     };
@@ -72,7 +76,7 @@ async fn read_all(broker: &KafkaBroker, topic: &str) -> Vec<(i64, Value)> {
 }
 
 /// ZeroDB's own view of a topic: (offset, payload) in offset order.
-async fn logged(client: &Client, project: Uuid, topic: &str) -> Vec<(i64, Value)> {
+pub(crate) async fn logged(client: &Client, project: Uuid, topic: &str) -> Vec<(i64, Value)> {
     let query = EventQuery { topic: Some(topic.into()), limit: Some(1000), ..Default::default() };
     let page = client.list_events(project, &query).await.unwrap();
     page.items.into_iter().map(|e| (e.offset, e.event_payload)).collect()

@@ -7,6 +7,8 @@ mod abuse;
 mod admin;
 mod agent_logs;
 mod auth;
+#[cfg(all(feature = "s3", feature = "kafka", feature = "redis", feature = "qdrant"))]
+mod cluster;
 mod database;
 mod deployment;
 mod embedded;

@@ -16,20 +16,28 @@ use zerodb_domain::{ProjectId, RepositoryError};
 const VECTOR_RELAY_LOCK_KEY: i64 = 0x7672_656c_6179;
 
 const BEHIND_SQL: &str = "\
-    SELECT s.project_id, COALESCE(r.applied_seq, 0) AS applied_seq, s.last_seq \
+    SELECT s.project_id, COALESCE(r.applied_seq, 0) AS applied_seq, s.last_seq, \
+           COALESCE(r.generation, 0) AS generation \
     FROM zerodb_vector_sequences s LEFT JOIN zerodb_vector_relay r USING (project_id) \
     WHERE s.last_seq > COALESCE(r.applied_seq, 0) \
     ORDER BY r.updated_at NULLS FIRST LIMIT $1";
 
+/// Moves the cursor from `$3` (generation `$4`) to `$2`, and only from there (no row is
+/// position 0 of generation 0).
 const APPLIED_SQL: &str = "\
-    INSERT INTO zerodb_vector_relay (project_id, applied_seq) VALUES ($1, $2) \
-    ON CONFLICT (project_id) DO UPDATE \
-    SET applied_seq = GREATEST(zerodb_vector_relay.applied_seq, EXCLUDED.applied_seq), \
-        updated_at = now()";
+    INSERT INTO zerodb_vector_relay AS r (project_id, applied_seq) \
+    SELECT $1, $2 WHERE $3 = 0 AND $4 = 0 \
+    ON CONFLICT (project_id) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, updated_at = now() \
+    WHERE r.applied_seq = $3 AND r.generation = $4";
+
+const APPLIED_FROM_SQL: &str = "\
+    UPDATE zerodb_vector_relay SET applied_seq = $2, updated_at = now() \
+    WHERE project_id = $1 AND applied_seq = $3 AND generation = $4";
 
 const RESET_SQL: &str = "\
-    INSERT INTO zerodb_vector_relay (project_id, applied_seq) VALUES ($1, $2) \
-    ON CONFLICT (project_id) DO UPDATE SET applied_seq = EXCLUDED.applied_seq, updated_at = now()";
+    INSERT INTO zerodb_vector_relay AS r (project_id, applied_seq, generation) VALUES ($1, $2, 1) \
+    ON CONFLICT (project_id) DO UPDATE \
+    SET applied_seq = EXCLUDED.applied_seq, generation = r.generation + 1, updated_at = now()";
 
 const APPLIED_SEQ_SQL: &str = "\
     SELECT COALESCE((SELECT applied_seq FROM zerodb_vector_relay WHERE project_id = $1), 0) \
@@ -57,6 +65,8 @@ struct LagRow {
     applied_seq: i64,
     #[diesel(sql_type = BigInt)]
     last_seq: i64,
+    #[diesel(sql_type = BigInt)]
+    generation: i64,
 }
 
 #[derive(QueryableByName)]
@@ -116,12 +126,24 @@ impl ReplicaCursors for PgReplicaCursors {
                 project_id: ProjectId::from_uuid(r.project_id),
                 applied_seq: r.applied_seq,
                 last_seq: r.last_seq,
+                generation: r.generation,
             })
             .collect())
     }
 
-    async fn applied(&self, project_id: ProjectId, seq: i64) -> Result<(), RepositoryError> {
-        self.set(APPLIED_SQL, project_id, seq).await
+    async fn applied(&self, read: &ReplicaLag, seq: i64) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        // From the very start the row may not exist yet; from anywhere else it does.
+        let first = read.applied_seq == 0 && read.generation == 0;
+        diesel::sql_query(if first { APPLIED_SQL } else { APPLIED_FROM_SQL })
+            .bind::<SqlUuid, _>(read.project_id.as_uuid())
+            .bind::<BigInt, _>(seq)
+            .bind::<BigInt, _>(read.applied_seq)
+            .bind::<BigInt, _>(read.generation)
+            .execute(&mut conn)
+            .await
+            .map(|rows| rows == 1)
+            .map_err(map_diesel)
     }
 
     async fn applied_seq(&self, project_id: ProjectId) -> Result<i64, RepositoryError> {
@@ -157,6 +179,15 @@ impl ReplicaCursors for PgReplicaCursors {
     }
 
     async fn reset(&self, project_id: ProjectId, seq: i64) -> Result<(), RepositoryError> {
-        self.set(RESET_SQL, project_id, seq).await
+        self.set(RESET_SQL, project_id, seq).await?;
+        // Processes that trust the project to be caught up hear of the reset as of a commit.
+        let mut conn = self.pool.get().await.map_err(map_pool)?;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(crate::vectors::CHANNEL)
+            .bind::<Text, _>(format!("{project_id}:{seq}"))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(map_diesel)
     }
 }

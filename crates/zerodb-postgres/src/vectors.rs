@@ -29,7 +29,7 @@ use zerodb_domain::vectors::{
 };
 use zerodb_domain::{ProjectId, RepositoryError};
 
-const CHANNEL: &str = "zerodb_vectors";
+pub(crate) const CHANNEL: &str = "zerodb_vectors";
 
 /// Packs an embedding as little-endian float32.
 pub fn encode_embedding(values: &[f32]) -> Vec<u8> {

@@ -71,7 +71,12 @@ impl QdrantVectorStore {
                     continue;
                 }
             }
-            inner.cursors.applied(lag.project_id, upto).await.map_err(RelayError::Cursors)?;
+            let moved = inner.cursors.applied(&lag, upto).await.map_err(RelayError::Cursors)?;
+            if !moved {
+                // The cursor was set back (a rebuild) while this batch was in flight: the
+                // next round starts from where it was set.
+                continue;
+            }
             {
                 let mut here = inner.applied_here.lock().unwrap_or_else(|p| p.into_inner());
                 let seq = here.entry(lag.project_id).or_insert(upto);

@@ -24,6 +24,9 @@ const MAX_FETCH: usize = 10_000;
 const OUTAGE_PAUSE: Duration = Duration::from_secs(1);
 /// How often a writer waiting for another process's relay looks at the cursor.
 const CURSOR_POLL: Duration = Duration::from_millis(25);
+/// How long a namespace found caught up is trusted without asking PostgreSQL again, unless
+/// a commit to its project is heard of first (which drops the trust at once).
+const TRUSTED_FOR: Duration = Duration::from_millis(500);
 
 /// How the store relays and waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +65,22 @@ pub(crate) struct Inner {
     pub(crate) applied_here: Mutex<HashMap<ProjectId, i64>>,
     pub(crate) applied_signal: Notify,
     pub(crate) leading: std::sync::atomic::AtomicBool,
+    /// Namespaces found caught up, and when; with each project's count of commits heard
+    /// of, so that a check that raced a commit is not trusted.
+    caught_up: Mutex<CaughtUp>,
+}
+
+#[derive(Default)]
+struct CaughtUp {
+    namespaces: HashMap<(ProjectId, String), Instant>,
+    commits: HashMap<ProjectId, u64>,
+}
+
+impl CaughtUp {
+    fn commit(&mut self, project_id: ProjectId) {
+        *self.commits.entry(project_id).or_default() += 1;
+        self.namespaces.retain(|(p, _), _| *p != project_id);
+    }
 }
 
 fn store_err(e: RepositoryError) -> VectorStoreError {
@@ -100,10 +119,12 @@ impl QdrantVectorStore {
             applied_here: Mutex::default(),
             applied_signal: Notify::new(),
             leading: std::sync::atomic::AtomicBool::new(false),
+            caught_up: Mutex::default(),
         });
         let weak = Arc::downgrade(&inner);
-        records.subscribe(Arc::new(move |_| {
+        records.subscribe(Arc::new(move |project_id| {
             if let Some(inner) = weak.upgrade() {
+                lock(&inner.caught_up).commit(project_id);
                 inner.wake.notify_one();
             }
         }));
@@ -124,45 +145,64 @@ impl QdrantVectorStore {
         self.inner.cursors.resign().await;
     }
 
-    /// Rebuilds the project's points in Qdrant from the records: its points are deleted
-    /// from every collection, every live vector is written again, and the cursor is set to
-    /// where the records stood before the copy (the relay re-applies anything newer).
-    /// Searches stay exact meanwhile, since the cursor is first set back to 0. `progress`
-    /// is called with the vectors written so far.
-    pub async fn reindex_project(
+    /// Starts Qdrant over for one project, or (without `project`) for all: every cursor
+    /// is set back to 0, so that every process answers those namespaces exactly from
+    /// PostgreSQL, and then the project's points are deleted (or ZeroDB's collections
+    /// dropped, which also removes points of projects deleted while Qdrant was away). The
+    /// relay then writes everything again in sequence order, as the only writer; answers
+    /// each project's last sequence, which the relay must reach ([`Self::rebuilt`]).
+    pub async fn start_over(
         &self,
-        project_id: ProjectId,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<u64, VectorStoreError> {
+        project: Option<ProjectId>,
+    ) -> Result<Vec<(ProjectId, i64)>, VectorStoreError> {
         let inner = &self.inner;
-        let start = inner.records.current_seq(project_id).await?;
-        inner.cursors.reset(project_id, 0).await.map_err(store_err)?;
-        for collection in inner.client.collections().await.map_err(engine_err)? {
-            match inner.client.delete(&collection, select_filter(filter::project(project_id))).await
-            {
+        let targets: Vec<(ProjectId, i64)> = match project {
+            Some(p) => vec![(p, inner.records.current_seq(p).await?)],
+            None => inner.records.all_seqs().await?,
+        };
+        for (p, _) in &targets {
+            inner.cursors.reset(*p, 0).await.map_err(store_err)?;
+        }
+        // No process may still trust a check made before the reset (a lost notification
+        // included) once points start to go.
+        tokio::time::sleep(TRUSTED_FOR + Duration::from_millis(100)).await;
+        let collections = inner.client.collections().await.map_err(engine_err)?;
+        for collection in collections {
+            let gone = match project {
+                Some(p) => {
+                    inner.client.delete(&collection, select_filter(filter::project(p))).await
+                }
+                None => inner.client.drop_collection(&collection).await,
+            };
+            match gone {
                 Ok(()) | Err(QdrantError::MissingCollection(_)) => {}
                 Err(e) => return Err(engine_err(e)),
             }
         }
-        let mut written = 0u64;
-        for namespace in inner.records.namespaces(project_id).await? {
-            let mut after = 0;
-            loop {
-                let page = inner
-                    .records
-                    .live_vectors(project_id, &namespace.name, after, inner.options.relay_batch)
-                    .await?;
-                let Some(last) = page.last().map(VectorChange::seq) else { break };
-                after = last;
-                let count = page.len() as u64;
-                inner.apply(project_id, &page).await.map_err(engine_err)?;
-                written += count;
-                progress(written);
-            }
+        lock(&inner.collections).clear();
+        // Whatever the relay recorded since the first reset may rest on points just deleted:
+        // a new generation makes it start over, and refuses a batch it read before.
+        for (p, _) in &targets {
+            inner.cursors.reset(*p, 0).await.map_err(store_err)?;
         }
-        inner.cursors.reset(project_id, start).await.map_err(store_err)?;
         inner.wake.notify_one();
-        Ok(written)
+        Ok(targets)
+    }
+
+    /// How far the relay is towards `targets`: (changes applied, changes in all), counted
+    /// in sequence numbers.
+    pub async fn rebuilt(
+        &self,
+        targets: &[(ProjectId, i64)],
+    ) -> Result<(u64, u64), VectorStoreError> {
+        let mut done = 0u64;
+        let mut total = 0u64;
+        for (project, target) in targets {
+            let applied = self.inner.cursors.applied_seq(*project).await.map_err(store_err)?;
+            done += applied.clamp(0, *target) as u64;
+            total += (*target).max(0) as u64;
+        }
+        Ok((done, total))
     }
 }
 
@@ -212,9 +252,35 @@ impl Inner {
         Ok(all.into_iter().find(|ns| ns.name == name))
     }
 
+    /// Whether the namespace may have changes Qdrant has not applied: asks PostgreSQL,
+    /// unless the namespace was found caught up less than `TRUSTED_FOR` ago and no commit
+    /// to its project has been heard of since.
+    async fn behind(
+        &self,
+        project_id: ProjectId,
+        namespace: &str,
+    ) -> Result<bool, VectorStoreError> {
+        let key = (project_id, namespace.to_owned());
+        let commits = {
+            let caught_up = lock(&self.caught_up);
+            if caught_up.namespaces.get(&key).is_some_and(|at| at.elapsed() < TRUSTED_FOR) {
+                return Ok(false);
+            }
+            caught_up.commits.get(&project_id).copied().unwrap_or(0)
+        };
+        let behind =
+            self.cursors.namespace_behind(project_id, namespace).await.map_err(store_err)?;
+        let mut caught_up = lock(&self.caught_up);
+        if !behind && caught_up.commits.get(&project_id).copied().unwrap_or(0) == commits {
+            caught_up.namespaces.insert(key, Instant::now());
+        }
+        Ok(behind)
+    }
+
     pub(crate) fn forget_project(&self, project_id: ProjectId) {
         lock(&self.namespaces).retain(|(p, _), _| *p != project_id);
         lock(&self.applied_here).remove(&project_id);
+        lock(&self.caught_up).commit(project_id);
     }
 
     /// The collection for vectors of this namespace and dimension, created when missing.
@@ -408,6 +474,7 @@ impl VectorStore for QdrantVectorStore {
     ) -> Result<Vec<UpsertOutcome>, VectorStoreError> {
         let (outcomes, changes) =
             self.inner.records.upsert(project_id, vectors, default_spec).await?;
+        lock(&self.inner.caught_up).commit(project_id);
         if let Some(seq) = changes.iter().map(VectorChange::seq).max() {
             self.inner.wait_applied(project_id, seq).await;
         }
@@ -435,6 +502,7 @@ impl VectorStore for QdrantVectorStore {
         selector: &VectorSelector,
     ) -> Result<u64, VectorStoreError> {
         let changes = self.inner.records.delete(project_id, selector).await?;
+        lock(&self.inner.caught_up).commit(project_id);
         if let Some(seq) = changes.iter().map(VectorChange::seq).max() {
             self.inner.wait_applied(project_id, seq).await;
         }
@@ -461,9 +529,7 @@ impl VectorStore for QdrantVectorStore {
         if request.limit == 0 {
             return Ok(SearchResults::default());
         }
-        if !inner.is_down()
-            && !inner.cursors.namespace_behind(project_id, name).await.map_err(store_err)?
-        {
+        if !inner.is_down() && !inner.behind(project_id, name).await? {
             match inner.search_engine(project_id, ns.spec, request).await {
                 Ok(Some(mut hits)) => {
                     inner.mark_up();

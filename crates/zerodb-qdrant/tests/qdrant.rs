@@ -179,13 +179,19 @@ async fn reindex_rebuilds_a_wiped_qdrant() {
     let wiped = search(&s.store, project, axis(0)).await;
     assert_eq!(wiped.path, SearchPath::ExactFallback, "a lost collection is not an empty answer");
     assert_eq!(wiped.hits.len(), 100);
-    let seen = std::sync::atomic::AtomicU64::new(0);
-    let written = s
-        .store
-        .reindex_project(project, &|n| seen.store(n, std::sync::atomic::Ordering::Relaxed))
-        .await
-        .unwrap();
-    assert_eq!((written, seen.load(std::sync::atomic::Ordering::Relaxed)), (600, 600));
+    // Starting over sets the cursor back and clears the project's points; the relay (the
+    // test's, as a server's would) writes them again.
+    let targets = s.store.start_over(Some(project)).await.unwrap();
+    assert_eq!(targets, vec![(project, 600)]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (done, total) = s.store.rebuilt(&targets).await.unwrap();
+        if done == total {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rebuilt {done} of {total} in 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     wait_for_empty_backlog(&s.store).await;
     let rebuilt = search(&s.store, project, axis(0)).await;
     assert_eq!(rebuilt.path, SearchPath::Index);
@@ -194,4 +200,39 @@ async fn reindex_rebuilds_a_wiped_qdrant() {
     for (a, b) in rebuilt.hits.iter().zip(&wiped.hits) {
         assert!((a.score - b.score).abs() < 1e-5, "{} vs {}", a.score, b.score);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_read_before_a_reset_never_moves_the_cursor() {
+    use zerodb_domain::vectors::ReplicaCursors;
+    let db = TestDatabase::new().await;
+    let project = db.projects(&["cursor"]).await[0];
+    let records = Arc::new(PgVectorRecords::start(db.pool(), db.url.clone()));
+    let vectors = (0..10).map(|i| vector(Uuid::now_v7(), axis(i), json!({}))).collect();
+    zerodb_domain::vectors::VectorRecords::upsert(
+        records.as_ref(),
+        project,
+        vectors,
+        NamespaceSpec::default(),
+    )
+    .await
+    .unwrap();
+    let cursors = PgReplicaCursors::new(db.pool(), db.url.clone());
+    let first = cursors.behind(10).await.unwrap()[0];
+    assert_eq!((first.applied_seq, first.last_seq, first.generation), (0, 10, 0));
+    assert!(cursors.applied(&first, 4).await.unwrap());
+    let second = cursors.behind(10).await.unwrap()[0];
+    assert_eq!((second.applied_seq, second.generation), (4, 0));
+    // A rebuild sets the cursor back while the relay holds `second`.
+    cursors.reset(project, 0).await.unwrap();
+    assert!(!cursors.applied(&second, 10).await.unwrap(), "a stale batch is refused");
+    assert!(
+        !cursors.applied(&first, 10).await.unwrap(),
+        "so is one from position 0 of the old generation"
+    );
+    assert_eq!(cursors.applied_seq(project).await.unwrap(), 0);
+    let third = cursors.behind(10).await.unwrap()[0];
+    assert_eq!((third.applied_seq, third.generation), (0, 1));
+    assert!(cursors.applied(&third, 10).await.unwrap());
+    assert_eq!(cursors.backlog().await.unwrap(), 0);
 }

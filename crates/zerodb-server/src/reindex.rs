@@ -5,9 +5,9 @@ use crate::startup::{Database, StartupError};
 use std::sync::Arc;
 use std::time::Duration;
 use zerodb_domain::ProjectId;
-use zerodb_domain::vectors::{ReplicaCursors, VectorRecords};
+use zerodb_domain::vectors::{VectorRecords, VectorStoreError};
 use zerodb_postgres::{PgReplicaCursors, PgVectorRecords};
-use zerodb_qdrant::{QdrantVectorStore, StoreOptions};
+use zerodb_qdrant::{QdrantVectorStore, RelayRound, StoreOptions};
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +17,11 @@ pub struct Reindexed {
 }
 
 /// Rebuilds one project's points, or (without `project`) every project's from empty
-/// collections, which also drops the points of projects deleted while Qdrant was away.
-/// Searches stay correct meanwhile: the cursors are set back first, so running servers
-/// answer the affected namespaces exactly from PostgreSQL until the rebuild is done.
+/// collections. Searches stay correct meanwhile: the cursors are set back first, so every
+/// server answers the affected namespaces exactly from PostgreSQL until Qdrant has them
+/// again. The points are written by the vector relay, in sequence order: by this command
+/// when no server holds the relay, else by the server that does, while this command shows
+/// the progress.
 pub async fn reindex(
     settings: &Settings,
     db: &Database,
@@ -33,82 +35,58 @@ pub async fn reindex(
                 .into(),
         ));
     }
-    let failed = |what: &str| {
-        let what = what.to_owned();
-        move |e: zerodb_domain::vectors::VectorStoreError| {
-            StartupError::Invalid(format!("{what}: {e} ({})", error_chain(&e)))
-        }
-    };
+    let failed =
+        |e: VectorStoreError| StartupError::Invalid(format!("reindex: {e} ({})", chain(&e)));
     let records = Arc::new(PgVectorRecords::start(db.pool.clone(), db.url.clone()));
     let cursors = Arc::new(PgReplicaCursors::new(db.pool.clone(), db.url.clone()));
     let client = crate::vector_engine::qdrant_client(settings)?;
-    let store = QdrantVectorStore::new(
-        records.clone(),
-        cursors.clone(),
-        client,
-        StoreOptions { write_wait: Duration::ZERO, relay_batch: 512 },
-    );
-    let projects: Vec<ProjectId> = match project {
-        Some(p) => vec![p],
-        None => {
-            let all: Vec<ProjectId> = records
-                .all_seqs()
-                .await
-                .map_err(failed("listing projects"))?
-                .into_iter()
-                .map(|(p, _)| p)
-                .collect();
-            for p in &all {
-                cursors
-                    .reset(*p, 0)
-                    .await
-                    .map_err(|e| StartupError::Invalid(format!("cursor: {e}")))?;
-            }
-            let collections = store
-                .client()
-                .collections()
-                .await
-                .map_err(|e| StartupError::Invalid(format!("Qdrant: {e}")))?;
-            for collection in collections {
-                store
-                    .client()
-                    .drop_collection(&collection)
-                    .await
-                    .map_err(|e| StartupError::Invalid(format!("Qdrant: {e}")))?;
-            }
-            all
-        }
+    let options = StoreOptions {
+        write_wait: Duration::ZERO,
+        relay_batch: settings.vectors.qdrant.relay_batch.max(1),
     };
-    let mut total = 0u64;
-    for p in &projects {
-        let namespaces = records.namespaces(*p).await.map_err(failed("listing namespaces"))?;
-        total += namespaces.iter().map(|n| n.vector_count).sum::<u64>();
+    let store = QdrantVectorStore::new(records.clone(), cursors, client, options);
+    let targets = store.start_over(project).await.map_err(failed)?;
+    let mut vectors = 0u64;
+    for (p, _) in &targets {
+        let namespaces = records.namespaces(*p).await.map_err(failed)?;
+        vectors += namespaces.iter().map(|n| n.vector_count).sum::<u64>();
     }
     let bar = if show_progress {
-        indicatif::ProgressBar::new(total)
+        indicatif::ProgressBar::new(0)
     } else {
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} vectors ({per_sec}, {eta} left) {msg}",
+            "{bar:40} {pos}/{len} changes ({per_sec}, {eta} left) {msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut done = 0u64;
-    for p in &projects {
-        bar.set_message(format!("project {p}"));
-        let written = store
-            .reindex_project(*p, &|n| bar.set_position(done + n))
-            .await
-            .map_err(failed("rebuilding"))?;
-        done += written;
+    bar.set_message(format!("{vectors} vectors of {} projects", targets.len()));
+    loop {
+        let (done, total) = store.rebuilt(&targets).await.map_err(failed)?;
+        bar.set_length(total);
+        bar.set_position(done);
+        if done >= total {
+            break;
+        }
+        match store.relay_once().await {
+            Ok(RelayRound::Applied(_)) => {}
+            Ok(RelayRound::Idle | RelayRound::NotLeader) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "relay round failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
+    store.resign().await;
     bar.finish_with_message("done");
-    Ok(Reindexed { projects: projects.len() as u64, vectors: done })
+    Ok(Reindexed { projects: targets.len() as u64, vectors })
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+fn chain(e: &dyn std::error::Error) -> String {
     let mut parts = Vec::new();
     let mut source = e.source();
     while let Some(s) = source {

@@ -18,6 +18,9 @@ pub struct ReplicaLag {
     pub applied_seq: i64,
     /// The project's last committed change.
     pub last_seq: i64,
+    /// How many times the cursor was set back; a batch read in an older generation must
+    /// not move it.
+    pub generation: i64,
 }
 
 /// The cursors of the relay towards an external vector engine, and its leadership.
@@ -31,8 +34,10 @@ pub trait ReplicaCursors: Send + Sync + 'static {
     async fn resign(&self);
     /// Up to `max_projects` projects with changes waiting, the least recently served first.
     async fn behind(&self, max_projects: u32) -> Result<Vec<ReplicaLag>, RepositoryError>;
-    /// Records that the project's changes up to `seq` are in the engine (never moves back).
-    async fn applied(&self, project_id: ProjectId, seq: i64) -> Result<(), RepositoryError>;
+    /// Records that the project's changes up to `seq` are in the engine, if its cursor is
+    /// still where `read` found it (same position, same generation); answers whether it
+    /// moved. A cursor set back meanwhile (a rebuild) stays where it was set.
+    async fn applied(&self, read: &ReplicaLag, seq: i64) -> Result<bool, RepositoryError>;
     /// How far the project's changes are in the engine (0 when none are).
     async fn applied_seq(&self, project_id: ProjectId) -> Result<i64, RepositoryError>;
     /// Whether the namespace has committed changes the engine has not applied.
@@ -43,6 +48,7 @@ pub trait ReplicaCursors: Send + Sync + 'static {
     ) -> Result<bool, RepositoryError>;
     /// Changes waiting over all projects.
     async fn backlog(&self) -> Result<u64, RepositoryError>;
-    /// Sets the project's cursor to exactly `seq` (a rebuild starts over from there).
+    /// Sets the project's cursor to exactly `seq` in a new generation (a rebuild starts
+    /// over from there), and tells every process, as a commit would.
     async fn reset(&self, project_id: ProjectId, seq: i64) -> Result<(), RepositoryError>;
 }
