@@ -299,8 +299,14 @@ async fn publish_through_a_kill(
     KillReport { acknowledged, failed_requests: failed.load(Ordering::Relaxed), takeover }
 }
 
+/// A PostgreSQL client program: beside the server binaries the suite runs, else under
+/// Debian's versioned directories, else on PATH.
 fn pg_tool(name: &str) -> std::path::PathBuf {
-    zerodb_postgres::embedded::PgBinaries::locate().unwrap().bindir.join(name)
+    let beside = zerodb_postgres::embedded::PgBinaries::locate().ok().map(|b| b.bindir.join(name));
+    let versioned = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|dirs| {
+        dirs.flatten().map(|d| d.path().join("bin").join(name)).find(|p| p.is_file())
+    });
+    beside.filter(|p| p.is_file()).or(versioned).unwrap_or_else(|| name.into())
 }
 
 fn run(program: &Path, args: &[&str]) {
