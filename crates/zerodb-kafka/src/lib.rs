@@ -5,8 +5,14 @@
 //! a key go to the partition its hash picks; events without one go to partition 0, so with
 //! the default single partition a Kafka topic holds its events in ZeroDB offset order. Each
 //! record carries the event's JSON payload as value, its key, its headers, and the headers
-//! `zerodb-offset`, `zerodb-event-id`, `zerodb-project-id` and `zerodb-topic`; delivery is at
-//! least once, so consumers skip offsets they have already seen.
+//! `zerodb-offset`, `zerodb-event-id`, `zerodb-project-id` and `zerodb-topic`.
+//!
+//! Each partition holds its events in ZeroDB offset order, so the sink skips events at or
+//! below the last `zerodb-offset` a partition already holds: it reads that once per
+//! partition per connection (and the connection is dropped after any failure). A relay
+//! that died between Kafka's acknowledgement and its cursor update, or a delivery that
+//! failed half-way, therefore sends nothing twice. Consumers may still skip offsets they
+//! have seen, as a guard against other writers of the same topics.
 
 mod naming;
 
@@ -15,7 +21,7 @@ pub use naming::{kafka_topic, partition_for};
 use async_trait::async_trait;
 use rskafka::BackoffConfig;
 use rskafka::client::error::{Error as KafkaError, ProtocolError};
-use rskafka::client::partition::{Compression, PartitionClient, UnknownTopicHandling};
+use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder};
 use rskafka::record::Record;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,6 +32,9 @@ use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::events::Event;
 use zerodb_domain::relay::{EventSink, SinkError};
+
+/// The header that carries an event's ZeroDB offset.
+const OFFSET_HEADER: &str = "zerodb-offset";
 
 /// Record compression on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +63,8 @@ pub struct KafkaSettings {
 struct Connected {
     client: Client,
     topics: HashSet<String>,
-    partitions: HashMap<(String, i32), Arc<PartitionClient>>,
+    /// Each partition's client and the highest ZeroDB offset it holds (0 when none).
+    partitions: HashMap<(String, i32), (Arc<PartitionClient>, i64)>,
 }
 
 pub struct KafkaEventSink {
@@ -123,15 +133,16 @@ impl KafkaEventSink {
         Ok(())
     }
 
+    /// The partition's client and the highest ZeroDB offset it already holds.
     async fn partition(
         &self,
         c: &mut Connected,
         topic: &str,
         partition: i32,
-    ) -> Result<Arc<PartitionClient>, SinkError> {
+    ) -> Result<(Arc<PartitionClient>, i64), SinkError> {
         let key = (topic.to_owned(), partition);
-        if let Some(client) = c.partitions.get(&key) {
-            return Ok(client.clone());
+        if let Some(known) = c.partitions.get(&key) {
+            return Ok(known.clone());
         }
         let client = Arc::new(
             self.timed(
@@ -140,8 +151,52 @@ impl KafkaEventSink {
             )
             .await?,
         );
-        c.partitions.insert(key, client.clone());
-        Ok(client)
+        let held = self.last_offset_held(&client).await?;
+        c.partitions.insert(key, (client.clone(), held));
+        Ok((client, held))
+    }
+
+    /// The `zerodb-offset` of the partition's last record (0 when it is empty, or when the
+    /// last record is not one of ZeroDB's).
+    async fn last_offset_held(&self, client: &PartitionClient) -> Result<i64, SinkError> {
+        let end =
+            self.timed("reading the partition's end", client.get_offset(OffsetAt::Latest)).await?;
+        if end <= 0 {
+            return Ok(0);
+        }
+        let max_bytes =
+            i32::try_from(self.settings.max_request_bytes).unwrap_or(i32::MAX).max(1024);
+        let fetched = tokio::time::timeout(
+            self.settings.request_timeout,
+            client.fetch_records(end - 1, 1..max_bytes, 100),
+        )
+        .await;
+        let records = match fetched {
+            Ok(Ok((records, _))) => records,
+            // Gone to retention meanwhile: nothing to compare with.
+            Ok(Err(KafkaError::ServerError {
+                protocol_error: ProtocolError::OffsetOutOfRange,
+                ..
+            })) => {
+                return Ok(0);
+            }
+            Ok(Err(e)) => return Err(classify("reading the partition's last record", &e)),
+            Err(_) => {
+                return Err(SinkError::Unavailable(Cause::msg(
+                    "reading the partition's last record: timed out",
+                )));
+            }
+        };
+        // The broker answers with the whole record batch holding that record; ZeroDB offsets
+        // grow along a partition, so the highest one is the last.
+        Ok(records
+            .iter()
+            .filter_map(|r| {
+                let header = r.record.headers.get(OFFSET_HEADER)?;
+                std::str::from_utf8(header).ok()?.parse::<i64>().ok()
+            })
+            .max()
+            .unwrap_or(0))
     }
 
     async fn deliver_connected(
@@ -150,8 +205,8 @@ impl KafkaEventSink {
         project_id: ProjectId,
         events: &[Event],
     ) -> Result<(), SinkError> {
-        // Records per (topic, partition), each list in offset order.
-        let mut groups: Vec<((String, i32), Vec<Record>)> = Vec::new();
+        // Records per (topic, partition), each list in offset order, with the last offset.
+        let mut groups: Vec<((String, i32), Vec<(i64, Record)>)> = Vec::new();
         let mut index: HashMap<(String, i32), usize> = HashMap::new();
         for event in events {
             let topic = kafka_topic(&self.settings.topic_prefix, project_id, &event.topic);
@@ -160,7 +215,7 @@ impl KafkaEventSink {
                 groups.push(((topic, partition), Vec::new()));
                 groups.len() - 1
             });
-            groups[slot].1.push(record(project_id, event));
+            groups[slot].1.push((event.offset, record(project_id, event)));
         }
         let compression = match self.settings.compression {
             KafkaCompression::None => Compression::NoCompression,
@@ -168,9 +223,16 @@ impl KafkaEventSink {
         };
         for ((topic, partition), records) in groups {
             self.ensure_topic(c, &topic).await?;
-            let client = self.partition(c, &topic, partition).await?;
-            for chunk in chunks(records, self.settings.max_request_bytes) {
+            let (client, held) = self.partition(c, &topic, partition).await?;
+            let fresh: Vec<(i64, Record)> =
+                records.into_iter().filter(|(o, _)| *o > held).collect();
+            let Some(last) = fresh.last().map(|(o, _)| *o) else { continue };
+            let fresh: Vec<Record> = fresh.into_iter().map(|(_, r)| r).collect();
+            for chunk in chunks(fresh, self.settings.max_request_bytes) {
                 self.timed("producing", client.produce(chunk, compression)).await?;
+            }
+            if let Some(known) = c.partitions.get_mut(&(topic, partition)) {
+                known.1 = last;
             }
         }
         Ok(())
@@ -208,7 +270,7 @@ fn record(project_id: ProjectId, event: &Event) -> Record {
             (name.clone(), bytes)
         })
         .collect();
-    headers.insert("zerodb-offset".into(), event.offset.to_string().into_bytes());
+    headers.insert(OFFSET_HEADER.into(), event.offset.to_string().into_bytes());
     headers.insert("zerodb-event-id".into(), event.id.to_string().into_bytes());
     headers.insert("zerodb-project-id".into(), project_id.to_string().into_bytes());
     headers.insert("zerodb-topic".into(), event.topic.clone().into_bytes());

@@ -126,3 +126,29 @@ async fn an_outage_fails_fast_and_the_sink_recovers() {
     let records = read_partition(&broker, &kafka_topic("zerodb", project, "t"), 0).await;
     assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3]);
 }
+
+#[tokio::test]
+async fn a_batch_sent_again_lands_once() {
+    let broker = KafkaBroker::start();
+    let project = ProjectId::new();
+    let batch = |range: std::ops::RangeInclusive<i64>| -> Vec<Event> {
+        range.map(|o| event(o, "jobs", (o % 2 == 0).then_some("even"))).collect()
+    };
+    let first = KafkaEventSink::new(settings(&broker, 2));
+    first.deliver(project, &batch(1..=6)).await.unwrap();
+    // The same sink again, overlapping what it sent...
+    first.deliver(project, &batch(4..=9)).await.unwrap();
+    // ...and a new relay (another process) that starts from an older cursor.
+    let second = KafkaEventSink::new(settings(&broker, 2));
+    second.deliver(project, &batch(2..=12)).await.unwrap();
+    let topic = kafka_topic("zerodb", project, "jobs");
+    let mut all: Vec<i64> = Vec::new();
+    for partition in 0..2 {
+        let offsets: Vec<i64> =
+            read_partition(&broker, &topic, partition).await.into_iter().map(|r| r.0).collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "partition {partition}: {offsets:?}");
+        all.extend(offsets);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=12).collect::<Vec<i64>>(), "each event once");
+}
