@@ -33,6 +33,8 @@ use zerodb_domain::ProjectId;
 use zerodb_domain::events::Event;
 use zerodb_domain::relay::{EventSink, SinkError};
 
+type TopicPartition = (String, i32);
+
 /// The header that carries an event's ZeroDB offset.
 const OFFSET_HEADER: &str = "zerodb-offset";
 
@@ -205,8 +207,8 @@ impl KafkaEventSink {
         project_id: ProjectId,
         events: &[Event],
     ) -> Result<(), SinkError> {
-        // Records per (topic, partition), each list in offset order, with the last offset.
-        let mut groups: Vec<((String, i32), Vec<(i64, Record)>)> = Vec::new();
+        // Records per (topic, partition), each list in offset order, with their offsets.
+        let mut groups: Vec<(TopicPartition, Vec<(i64, Record)>)> = Vec::new();
         let mut index: HashMap<(String, i32), usize> = HashMap::new();
         for event in events {
             let topic = kafka_topic(&self.settings.topic_prefix, project_id, &event.topic);
