@@ -397,10 +397,11 @@ async fn two_replicas_share_everything_survive_a_kill_and_restore_from_a_backup(
         &["--clean", "--if-exists", "--no-owner", "--dbname", &restored.url, dump_path],
     );
     let restored_environment = backends.environment(&restored.url, "restored_");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
         .args(["vectors", "reindex"])
         .envs(restored_environment.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
+        .await
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let mut three = Replica::start(restored_environment).await;

@@ -183,7 +183,9 @@ async fn vectors_reindex_rebuilds_qdrant_from_postgres() {
     let (_, body) = search(&app, &token, project, axis(4)).await;
     assert_eq!(body["served_by"], "exact_fallback", "a wiped Qdrant is not trusted");
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
+    // Awaited, not blocking: the server's relay runs on this test's runtime, and the
+    // command follows its progress.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_zerodb"))
         .args(["vectors", "reindex"])
         .env("DATABASE_URL", &app.db.url)
         .env("ZERODB__AUTH__JWT_SECRET", JWT_SECRET)
@@ -191,6 +193,7 @@ async fn vectors_reindex_rebuilds_qdrant_from_postgres() {
         .env("ZERODB__VECTORS__QDRANT__URL", qdrant.url())
         .env("ZERODB__LOG__LEVEL", "warn")
         .output()
+        .await
         .expect("run zerodb vectors reindex");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);

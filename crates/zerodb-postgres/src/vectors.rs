@@ -271,16 +271,18 @@ async fn advance_sequence(
     project: Uuid,
     last_seq: i64,
 ) -> Result<(), DieselError> {
-    sql_query("UPDATE zerodb_vector_sequences SET last_seq = $2 WHERE project_id = $1; ")
-        .bind::<SqlUuid, _>(project)
-        .bind::<BigInt, _>(last_seq)
-        .execute(conn)
-        .await?;
-    sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(CHANNEL)
-        .bind::<Text, _>(format!("{project}:{last_seq}"))
-        .execute(conn)
-        .await?;
+    // One round trip: the writer holds the project's sequence lock until it commits.
+    sql_query(
+        "WITH advanced AS (UPDATE zerodb_vector_sequences SET last_seq = $2 \
+                           WHERE project_id = $1 RETURNING project_id) \
+         SELECT pg_notify($3, $4) FROM advanced",
+    )
+    .bind::<SqlUuid, _>(project)
+    .bind::<BigInt, _>(last_seq)
+    .bind::<Text, _>(CHANNEL)
+    .bind::<Text, _>(format!("{project}:{last_seq}"))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -301,7 +303,8 @@ async fn namespace_row(
     rows.into_iter().next().map(NamespaceRow::into_namespace).transpose().map_err(TxError::Store)
 }
 
-/// Creates the namespace if absent and fixes its dimension if still open; answers it.
+/// The namespace, created if absent and its dimension fixed if still open; with
+/// `strict_spec`, refused when it exists with other settings.
 async fn ensure_namespace(
     conn: &mut AsyncPgConnection,
     project: Uuid,
@@ -309,6 +312,29 @@ async fn ensure_namespace(
     spec: NamespaceSpec,
     dimension: Option<u32>,
     strict_spec: bool,
+) -> Result<Namespace, TxError> {
+    // Most writes go to a namespace whose dimension is already fixed: one read settles it.
+    let existing = namespace_row(conn, project, name).await?;
+    let ns = match existing {
+        Some(ns) if ns.dimension.is_some() || dimension.is_none() => ns,
+        _ => create_or_fix_namespace(conn, project, name, spec, dimension).await?,
+    };
+    if strict_spec && ns.spec != spec {
+        return Err(TxError::Store(VectorStoreError::NamespaceSettings {
+            namespace: ns.name,
+            spec: ns.spec,
+        }));
+    }
+    Ok(ns)
+}
+
+/// Creates the namespace if absent and fixes its dimension if still open; answers it.
+async fn create_or_fix_namespace(
+    conn: &mut AsyncPgConnection,
+    project: Uuid,
+    name: &str,
+    spec: NamespaceSpec,
+    dimension: Option<u32>,
 ) -> Result<Namespace, TxError> {
     sql_query(
         "INSERT INTO zerodb_vector_namespaces (project_id, namespace, dimension, metric, quantization) \
@@ -332,16 +358,9 @@ async fn ensure_namespace(
         .execute(conn)
         .await?;
     }
-    let ns = namespace_row(conn, project, name)
+    namespace_row(conn, project, name)
         .await?
-        .ok_or(TxError::Store(VectorStoreError::NamespaceNotFound))?;
-    if strict_spec && ns.spec != spec {
-        return Err(TxError::Store(VectorStoreError::NamespaceSettings {
-            namespace: ns.name,
-            spec: ns.spec,
-        }));
-    }
-    Ok(ns)
+        .ok_or(TxError::Store(VectorStoreError::NamespaceNotFound))
 }
 
 #[async_trait]

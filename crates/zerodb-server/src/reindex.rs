@@ -63,12 +63,23 @@ pub async fn reindex(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(format!("{vectors} vectors of {} projects", targets.len()));
+    let mut last_progress = (0u64, std::time::Instant::now());
     loop {
         let (done, total) = store.rebuilt(&targets).await.map_err(failed)?;
         bar.set_length(total);
         bar.set_position(done);
         if done >= total {
             break;
+        }
+        if done != last_progress.0 {
+            last_progress = (done, std::time::Instant::now());
+        } else if last_progress.1.elapsed() > Duration::from_secs(60) {
+            // Qdrant down, or the leading server stuck: say so, and keep waiting.
+            bar.println(
+                "no progress for 60 s: is Qdrant reachable, and is the server holding the \
+                 vector relay healthy? (its log says why a round failed)",
+            );
+            last_progress.1 = std::time::Instant::now();
         }
         match store.relay_once().await {
             Ok(RelayRound::Applied(_)) => {}
