@@ -17,6 +17,7 @@ mod files;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod malformed;
+mod mcp;
 mod memory;
 mod operations;
 mod poison;

@@ -6,6 +6,7 @@ mod events;
 mod files;
 mod kafka;
 mod kit;
+mod mcp;
 mod memory;
 mod vectors;
 
@@ -36,6 +37,8 @@ enum Command {
     Vectors(vectors::VectorBenchOptions),
     /// Memory store rate and search latency/QPS per mode.
     Memory(memory::MemoryBenchOptions),
+    /// memory_search as an MCP tool call over `/mcp` against the same REST call.
+    Mcp(mcp::McpBenchOptions),
     /// Publish throughput with the Kafka relay off and on, and the outbox backlog meanwhile.
     Kafka(kafka::KafkaBenchOptions),
     /// Upload and download MB/s of one large file, and the process's memory meanwhile.
@@ -56,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Events(options) => events::run_events(settings, options).await?,
         Command::Vectors(options) => vectors::run_vectors(settings, options).await?,
         Command::Memory(options) => memory::run_memory(settings, options).await?,
+        Command::Mcp(options) => mcp::run_mcp(settings, options).await?,
         Command::Kafka(options) => kafka::run_kafka(settings, options).await?,
         Command::Files(options) => files::run_files(settings, options).await?,
         Command::Compare(options) => compare::run_compare(options).await?,

@@ -169,6 +169,25 @@ impl Client {
         Ok(RawResponse { status, request_id, retry_after, body })
     }
 
+    /// Any JSON request with query parameters, answered as its JSON body (`null` when the
+    /// answer has none); an error status becomes [`ClientError::Api`].
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, ClientError> {
+        let mut builder = self.request(method, path);
+        if !query.is_empty() {
+            builder = builder.query(query);
+        }
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        self.send(builder).await
+    }
+
     // --- health -------------------------------------------------------------------------
 
     pub async fn health(&self) -> Result<Health, ClientError> {
@@ -641,6 +660,28 @@ impl Client {
         }
         form = form
             .part("file", reqwest::multipart::Part::bytes(content).file_name(file_name.to_owned()));
+        let path = format!("/api/v1/projects/{project_id}/database/files/upload");
+        self.send(self.request(Method::POST, &path).multipart(form)).await
+    }
+
+    /// Uploads through `multipart/form-data` with the file part's content type given.
+    pub async fn upload_file_typed(
+        &self,
+        project_id: Uuid,
+        file: FilePart,
+    ) -> Result<FileInfo, ClientError> {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(key) = file.file_key {
+            form = form.text("file_key", key);
+        }
+        if let Some(metadata) = file.file_metadata {
+            form = form.text("file_metadata", metadata.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(file.content)
+            .file_name(file.file_name)
+            .mime_str(&file.content_type)
+            .map_err(ClientError::Transport)?;
+        form = form.part("file", part);
         let path = format!("/api/v1/projects/{project_id}/database/files/upload");
         self.send(self.request(Method::POST, &path).multipart(form)).await
     }

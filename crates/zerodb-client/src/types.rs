@@ -709,7 +709,7 @@ pub struct GeneratedEmbeddings {
 }
 
 /// A file's metadata.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileInfo {
     pub file_id: Uuid,
     pub file_key: String,
@@ -772,4 +772,14 @@ pub struct FileContent {
     pub content_range: Option<String>,
     pub etag: Option<String>,
     pub bytes: bytes::Bytes,
+}
+
+/// A file to upload as one `multipart/form-data` part.
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+    pub file_key: Option<String>,
+    pub file_metadata: Option<Value>,
 }

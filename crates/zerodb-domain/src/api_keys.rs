@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-const PREFIX: &str = "zdb_";
+pub const PREFIX: &str = "zdb_";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {

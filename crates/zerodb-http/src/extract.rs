@@ -73,6 +73,11 @@ impl Credential {
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .ok_or_else(invalid)?;
+                // Clients that only know bearer tokens (MCP clients among them) may send an
+                // API key that way; a JWT never has a key's shape.
+                if zerodb_domain::api_keys::parse_key_id(token).is_some() {
+                    return Ok(Self::ApiKey(token.to_owned()));
+                }
                 Ok(Self::Bearer(token.to_owned()))
             }
             (None, Some(key)) => Ok(Self::ApiKey(text(key)?.trim().to_owned())),
@@ -141,7 +146,7 @@ pub fn validate<T: validator::Validate>(request: &T) -> Result<(), ApiError> {
 
 /// Counts the request against the caller's limit: the project's own limit for its API keys
 /// when it sets one, the server's default otherwise.
-async fn enforce_rate_limit(
+pub async fn enforce_rate_limit(
     state: &AppState,
     principal: &Principal,
     key_limit: Option<RateLimit>,

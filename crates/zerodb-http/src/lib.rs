@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod mcp;
 pub mod metrics;
 pub mod openapi;
 mod openapi_contract;

@@ -59,6 +59,27 @@ pub struct Settings {
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub quotas: QuotaSettings,
+    pub mcp: McpSettings,
+}
+
+/// The Model Context Protocol endpoint, `/mcp`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSettings {
+    /// Serve `/mcp` at all.
+    pub enabled: bool,
+    /// Browser origins allowed to call `/mcp` (e.g. `https://app.example.com`); a request
+    /// with any other `Origin` is refused (DNS-rebinding protection). Clients that are not
+    /// browsers send no `Origin` and are unaffected.
+    pub allowed_origins: Vec<String>,
+    /// Largest MCP message accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest tool result, in bytes of JSON; larger results are cut and say so.
+    pub max_result_bytes: usize,
+    /// Largest file `file_read` returns at once and `file_upload` accepts, in bytes.
+    pub max_file_bytes: usize,
+    /// Idle MCP sessions close after this many seconds.
+    pub session_idle_secs: u64,
 }
 
 /// The server's default per-project quotas (an administrator overrides them per project
@@ -596,6 +617,14 @@ counts_cache_secs = 30
 
 [quotas]
 max_projects_per_user = 100
+
+[mcp]
+enabled = true
+allowed_origins = []
+max_body_bytes = 4194304
+max_result_bytes = 262144
+max_file_bytes = 1048576
+session_idle_secs = 300
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -620,7 +649,9 @@ impl Settings {
             Environment::with_prefix("ZERODB")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("mcp.allowed_origins"),
         );
         if let Ok(url) = std::env::var("DATABASE_URL")
             && !url.is_empty()
@@ -655,6 +686,15 @@ impl Settings {
             return Err(ConfigError(
                 "events.heartbeat_secs and slow_consumer_timeout_secs must be at least 1".into(),
             ));
+        }
+        let mcp = &self.mcp;
+        if mcp.max_body_bytes < 1024 || mcp.max_result_bytes < 1024 || mcp.max_file_bytes < 1 {
+            return Err(ConfigError(
+                "mcp.max_body_bytes and max_result_bytes must be at least 1024, max_file_bytes at least 1".into(),
+            ));
+        }
+        if mcp.session_idle_secs == 0 {
+            return Err(ConfigError("mcp.session_idle_secs must be at least 1".into()));
         }
         if self.metering.flush_interval_secs == 0 {
             return Err(ConfigError("metering.flush_interval_secs must be at least 1".into()));

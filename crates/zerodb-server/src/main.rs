@@ -1,4 +1,5 @@
-//! The `zerodb` command: `serve`, `migrate`, `user create`, `config check`, `vectors reindex`.
+//! The `zerodb` command: `serve`, `migrate`, `user create`, `config check`, `vectors reindex`,
+//! `mcp`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -44,6 +45,19 @@ enum Command {
     Vectors {
         #[command(subcommand)]
         command: VectorsCommand,
+    },
+    /// Serve the Model Context Protocol on stdin/stdout for a desktop or IDE agent; every
+    /// tool call goes to the ZeroDB server at --url with --api-key.
+    Mcp {
+        /// The ZeroDB server, e.g. https://zerodb.example.com.
+        #[arg(long, env = "ZERODB_URL")]
+        url: String,
+        /// A project API key (or a user's token, then every call names its project_id).
+        #[arg(long, env = "ZERODB_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// The project tools use when a call names none.
+        #[arg(long)]
+        project: Option<uuid::Uuid>,
     },
 }
 
@@ -100,10 +114,38 @@ async fn reindex(_: &Settings, _: Option<zerodb_domain::ProjectId>) -> anyhow::R
     )
 }
 
+async fn mcp_stdio(
+    settings: &Settings,
+    url: &str,
+    api_key: String,
+    project: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
+    let api_key = api_key.trim().to_owned();
+    anyhow::ensure!(!api_key.is_empty(), "--api-key (or ZERODB_API_KEY) is empty");
+    // A key is sent as X-API-Key; anything else is taken for a user's token.
+    let credential = if api_key.starts_with(zerodb_domain::api_keys::PREFIX) {
+        zerodb_mcp::Credential::ApiKey(api_key)
+    } else {
+        zerodb_mcp::Credential::Bearer(api_key)
+    };
+    let limits = zerodb_mcp::McpLimits {
+        max_result_bytes: settings.mcp.max_result_bytes,
+        max_file_bytes: settings.mcp.max_file_bytes,
+    };
+    zerodb_mcp::transport::serve_stdio(url, credential, project, limits)
+        .await
+        .context("MCP over stdio failed")
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
+    if let Some(Command::Mcp { url, api_key, project }) = cli.command {
+        // stdout carries the protocol; logs go to stderr.
+        telemetry::init_stderr(&settings.log);
+        return mcp_stdio(&settings, &url, api_key, project).await;
+    }
     telemetry::init(&settings.log);
     tracing::debug!(?settings, "settings loaded");
     match cli.command.unwrap_or(Command::Serve) {
@@ -139,5 +181,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Vectors { command: VectorsCommand::Reindex { project } } => {
             reindex(&settings, project).await
         }
+        Command::Mcp { .. } => unreachable!("served above"),
     }
 }

@@ -23,6 +23,7 @@ use zerodb_domain::services::{
 use zerodb_domain::usage::UsageMeter;
 use zerodb_domain::vectors::NamespaceSpec;
 use zerodb_embeddings::{BuiltinEmbedder, Cl100kTokenCounter, OpenAiEmbedder, OpenAiSettings};
+use zerodb_http::mcp::McpEndpoint;
 use zerodb_http::metrics::{HttpMetrics, MetricsSnapshot, MetricsSource};
 use zerodb_http::routes::events::StreamSettings;
 use zerodb_http::sign_in::SignInLimits;
@@ -437,6 +438,31 @@ pub struct Application {
     background: BackgroundTasks,
 }
 
+/// `/mcp`, whose tool calls go to this process's own REST API over loopback, so that they
+/// pass through exactly the checks, limits and metering a REST call does.
+fn mcp_endpoint(settings: &Settings, listener: &TcpListener) -> web::Data<McpEndpoint> {
+    let mut own = listener
+        .local_addr()
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], settings.server.port)));
+    if own.ip().is_unspecified() {
+        own.set_ip(match own.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let mcp = &settings.mcp;
+    let service = zerodb_mcp::transport::http_service(&zerodb_mcp::transport::HttpSettings {
+        rest_url: format!("http://{own}"),
+        limits: zerodb_mcp::McpLimits {
+            max_result_bytes: mcp.max_result_bytes,
+            max_file_bytes: mcp.max_file_bytes,
+        },
+        max_body_bytes: mcp.max_body_bytes,
+        session_idle: Duration::from_secs(mcp.session_idle_secs),
+    });
+    web::Data::new(McpEndpoint::new(service, &mcp.allowed_origins, mcp.max_body_bytes))
+}
+
 impl Application {
     /// Binds `server.host:server.port` (port 0 picks a free one) and prepares the server.
     pub fn build(
@@ -462,6 +488,7 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .map_err(|source| StartupError::Io { context: format!("binding {address}"), source })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(settings.server.port);
+        let mcp = settings.mcp.enabled.then(|| mcp_endpoint(settings, &listener));
         let Backends { services, vector_engine, relay, mut background } =
             build_backends(db, settings, secret, clock)?;
         if let Some(relay) = &relay {
@@ -550,9 +577,11 @@ impl Application {
             max_vector_batch_bytes: settings.vectors.max_batch_body_bytes,
         };
         let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(zerodb_http::request_id::observe_requests))
-                .configure(zerodb_http::configure(state.clone(), limits))
+            let mut app = App::new().wrap(from_fn(zerodb_http::request_id::observe_requests));
+            if let Some(endpoint) = &mcp {
+                app = app.configure(zerodb_http::mcp::config(endpoint.clone()));
+            }
+            app.configure(zerodb_http::configure(state.clone(), limits))
         })
         .listen(listener)
         .map_err(|source| StartupError::Io { context: "listening".into(), source })?
