@@ -155,8 +155,31 @@ async fn project_with_table(app: &TestApp, owner: &zerodb_client::Client, name: 
     project
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Transport {
+    Http,
+    Stdio,
+}
+
+/// An MCP client over `transport` with `credential` (an API key or a user's token).
+async fn connect(transport: Transport, address: &str, credential: &str) -> McpClient {
+    match transport {
+        Transport::Http => over_http(address, credential, ProtocolVersion::V_2025_06_18).await,
+        Transport::Stdio => over_stdio(address, credential, None).await,
+    }
+}
+
 #[tokio::test]
 async fn every_tool_over_http_succeeds_and_is_refused_without_scope_or_for_a_stranger() {
+    every_tool_succeeds_and_is_refused(Transport::Http).await;
+}
+
+#[tokio::test]
+async fn every_tool_over_stdio_succeeds_and_is_refused_without_scope_or_for_a_stranger() {
+    every_tool_succeeds_and_is_refused(Transport::Stdio).await;
+}
+
+async fn every_tool_succeeds_and_is_refused(transport: Transport) {
     let app = spawn_app().await;
     let owner = app.user("mcp-owner@example.com").await;
     let project = project_with_table(&app, &owner, "agents").await;
@@ -170,7 +193,7 @@ async fn every_tool_over_http_succeeds_and_is_refused_without_scope_or_for_a_str
         app.client.login("mcp-owner@example.com", "correct horse battery").await.unwrap();
     drop(stranger);
 
-    let client = over_http(&app.address, &key, ProtocolVersion::V_2025_06_18).await;
+    let client = connect(transport, &app.address, &key).await;
     let tools = client.list_all_tools().await.expect("tools/list");
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     for (name, _) in every_tool(
@@ -246,22 +269,20 @@ async fn every_tool_over_http_succeeds_and_is_refused_without_scope_or_for_a_str
     }
 
     // A key without the scopes: every tool refused, as its REST twin would be.
-    let weak_client = over_http(&app.address, &weak, ProtocolVersion::V_2025_06_18).await;
+    let weak_client = connect(transport, &app.address, &weak).await;
     for (name, args) in every_tool(agent, session, &ids) {
         let (status, code) = refused(name, &call(&weak_client, name, args).await);
         assert_eq!((status, code.as_str()), (403, "insufficient_scope"), "{name}");
     }
     // Another user naming this project: it does not exist for them.
-    let stranger_client =
-        over_http(&app.address, &stranger_login.access_token, ProtocolVersion::V_2025_06_18).await;
+    let stranger_client = connect(transport, &app.address, &stranger_login.access_token).await;
     for (name, mut args) in every_tool(agent, session, &ids) {
         args["project_id"] = json!(project);
         let (status, code) = refused(name, &call(&stranger_client, name, args).await);
         assert_eq!((status, code.as_str()), (404, "not_found"), "{name}");
     }
     // A user must name the project; with it, the owner's token works.
-    let owner_client =
-        over_http(&app.address, &owner_login.access_token, ProtocolVersion::V_2025_06_18).await;
+    let owner_client = connect(transport, &app.address, &owner_login.access_token).await;
     let (_, code) = refused("memory_list", &call(&owner_client, "memory_list", json!({})).await);
     assert_eq!(code, "validation_failed");
     let listed = ok(
@@ -372,6 +393,21 @@ async fn versions_are_negotiated_and_sessions_carry_an_id() {
         .await
         .unwrap();
     assert!(!body.contains("1999-01-01") && body.contains("protocolVersion"), "{body}");
+    // The session is its opener's: another caller who learns its id is refused.
+    let other = owner.create_api_key(project, "other", &["*"]).await.expect("key").api_key;
+    let list = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"});
+    let hijack = http
+        .post(&url)
+        .bearer_auth(&other)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hijack.status(), 404);
+    assert_eq!(hijack.json::<Value>().await.unwrap()["error"]["code"], "not_found");
     let ended = http
         .delete(&url)
         .bearer_auth(&key)

@@ -11,8 +11,15 @@ use actix_web::http::header::ORIGIN;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use http_body_util::{BodyStream, Full};
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use zerodb_domain::principal::Principal;
 use zerodb_mcp::transport::McpHttpService;
+
+/// Sessions remembered per process before idle ones are forgotten.
+const MAX_TRACKED_SESSIONS: usize = 10_000;
 
 /// The MCP endpoint and who may call it from a browser.
 pub struct McpEndpoint {
@@ -20,12 +27,50 @@ pub struct McpEndpoint {
     /// Normalised `scheme://host[:port]` origins; empty refuses every browser origin.
     allowed_origins: Vec<String>,
     max_body_bytes: usize,
+    /// Who opened each session (`Mcp-Session-Id`), and when it was last used: a session is
+    /// its opener's alone, so another caller who learns its id cannot read its stream.
+    sessions: Mutex<HashMap<String, (String, Instant)>>,
+    session_idle: Duration,
 }
 
 impl McpEndpoint {
-    pub fn new(service: McpHttpService, allowed_origins: &[String], max_body_bytes: usize) -> Self {
+    pub fn new(
+        service: McpHttpService,
+        allowed_origins: &[String],
+        max_body_bytes: usize,
+        session_idle: Duration,
+    ) -> Self {
         let allowed_origins = allowed_origins.iter().map(|o| normalise_origin(o)).collect();
-        Self { service, allowed_origins, max_body_bytes }
+        Self {
+            service,
+            allowed_origins,
+            max_body_bytes,
+            sessions: Mutex::new(HashMap::new()),
+            session_idle,
+        }
+    }
+
+    /// Whether `caller` may use `session`: only its opener may (a session this process does
+    /// not know is left to the MCP service, which answers 404).
+    fn session_belongs_to(&self, session: &str, caller: &str) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        match sessions.get_mut(session) {
+            Some((opener, last_used)) if opener == caller => {
+                *last_used = Instant::now();
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
+    }
+
+    fn opened(&self, session: &str, caller: String) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if sessions.len() >= MAX_TRACKED_SESSIONS {
+            let idle = self.session_idle;
+            sessions.retain(|_, (_, last_used)| last_used.elapsed() < idle);
+        }
+        sessions.insert(session.to_owned(), (caller, Instant::now()));
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -92,6 +137,16 @@ async fn handle(
     if !charged_elsewhere(&body) {
         enforce_rate_limit(&state, &principal, key_limit).await?;
     }
+    let caller = match &principal {
+        Principal::User { id, .. } => format!("user:{id}"),
+        Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
+    };
+    let session = req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok());
+    if let Some(session) = session
+        && !endpoint.session_belongs_to(session, &caller)
+    {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such MCP session"));
+    }
     let mut request =
         http::Request::builder().method(req.method().as_str()).uri(req.uri().to_string());
     for (name, value) in req.headers() {
@@ -102,6 +157,11 @@ async fn handle(
         .map_err(|_| ApiError::new(ErrorCode::BadRequest, "malformed request head"))?;
     let response = endpoint.service.handle(request).await;
     let (parts, body) = response.into_parts();
+    if session.is_none()
+        && let Some(opened) = parts.headers.get("mcp-session-id").and_then(|v| v.to_str().ok())
+    {
+        endpoint.opened(opened, caller);
+    }
     let status = StatusCode::from_u16(parts.status.as_u16())
         .map_err(|_| ApiError::new(ErrorCode::InternalError, "MCP status"))?;
     let mut out = HttpResponse::build(status);

@@ -460,7 +460,12 @@ fn mcp_endpoint(settings: &Settings, listener: &TcpListener) -> web::Data<McpEnd
         max_body_bytes: mcp.max_body_bytes,
         session_idle: Duration::from_secs(mcp.session_idle_secs),
     });
-    web::Data::new(McpEndpoint::new(service, &mcp.allowed_origins, mcp.max_body_bytes))
+    web::Data::new(McpEndpoint::new(
+        service,
+        &mcp.allowed_origins,
+        mcp.max_body_bytes,
+        Duration::from_secs(mcp.session_idle_secs),
+    ))
 }
 
 impl Application {
