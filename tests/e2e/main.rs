@@ -12,6 +12,8 @@ mod cluster;
 mod database;
 mod deployment;
 mod embedded;
+#[cfg(feature = "local-embeddings")]
+mod embeddings;
 mod events;
 mod files;
 #[cfg(feature = "kafka")]

@@ -2,6 +2,8 @@
 //! in-process (or as a child process) with the same configuration `zerodb serve` reads.
 
 mod compare;
+#[cfg(feature = "local-embeddings")]
+mod embed;
 mod events;
 mod files;
 mod kafka;
@@ -39,6 +41,10 @@ enum Command {
     Memory(memory::MemoryBenchOptions),
     /// memory_search as an MCP tool call over `/mcp` against the same REST call.
     Mcp(mcp::McpBenchOptions),
+    /// The local embedding model: parity with its reference, throughput, and the lexical
+    /// embedder's recall against it (build feature `local-embeddings`).
+    #[cfg(feature = "local-embeddings")]
+    Embed(embed::EmbedBenchOptions),
     /// Publish throughput with the Kafka relay off and on, and the outbox backlog meanwhile.
     Kafka(kafka::KafkaBenchOptions),
     /// Upload and download MB/s of one large file, and the process's memory meanwhile.
@@ -60,6 +66,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Vectors(options) => vectors::run_vectors(settings, options).await?,
         Command::Memory(options) => memory::run_memory(settings, options).await?,
         Command::Mcp(options) => mcp::run_mcp(settings, options).await?,
+        #[cfg(feature = "local-embeddings")]
+        Command::Embed(options) => embed::run_embed(options)?,
         Command::Kafka(options) => kafka::run_kafka(settings, options).await?,
         Command::Files(options) => files::run_files(settings, options).await?,
         Command::Compare(options) => compare::run_compare(options).await?,

@@ -4,10 +4,13 @@
 //! character trigrams into a fixed number of dimensions (feature hashing) and normalises the
 //! result. It is **lexical, not neural**: texts that share words and spellings come out
 //! similar, paraphrases with different words do not. Written by hand because it is a few
-//! lines of arithmetic and must stay deterministic across versions; a neural model needs an
-//! external service (an OpenAI-compatible `/v1/embeddings` endpoint).
+//! lines of arithmetic and must stay deterministic across versions. Meaning comes from a
+//! neural model: [`local::LocalEmbedder`] (feature `local`) runs a sentence-transformers
+//! model in process with candle, [`OpenAiEmbedder`] calls an OpenAI-compatible service.
 
 mod cache;
+#[cfg(feature = "local")]
+pub mod local;
 mod openai;
 mod tokens;
 

@@ -178,6 +178,28 @@ pub enum EmbeddingProviderKind {
     Builtin,
     /// Any OpenAI-compatible `/v1/embeddings` server.
     Openai,
+    /// A sentence-transformers model run in process on the CPU (needs the
+    /// `local-embeddings` build feature and `embeddings.local.model_dir`).
+    Local,
+}
+
+/// The `local` provider's model and how it runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalEmbeddingSettings {
+    /// A sentence-transformers model directory (config.json, tokenizer.json,
+    /// model.safetensors, 1_Pooling/config.json, modules.json).
+    pub model_dir: Option<PathBuf>,
+    /// Caps the model's own limit of tokens per text; longer texts are cut.
+    pub max_seq_length: Option<usize>,
+    /// Most texts per inference batch.
+    pub batch_size: usize,
+    /// Compute threads; 0 means one per core.
+    pub threads: usize,
+    /// How long concurrent requests are collected into one batch.
+    pub batch_window_ms: u64,
+    /// Requests that may wait for the model; more get 503.
+    pub queue: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +219,7 @@ pub struct EmbeddingSettings {
     pub timeout_secs: u64,
     /// `openai`: retries on 429, 5xx and transport errors, with exponential backoff.
     pub max_retries: u32,
+    pub local: LocalEmbeddingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -583,6 +606,12 @@ dimension = 384
 batch_size = 64
 timeout_secs = 30
 max_retries = 3
+
+[embeddings.local]
+batch_size = 32
+threads = 0
+batch_window_ms = 2
+queue = 256
 
 [memory]
 purge_interval_secs = 60

@@ -223,7 +223,41 @@ fn embedder(settings: &Settings) -> Result<Arc<dyn EmbeddingProvider>, StartupEr
                 .map_err(StartupError::Invalid)?,
             )
         }
+        EmbeddingProviderKind::Local => local_embedder(&e.local)?,
     })
+}
+
+#[cfg(feature = "local-embeddings")]
+fn local_embedder(
+    local: &crate::config::LocalEmbeddingSettings,
+) -> Result<Arc<dyn EmbeddingProvider>, StartupError> {
+    use zerodb_embeddings::local::{LocalEmbedder, LocalSettings};
+    let model_dir = local.model_dir.clone().ok_or_else(|| {
+        StartupError::Invalid(
+            "embeddings.local.model_dir is required for the local provider".into(),
+        )
+    })?;
+    let embedder = LocalEmbedder::load(&LocalSettings {
+        model_dir,
+        max_seq_length: local.max_seq_length,
+        batch_size: local.batch_size,
+        threads: local.threads,
+        batch_window: Duration::from_millis(local.batch_window_ms),
+        queue: local.queue,
+    })
+    .map_err(|e| StartupError::Invalid(format!("embeddings.local: {e}")))?;
+    tracing::info!(model = %embedder.model(), dimension = embedder.dimension(), "local embedding model loaded");
+    Ok(Arc::new(embedder))
+}
+
+#[cfg(not(feature = "local-embeddings"))]
+fn local_embedder(
+    _: &crate::config::LocalEmbeddingSettings,
+) -> Result<Arc<dyn EmbeddingProvider>, StartupError> {
+    Err(StartupError::Invalid(
+        "embeddings.provider = \"local\" needs a zerodb built with the `local-embeddings` feature"
+            .into(),
+    ))
 }
 
 /// Builds every service and its adapters. Starts background tasks (event writers, the
