@@ -21,6 +21,8 @@ mod kafka;
 mod malformed;
 mod mcp;
 mod memory;
+#[cfg(feature = "local-embeddings")]
+mod models;
 mod operations;
 mod poison;
 mod projects;

@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: VectorsCommand,
     },
+    /// Manage local embedding models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Serve the Model Context Protocol on stdin/stdout for a desktop or IDE agent; every
     /// tool call goes to the ZeroDB server at --url with --api-key.
     Mcp {
@@ -65,6 +70,22 @@ enum Command {
 enum ConfigCommand {
     /// Load the configuration and report what it selects, without starting anything.
     Check,
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download a sentence-transformers model (e.g. sentence-transformers/all-MiniLM-L6-v2)
+    /// from the Hugging Face hub (HF_ENDPOINT) into a folder for embeddings.local.model_dir,
+    /// checking every file's digest.
+    Pull {
+        name: String,
+        /// Where to put it (default: data_dir/models/<name>).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// A branch, tag or commit of the model's repository.
+        #[arg(long, default_value = "main")]
+        revision: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +132,47 @@ async fn reindex(
 async fn reindex(_: &Settings, _: Option<zerodb_domain::ProjectId>) -> anyhow::Result<()> {
     anyhow::bail!(
         "vectors reindex rebuilds Qdrant; this zerodb was built without the `qdrant` feature"
+    )
+}
+
+#[cfg(feature = "local-embeddings")]
+async fn pull_model(name: &str, dir: &std::path::Path, revision: String) -> anyhow::Result<()> {
+    use zerodb_embeddings::local::pull::{Hub, PullProgress, pull};
+    struct Bar(indicatif::ProgressBar);
+    impl PullProgress for Bar {
+        fn file(&self, name: &str, size: u64) {
+            self.0.set_position(0);
+            self.0.set_length(size);
+            self.0.set_message(name.to_owned());
+        }
+        fn advanced(&self, bytes: u64) {
+            self.0.inc(bytes);
+        }
+    }
+    let endpoint =
+        std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".to_owned());
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:28} {bar:30} {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = Bar(bar);
+    let result = pull(&Hub { endpoint, revision }, name, dir, &progress).await;
+    progress.0.finish_and_clear();
+    let pulled = result.with_context(|| format!("could not pull {name}"))?;
+    println!(
+        "pulled {name}: {} files, {} bytes, every digest checked, into {}",
+        pulled.files.len(),
+        pulled.bytes,
+        pulled.dir.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "local-embeddings"))]
+async fn pull_model(_: &str, _: &std::path::Path, _: String) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "models pull is for local embeddings; this zerodb was built without the `local-embeddings` feature"
     )
 }
 
@@ -182,5 +244,9 @@ async fn main() -> anyhow::Result<()> {
             reindex(&settings, project).await
         }
         Command::Mcp { .. } => unreachable!("served above"),
+        Command::Models { command: ModelsCommand::Pull { name, dir, revision } } => {
+            let dir = dir.unwrap_or_else(|| settings.data_dir.join("models").join(&name));
+            pull_model(&name, &dir, revision).await
+        }
     }
 }

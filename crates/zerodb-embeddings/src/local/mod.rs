@@ -7,6 +7,7 @@
 //! up to `batch_size` texts, and runs them as one batch.
 
 mod model;
+pub mod pull;
 
 pub use model::{Embedded, ModelError, Pooling, SentenceModel};
 
