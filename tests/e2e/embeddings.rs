@@ -40,6 +40,13 @@ async fn search_paraphrase(provider: EmbeddingProviderKind) -> (f32, String) {
         ..MemorySearch::default()
     };
     let found = owner.search_memory(project, &search).await.expect("search");
+    // Texts over the model's limit are embedded from their beginning, and the answer says so.
+    let long = "the automobile needs repair ".repeat(200);
+    let embedded = owner.generate_embeddings(project, &["short", &long]).await.expect("embed");
+    match provider {
+        EmbeddingProviderKind::Local => assert_eq!(embedded.truncated, vec![1]),
+        _ => assert!(embedded.truncated.is_empty()),
+    }
     let automobile = found
         .results
         .iter()

@@ -706,6 +706,9 @@ pub struct GeneratedEmbeddings {
     pub embeddings: Vec<Vec<f32>>,
     pub model: String,
     pub dimensions: usize,
+    /// Positions of the texts the model read only the beginning of.
+    #[serde(default)]
+    pub truncated: Vec<usize>,
 }
 
 /// A file's metadata.

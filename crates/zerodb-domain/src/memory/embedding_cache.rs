@@ -78,6 +78,10 @@ impl EmbeddingProvider for CachedEmbedder {
     fn dimension(&self) -> usize {
         self.inner.dimension()
     }
+
+    fn truncates(&self, text: &str) -> bool {
+        self.inner.truncates(text)
+    }
 }
 
 #[cfg(test)]

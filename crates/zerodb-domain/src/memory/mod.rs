@@ -161,4 +161,9 @@ pub trait EmbeddingProvider: Send + Sync + 'static {
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbeddingError>;
     fn model(&self) -> String;
     fn dimension(&self) -> usize;
+    /// Whether `text` is longer than the model reads (it is embedded from its beginning).
+    /// Providers without a known input limit answer false.
+    fn truncates(&self, _text: &str) -> bool {
+        false
+    }
 }

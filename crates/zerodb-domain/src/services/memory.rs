@@ -101,6 +101,8 @@ pub struct Embeddings {
     pub embeddings: Vec<Vec<f32>>,
     pub model: String,
     pub dimensions: usize,
+    /// Positions of the texts longer than the model reads (embedded from their beginning).
+    pub truncated: Vec<usize>,
 }
 
 pub struct MemoryService {
@@ -592,11 +594,13 @@ impl MemoryService {
         if texts.iter().any(|t| t.len() > MAX_CONTENT_BYTES) {
             return Err(ServiceError::invalid("texts", "each text must be at most 64 KiB"));
         }
+        let truncated = (0..texts.len()).filter(|&i| self.embedder.truncates(&texts[i])).collect();
         let embeddings = self.embedder.embed(texts).await.map_err(embedding_error)?;
         Ok(Embeddings {
             embeddings,
             model: self.embedder.model(),
             dimensions: self.embedder.dimension(),
+            truncated,
         })
     }
 

@@ -46,6 +46,8 @@ struct Job {
 /// The `local` provider.
 pub struct LocalEmbedder {
     jobs: SyncSender<Job>,
+    /// A copy of the model's tokenizer, to tell which texts are cut without the worker.
+    tokenizer: tokenizers::Tokenizer,
     name: String,
     dimension: usize,
     max_tokens: usize,
@@ -56,6 +58,7 @@ impl LocalEmbedder {
     pub fn load(settings: &LocalSettings) -> Result<Self, ModelError> {
         let model = SentenceModel::load(&settings.model_dir, settings.max_seq_length)?;
         let (dimension, max_tokens) = (model.dimension(), model.max_tokens());
+        let tokenizer = model.tokenizer().clone();
         let threads = match settings.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -76,7 +79,7 @@ impl LocalEmbedder {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "local".into());
-        Ok(Self { jobs, name, dimension, max_tokens })
+        Ok(Self { jobs, tokenizer, name, dimension, max_tokens })
     }
 
     /// The most tokens of one text the model reads.
@@ -128,6 +131,10 @@ impl EmbeddingProvider for LocalEmbedder {
 
     fn dimension(&self) -> usize {
         self.dimension
+    }
+
+    fn truncates(&self, text: &str) -> bool {
+        self.tokenizer.encode(text, true).is_ok_and(|e| !e.get_overflowing().is_empty())
     }
 }
 

@@ -158,6 +158,11 @@ impl SentenceModel {
         self.dimension
     }
 
+    /// The model's tokenizer, configured to cut at the model's limit.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
     /// The most tokens of one text the model reads; the rest is cut.
     pub fn max_tokens(&self) -> usize {
         self.max_tokens

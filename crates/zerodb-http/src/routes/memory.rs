@@ -243,6 +243,9 @@ pub struct EmbedResponse {
     pub embeddings: Vec<Vec<f32>>,
     pub model: String,
     pub dimensions: usize,
+    /// Positions of the texts longer than the model reads; each was embedded from its
+    /// beginning up to the model's limit.
+    pub truncated: Vec<usize>,
 }
 
 /// Stores a memory (embedding generated when absent).
@@ -405,5 +408,6 @@ pub async fn generate_embeddings(
         embeddings: e.embeddings,
         model: e.model,
         dimensions: e.dimensions,
+        truncated: e.truncated,
     }))
 }
