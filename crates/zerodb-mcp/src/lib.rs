@@ -17,4 +17,3 @@ pub mod transport;
 
 pub use credential::{Credential, CredentialSource};
 pub use server::{McpLimits, ZeroDbMcp};
-pub use spec::tool_names;

@@ -66,8 +66,3 @@ pub fn catalog() -> Vec<Tool> {
     tools.extend(crate::tools::feedback::tools());
     tools
 }
-
-/// The names of every tool.
-pub fn tool_names() -> Vec<String> {
-    catalog().into_iter().map(|t| t.name.into_owned()).collect()
-}

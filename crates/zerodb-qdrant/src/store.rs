@@ -294,6 +294,15 @@ impl Inner {
         Ok(name)
     }
 
+    /// After a write committed `changes`: the project's freshness is re-checked, and the
+    /// writer waits for its own changes to reach Qdrant (read-your-writes).
+    async fn written(&self, project_id: ProjectId, changes: &[VectorChange]) {
+        lock(&self.caught_up).commit(project_id);
+        if let Some(seq) = changes.iter().map(VectorChange::seq).max() {
+            self.wait_applied(project_id, seq).await;
+        }
+    }
+
     /// Returns once the relay has applied the project's changes up to `seq`, or once
     /// `write_wait` has passed, or at once while Qdrant is down.
     async fn wait_applied(&self, project_id: ProjectId, seq: i64) {
@@ -474,10 +483,7 @@ impl VectorStore for QdrantVectorStore {
     ) -> Result<Vec<UpsertOutcome>, VectorStoreError> {
         let (outcomes, changes) =
             self.inner.records.upsert(project_id, vectors, default_spec).await?;
-        lock(&self.inner.caught_up).commit(project_id);
-        if let Some(seq) = changes.iter().map(VectorChange::seq).max() {
-            self.inner.wait_applied(project_id, seq).await;
-        }
+        self.inner.written(project_id, &changes).await;
         Ok(outcomes)
     }
 
@@ -502,10 +508,7 @@ impl VectorStore for QdrantVectorStore {
         selector: &VectorSelector,
     ) -> Result<u64, VectorStoreError> {
         let changes = self.inner.records.delete(project_id, selector).await?;
-        lock(&self.inner.caught_up).commit(project_id);
-        if let Some(seq) = changes.iter().map(VectorChange::seq).max() {
-            self.inner.wait_applied(project_id, seq).await;
-        }
+        self.inner.written(project_id, &changes).await;
         Ok(changes.len() as u64)
     }
 

@@ -1,6 +1,6 @@
 //! Events: publish to the project's durable log and read it back.
 
-use super::{Call, query};
+use super::{Call, forward, query};
 use crate::outcome::ToolError;
 use crate::spec::{Effect, parse, tool};
 use chrono::{DateTime, Utc};
@@ -69,15 +69,10 @@ pub async fn run(
     args: JsonObject,
 ) -> Option<Result<Value, ToolError>> {
     Some(match name {
-        "events_publish" => publish(call, args).await,
+        "events_publish" => forward::<EventsPublish>(call, "events/publish", args).await,
         "events_list" => list(call, args).await,
         _ => return None,
     })
-}
-
-async fn publish(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: EventsPublish = parse(args)?;
-    call.post("events/publish", &args).await
 }
 
 async fn list(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {

@@ -1,8 +1,8 @@
 //! Feedback and traces: RLHF records and agent logs.
 
-use super::Call;
+use super::{Call, forward};
 use crate::outcome::ToolError;
-use crate::spec::{Effect, parse, tool};
+use crate::spec::{Effect, tool};
 use rmcp::model::{JsonObject, Tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -87,20 +87,8 @@ pub async fn run(
     args: JsonObject,
 ) -> Option<Result<Value, ToolError>> {
     Some(match name {
-        "rlhf_log" => {
-            let args: RlhfLog = match parse(args) {
-                Ok(args) => args,
-                Err(e) => return Some(Err(e)),
-            };
-            call.post("rlhf/log", &args).await
-        }
-        "agent_log" => {
-            let args: AgentLog = match parse(args) {
-                Ok(args) => args,
-                Err(e) => return Some(Err(e)),
-            };
-            call.post("agent/log", &args).await
-        }
+        "rlhf_log" => forward::<RlhfLog>(call, "rlhf/log", args).await,
+        "agent_log" => forward::<AgentLog>(call, "agent/log", args).await,
         _ => return None,
     })
 }

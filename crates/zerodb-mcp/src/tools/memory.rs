@@ -1,6 +1,6 @@
 //! Agent memory: store what was said, find it again by meaning, build a context window.
 
-use super::{Call, query};
+use super::{Call, forward, query};
 use crate::outcome::ToolError;
 use crate::spec::{Effect, parse, tool};
 use chrono::{DateTime, Utc};
@@ -168,28 +168,13 @@ pub async fn run(
     args: JsonObject,
 ) -> Option<Result<Value, ToolError>> {
     Some(match name {
-        "memory_store" => store(call, args).await,
-        "memory_search" => search(call, args).await,
-        "memory_context" => context(call, args).await,
+        "memory_store" => forward::<MemoryStore>(call, "memory/store", args).await,
+        "memory_search" => forward::<MemorySearch>(call, "memory/search", args).await,
+        "memory_context" => forward::<MemoryContext>(call, "memory/context", args).await,
         "memory_list" => list(call, args).await,
         "memory_delete" => delete(call, args).await,
         _ => return None,
     })
-}
-
-async fn store(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: MemoryStore = parse(args)?;
-    call.post("memory/store", &args).await
-}
-
-async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: MemorySearch = parse(args)?;
-    call.post("memory/search", &args).await
-}
-
-async fn context(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: MemoryContext = parse(args)?;
-    call.post("memory/context", &args).await
 }
 
 async fn list(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {

@@ -13,6 +13,7 @@ use crate::server::McpLimits;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use rmcp::model::JsonObject;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 use zerodb_client::Client;
@@ -41,14 +42,35 @@ impl Call<'_> {
         Ok(self.client.call_json(method, path, query, body).await?)
     }
 
-    pub async fn post(&self, tail: &str, body: &impl Serialize) -> Result<Value, ToolError> {
+    /// A JSON-body call on `/api/v1/projects/{project}/database/{tail}`.
+    pub async fn write(
+        &self,
+        method: HttpMethod,
+        tail: &str,
+        body: &impl Serialize,
+    ) -> Result<Value, ToolError> {
         let body = serde_json::to_value(body).map_err(|_| ToolError::Unexpected)?;
-        self.send(HttpMethod::POST, &self.path(tail), &[], Some(&body)).await
+        self.send(method, &self.path(tail), &[], Some(&body)).await
+    }
+
+    pub async fn post(&self, tail: &str, body: &impl Serialize) -> Result<Value, ToolError> {
+        self.write(HttpMethod::POST, tail, body).await
     }
 
     pub async fn get(&self, tail: &str, query: &[(&str, String)]) -> Result<Value, ToolError> {
         self.send(HttpMethod::GET, &self.path(tail), query, None).await
     }
+}
+
+/// The tools whose arguments are their REST twin's body as is: read them into `T` (which
+/// checks them against the tool's schema) and POST them to `tail`.
+pub async fn forward<T: DeserializeOwned + Serialize>(
+    call: &Call<'_>,
+    tail: &str,
+    args: JsonObject,
+) -> Result<Value, ToolError> {
+    let args: T = crate::spec::parse(args)?;
+    call.post(tail, &args).await
 }
 
 /// A path segment from a caller's text (a table name), encoded so it cannot leave its segment.

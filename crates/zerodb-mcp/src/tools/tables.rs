@@ -7,7 +7,7 @@ use crate::spec::{Effect, parse, tool};
 use rmcp::model::{JsonObject, Tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// No arguments beyond the project.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -151,12 +151,9 @@ pub async fn run(
     })
 }
 
-fn rows_path(call: &Call<'_>, table: &str, tail: &str) -> String {
-    call.path(&format!("tables/{}/{tail}", segment(table)))
-}
-
-fn body(args: &impl Serialize) -> Result<Value, ToolError> {
-    serde_json::to_value(args).map_err(|_| ToolError::Unexpected)
+/// `tables/{table}/{tail}`, the table name kept inside its segment.
+fn rows(table: &str, tail: &str) -> String {
+    format!("tables/{}/{tail}", segment(table))
 }
 
 async fn list(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
@@ -171,24 +168,20 @@ async fn describe(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError>
 
 async fn query(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: RowsQuery = parse(args)?;
-    let path = rows_path(call, &args.table_name, "rows/query");
-    call.send(HttpMethod::POST, &path, &[], Some(&body(&args)?)).await
+    call.post(&rows(&args.table_name, "rows/query"), &args).await
 }
 
 async fn insert(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: RowsInsert = parse(args)?;
-    let path = rows_path(call, &args.table_name, "rows");
-    call.send(HttpMethod::POST, &path, &[], Some(&body(&args)?)).await
+    call.post(&rows(&args.table_name, "rows"), &args).await
 }
 
 async fn update(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: RowsUpdate = parse(args)?;
-    let path = rows_path(call, &args.table_name, "rows");
-    call.send(HttpMethod::PATCH, &path, &[], Some(&body(&args)?)).await
+    call.write(HttpMethod::PATCH, &rows(&args.table_name, "rows"), &args).await
 }
 
 async fn delete(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: RowsDelete = parse(args)?;
-    let path = rows_path(call, &args.table_name, "rows");
-    call.send(HttpMethod::DELETE, &path, &[], Some(&json!({"filter": args.filter}))).await
+    call.write(HttpMethod::DELETE, &rows(&args.table_name, "rows"), &args).await
 }

@@ -1,7 +1,7 @@
 //! Vectors: upsert embeddings with documents and metadata, search them, delete them, and
 //! turn text into embeddings.
 
-use super::{Call, HttpMethod};
+use super::{Call, HttpMethod, forward};
 use crate::outcome::ToolError;
 use crate::spec::{Effect, parse, tool};
 use rmcp::model::{JsonObject, Tool};
@@ -124,17 +124,12 @@ pub async fn run(
     args: JsonObject,
 ) -> Option<Result<Value, ToolError>> {
     Some(match name {
-        "vector_upsert" => upsert(call, args).await,
+        "vector_upsert" => forward::<VectorUpsert>(call, "vectors/upsert", args).await,
         "vector_search" => search(call, args).await,
-        "vector_delete" => delete(call, args).await,
+        "vector_delete" => forward::<VectorDelete>(call, "vectors/delete", args).await,
         "embed" => embed(call, args).await,
         _ => return None,
     })
-}
-
-async fn upsert(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: VectorUpsert = parse(args)?;
-    call.post("vectors/upsert", &args).await
 }
 
 async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
@@ -162,11 +157,6 @@ async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
         }
     }
     call.post("vectors/search", &body).await
-}
-
-async fn delete(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
-    let args: VectorDelete = parse(args)?;
-    call.post("vectors/delete", &args).await
 }
 
 async fn embed(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
