@@ -250,6 +250,7 @@ async fn namespaces_fix_metric_quantization_and_dimension() {
         metric: Some(metric.into()),
         quantization: Some(quantization.into()),
         dimension,
+        embedding_model: None,
     };
     let ns = ada.create_namespace(pid, &spec("dot", "int8", Some(2))).await.unwrap();
     assert_eq!(
@@ -292,6 +293,7 @@ async fn namespaces_fix_metric_quantization_and_dimension() {
         metric: Some("euclidean".into()),
         quantization: None,
         dimension: None,
+        embedding_model: None,
     };
     ada.create_namespace(pid, &euclid).await.unwrap();
     for v in [[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]] {

@@ -199,6 +199,7 @@ async fn run_one(
                 metric: Some("cosine".into()),
                 quantization: Some(quantization.into()),
                 dimension: Some(dim as u32),
+                embedding_model: None,
             },
         )
         .await?;

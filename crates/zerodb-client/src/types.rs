@@ -86,7 +86,19 @@ pub struct DatabaseStatus {
     pub rlhf: RlhfSummary,
     #[serde(default)]
     pub vector_namespaces: Vec<VectorNamespace>,
+    /// The model the project embeds with.
+    #[serde(default)]
+    pub embedding_model: Option<EmbeddingModel>,
+    /// Every model the server offers.
+    #[serde(default)]
+    pub embedding_models: Vec<EmbeddingModel>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EmbeddingModel {
+    pub model: String,
+    pub dimension: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -547,6 +559,9 @@ pub struct VectorNamespace {
     pub dimension: Option<u32>,
     pub metric: String,
     pub quantization: String,
+    /// The embedding model that made the vectors, when recorded.
+    #[serde(default)]
+    pub embedding_model: Option<String>,
     pub vector_count: u64,
     pub created_at: DateTime<Utc>,
     #[serde(default)]
@@ -566,6 +581,8 @@ pub struct NewNamespace {
     pub quantization: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -623,6 +640,9 @@ pub struct Memory {
     pub importance: f32,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// In answers to a store: whether the content was longer than the model reads.
+    #[serde(default)]
+    pub embedding_truncated: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -30,6 +30,10 @@ pub struct DatabaseConfig {
     /// Memory search ranking weights and recency half-life (defaults: 0.7, 0.2, 0.1, 72 h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_ranking: Option<crate::memory::RankingWeights>,
+    /// The embedding model of memory and `embeddings/generate`: one the server offers
+    /// (default: the server's default model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_model: Option<String>,
 }
 
 impl DatabaseConfig {
@@ -40,13 +44,14 @@ impl DatabaseConfig {
         let Value::Object(map) = &value else {
             return Err(ServiceError::invalid("config", "must be a JSON object"));
         };
-        const KNOWN: [&str; 6] = [
+        const KNOWN: [&str; 7] = [
             "max_rows_per_table",
             "max_tables",
             "rate_limit_per_second",
             "rate_limit_burst",
             "memory_retention_days",
             "memory_ranking",
+            "embedding_model",
         ];
         let mut violations: Vec<FieldViolation> = map
             .keys()
@@ -88,6 +93,9 @@ impl DatabaseConfig {
                 ));
             }
         }
+        if config.embedding_model.as_ref().is_some_and(|m| m.is_empty() || m.len() > 200) {
+            violations.push(FieldViolation::new("embedding_model", "must be 1 to 200 bytes"));
+        }
         if config.rate_limit_burst.is_some() && config.rate_limit_per_second.is_none() {
             violations.push(FieldViolation::new("rate_limit_burst", "needs rate_limit_per_second"));
         }
@@ -124,6 +132,11 @@ pub struct DatabaseStatus {
     pub statistics: DatabaseStatistics,
     pub rlhf: RlhfSummary,
     pub vector_namespaces: Vec<crate::vectors::NamespaceStats>,
+    /// The model the project embeds with; `None` when it chose one the server no longer
+    /// offers.
+    pub embedding_model: Option<crate::memory::OfferedModel>,
+    /// Every model the project may choose.
+    pub embedding_models: Vec<crate::memory::OfferedModel>,
 }
 
 #[cfg(test)]

@@ -122,6 +122,8 @@ pub enum ConflictKind {
     NamespaceExists,
     /// A vector id is taken in another namespace.
     VectorIdTaken,
+    /// A namespace holds vectors of another embedding model.
+    EmbeddingModelMismatch,
     /// The project already has a file under this key.
     FileKeyTaken,
 }

@@ -40,6 +40,7 @@ pub enum ErrorCode {
     DimensionMismatch,
     NamespaceExists,
     VectorIdTaken,
+    EmbeddingModelMismatch,
     FileKeyTaken,
     ChecksumMismatch,
     RangeNotSatisfiable,
@@ -71,6 +72,7 @@ impl ErrorCode {
             | ErrorCode::DatabaseNotEnabled
             | ErrorCode::NamespaceExists
             | ErrorCode::VectorIdTaken
+            | ErrorCode::EmbeddingModelMismatch
             | ErrorCode::FileKeyTaken => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -176,6 +178,7 @@ impl From<ServiceError> for ApiError {
                     ConflictKind::RowLimitExceeded => ErrorCode::RowLimitExceeded,
                     ConflictKind::NamespaceExists => ErrorCode::NamespaceExists,
                     ConflictKind::VectorIdTaken => ErrorCode::VectorIdTaken,
+                    ConflictKind::EmbeddingModelMismatch => ErrorCode::EmbeddingModelMismatch,
                     ConflictKind::FileKeyTaken => ErrorCode::FileKeyTaken,
                 };
                 ApiError::new(code, message)

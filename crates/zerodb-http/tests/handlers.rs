@@ -14,7 +14,7 @@ use zerodb_domain::api_keys::MockApiKeyRepository;
 use zerodb_domain::database::DatabaseConfig;
 use zerodb_domain::events::MockEventBus;
 use zerodb_domain::files::{MockFileRepository, MockObjectStore};
-use zerodb_domain::memory::{MockEmbeddingProvider, MockMemoryStore};
+use zerodb_domain::memory::{Embedders, MockEmbeddingProvider, MockMemoryStore};
 use zerodb_domain::principal::Role;
 use zerodb_domain::projects::{MockProjectRepository, Project, ProjectRepositoryError};
 use zerodb_domain::rate_limit::{MockRateLimiter, RateDecision, RateLimit};
@@ -111,7 +111,7 @@ fn state_with(
         memory: Arc::new(MockMemoryStore::new()),
         files: Arc::new(MockFileRepository::new()),
         objects: Arc::new(MockObjectStore::new()),
-        embedder: Arc::new(MockEmbeddingProvider::new()),
+        embedders: Embedders::single(Arc::new(MockEmbeddingProvider::new())),
         token_counter: Arc::new(CharCounter),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),

@@ -330,6 +330,7 @@ mod tests {
             name: "docs".into(),
             dimension: Some(3),
             spec,
+            embedding_model: None,
             vector_count: 50,
             created_at: created,
         };

@@ -519,6 +519,24 @@ impl VectorStore for IndexedVectorStore {
         self.shared.records.create_namespace(project_id, name, spec, dimension).await
     }
 
+    async fn record_embedding_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        model: &str,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError> {
+        self.shared.records.record_embedding_model(project_id, name, model, dimension).await
+    }
+
+    async fn namespace_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Option<String>, VectorStoreError> {
+        self.shared.records.namespace_model(project_id, name).await
+    }
+
     async fn drop_project(&self, project_id: ProjectId) -> Result<(), VectorStoreError> {
         let removed =
             self.shared.projects.lock().unwrap_or_else(PoisonError::into_inner).remove(&project_id);

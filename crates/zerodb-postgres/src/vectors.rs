@@ -143,6 +143,8 @@ struct NamespaceRow {
     metric: String,
     #[diesel(sql_type = Text)]
     quantization: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    embedding_model: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
     #[diesel(sql_type = BigInt)]
@@ -158,6 +160,7 @@ impl NamespaceRow {
                 metric: self.metric.parse().map_err(stored_setting)?,
                 quantization: self.quantization.parse().map_err(stored_setting)?,
             },
+            embedding_model: self.embedding_model,
             vector_count: self.vector_count.max(0) as u64,
             created_at: self.created_at,
         })
@@ -248,7 +251,7 @@ struct Seq {
 }
 
 const NAMESPACE_SQL: &str = "\
-    SELECT n.namespace, n.dimension, n.metric, n.quantization, n.created_at, \
+    SELECT n.namespace, n.dimension, n.metric, n.quantization, n.embedding_model, n.created_at, \
            (SELECT count(*) FROM zerodb_vectors v \
             WHERE v.project_id = n.project_id AND v.namespace = n.namespace) AS vector_count \
     FROM zerodb_vector_namespaces n WHERE n.project_id = $1";
@@ -293,7 +296,8 @@ async fn namespace_row(
 ) -> Result<Option<Namespace>, TxError> {
     // Without the count: writers call this on every batch.
     let rows: Vec<NamespaceRow> = sql_query(
-        "SELECT namespace, dimension, metric, quantization, created_at, 0::bigint AS vector_count \
+        "SELECT namespace, dimension, metric, quantization, embedding_model, created_at, \
+                0::bigint AS vector_count \
          FROM zerodb_vector_namespaces WHERE project_id = $1 AND namespace = $2",
     )
     .bind::<SqlUuid, _>(project)
@@ -326,6 +330,28 @@ async fn ensure_namespace(
         }));
     }
     Ok(ns)
+}
+
+#[derive(QueryableByName)]
+struct Holds {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    holds: bool,
+}
+
+async fn namespace_holds_vectors(
+    conn: &mut AsyncPgConnection,
+    project: Uuid,
+    name: &str,
+) -> Result<bool, DieselError> {
+    let row: Holds = sql_query(
+        "SELECT EXISTS (SELECT 1 FROM zerodb_vectors WHERE project_id = $1 AND namespace = $2) \
+         AS holds",
+    )
+    .bind::<SqlUuid, _>(project)
+    .bind::<Text, _>(name)
+    .get_result(conn)
+    .await?;
+    Ok(row.holds)
 }
 
 /// Creates the namespace if absent and fixes its dimension if still open; answers it.
@@ -400,6 +426,72 @@ impl VectorRecords for PgVectorRecords {
         // The answer carries the namespace's current count.
         let counted = self.namespaces(project_id).await?;
         Ok(counted.into_iter().find(|n| n.name == ns.name).unwrap_or(ns))
+    }
+
+    async fn record_embedding_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        model: &str,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let project = project_id.as_uuid();
+        let (name, model) = (name.as_str().to_owned(), model.to_owned());
+        let spec = NamespaceSpec::default();
+        conn.transaction::<_, TxError, _>(async |conn| {
+            lock_sequence(conn, project).await?;
+            let ns = ensure_namespace(conn, project, &name, spec, dimension, false).await?;
+            if let (Some(want), Some(have)) = (dimension, ns.dimension)
+                && want != have
+            {
+                return Err(TxError::Store(VectorStoreError::DimensionMismatch {
+                    namespace: ns.name,
+                    expected: have,
+                    got: want,
+                }));
+            }
+            match ns.embedding_model.clone() {
+                Some(recorded) if recorded == model => Ok(ns),
+                Some(recorded) if namespace_holds_vectors(conn, project, &name).await? => {
+                    Err(TxError::Store(VectorStoreError::ModelMismatch {
+                        namespace: ns.name,
+                        recorded,
+                        got: model,
+                    }))
+                }
+                _ => {
+                    sql_query(
+                        "UPDATE zerodb_vector_namespaces SET embedding_model = $3 \
+                         WHERE project_id = $1 AND namespace = $2",
+                    )
+                    .bind::<SqlUuid, _>(project)
+                    .bind::<Text, _>(&name)
+                    .bind::<Text, _>(&model)
+                    .execute(conn)
+                    .await?;
+                    Ok(Namespace { embedding_model: Some(model), ..ns })
+                }
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            TxError::Db(DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => VectorStoreError::NamespaceNotFound,
+            other => other.into(),
+        })
+    }
+
+    async fn namespace_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Option<String>, VectorStoreError> {
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let ns = namespace_row(&mut conn, project_id.as_uuid(), name.as_str()).await?;
+        Ok(ns.and_then(|n| n.embedding_model))
     }
 
     async fn namespaces(&self, project_id: ProjectId) -> Result<Vec<Namespace>, VectorStoreError> {

@@ -416,6 +416,24 @@ impl VectorStore for QdrantVectorStore {
         self.inner.records.create_namespace(project_id, name, spec, dimension).await
     }
 
+    async fn record_embedding_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        model: &str,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError> {
+        self.inner.records.record_embedding_model(project_id, name, model, dimension).await
+    }
+
+    async fn namespace_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Option<String>, VectorStoreError> {
+        self.inner.records.namespace_model(project_id, name).await
+    }
+
     async fn drop_project(&self, project_id: ProjectId) -> Result<(), VectorStoreError> {
         let inner = &self.inner;
         inner.forget_project(project_id);

@@ -220,6 +220,40 @@ pub struct EmbeddingSettings {
     /// `openai`: retries on 429, 5xx and transport errors, with exponential backoff.
     pub max_retries: u32,
     pub local: LocalEmbeddingSettings,
+    /// Further models a project may choose (its database config's `embedding_model`),
+    /// besides the default above and the built-in lexical embedder, which is always offered.
+    #[serde(default)]
+    pub models: Vec<OfferedModelSettings>,
+}
+
+/// One more model a project may choose: `[[embeddings.models]]`. Unset fields take the
+/// default model's settings (`embeddings.*`, `embeddings.local.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferedModelSettings {
+    pub provider: EmbeddingProviderKind,
+    pub dimension: Option<usize>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+    pub model_dir: Option<PathBuf>,
+    pub max_seq_length: Option<usize>,
+}
+
+impl EmbeddingSettings {
+    /// The settings of an offered model: these, with its own fields in place.
+    pub fn with_model(&self, offered: &OfferedModelSettings) -> EmbeddingSettings {
+        let mut e = self.clone();
+        e.models.clear();
+        e.provider = offered.provider;
+        e.dimension = offered.dimension.unwrap_or(self.dimension);
+        e.base_url = offered.base_url.clone().or(e.base_url);
+        e.model = offered.model.clone().or(e.model);
+        e.api_key = offered.api_key.clone().or(e.api_key);
+        e.local.model_dir = offered.model_dir.clone().or(e.local.model_dir);
+        e.local.max_seq_length = offered.max_seq_length.or(e.local.max_seq_length);
+        e
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -828,5 +862,42 @@ mod tests {
         assert!(s.validate().is_err());
         s.auth.jwt_secret = Some(Secret::new("x".repeat(32)));
         assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn further_embedding_models_take_unset_fields_from_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("zerodb.toml");
+        std::fs::write(
+            &file,
+            r#"
+[embeddings]
+provider = "local"
+[embeddings.local]
+model_dir = "/models/minilm"
+max_seq_length = 128
+[[embeddings.models]]
+provider = "openai"
+base_url = "http://embed.internal/v1"
+model = "bge-m3"
+dimension = 1024
+[[embeddings.models]]
+provider = "local"
+model_dir = "/models/e5-small"
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        let e = &s.embeddings;
+        assert_eq!(e.models.len(), 2);
+        let openai = e.with_model(&e.models[0]);
+        assert_eq!(
+            (openai.provider, openai.dimension, openai.model.as_deref()),
+            (EmbeddingProviderKind::Openai, 1024, Some("bge-m3"))
+        );
+        let local = e.with_model(&e.models[1]);
+        assert_eq!(local.local.model_dir, Some(PathBuf::from("/models/e5-small")));
+        assert_eq!((local.local.max_seq_length, local.dimension), (Some(128), 384));
+        assert!(local.models.is_empty());
     }
 }

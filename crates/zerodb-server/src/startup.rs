@@ -13,7 +13,7 @@ use std::time::Duration;
 use zerodb_domain::admin::AdminRepository;
 use zerodb_domain::clock::{Clock, SystemClock};
 use zerodb_domain::files::ObjectStore;
-use zerodb_domain::memory::EmbeddingProvider;
+use zerodb_domain::memory::{Embedders, EmbeddingProvider};
 use zerodb_domain::project_cache::CachedProjects;
 use zerodb_domain::rate_limit::RateLimit;
 use zerodb_domain::relay::EventOutbox;
@@ -197,9 +197,26 @@ fn vector_engine(
     VectorEngine::build(settings, records, db)
 }
 
-/// The embedding provider chosen by `embeddings.provider`.
-fn embedder(settings: &Settings) -> Result<Arc<dyn EmbeddingProvider>, StartupError> {
+/// The server's models: the default (`embeddings.provider`), each `[[embeddings.models]]`
+/// and the built-in lexical embedder, each behind the embedding cache when it is on.
+fn embedders(settings: &Settings) -> Result<Embedders, StartupError> {
     let e = &settings.embeddings;
+    let default = backends::cached_embedder(settings, embedder(e)?)?;
+    let mut others = Vec::with_capacity(e.models.len() + 1);
+    for offered in &e.models {
+        others.push(backends::cached_embedder(settings, embedder(&e.with_model(offered))?)?);
+    }
+    others.push(backends::cached_embedder(settings, Arc::new(BuiltinEmbedder::new(e.dimension)))?);
+    let embedders = Embedders::new(default, others);
+    let names: Vec<String> = embedders.offered().into_iter().map(|m| m.model).collect();
+    tracing::info!(models = ?names, "embedding models offered");
+    Ok(embedders)
+}
+
+/// The embedding provider `e` describes.
+fn embedder(
+    e: &crate::config::EmbeddingSettings,
+) -> Result<Arc<dyn EmbeddingProvider>, StartupError> {
     tracing::info!(provider = ?e.provider, dimension = e.dimension, "embedding provider");
     Ok(match e.provider {
         EmbeddingProviderKind::Builtin => Arc::new(BuiltinEmbedder::new(e.dimension)),
@@ -297,7 +314,7 @@ pub fn build_backends(
         memory: Arc::new(PgMemoryStore::new(pool.clone())),
         files: Arc::new(PgFileRepository::new(pool.clone())),
         objects: object_store(settings)?,
-        embedder: backends::cached_embedder(settings, embedder(settings)?)?,
+        embedders: embedders(settings)?,
         token_counter: Arc::new(
             Cl100kTokenCounter::new()
                 .map_err(|e| StartupError::Invalid(format!("tokenizer: {e}")))?,

@@ -98,6 +98,7 @@ pub async fn zerodb(
         metric: Some("cosine".into()),
         quantization: Some("none".into()),
         dimension: Some(dimension as u32),
+        embedding_model: None,
     };
     client.create_namespace(project.project_id, &namespace).await?;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(setup)?;

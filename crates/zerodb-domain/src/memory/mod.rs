@@ -5,9 +5,11 @@
 //! embeddings live in the project's vector store under the reserved namespace
 //! [`MEMORY_NAMESPACE`], so memory reuses the vector index instead of keeping a second one.
 
+mod embedders;
 mod embedding_cache;
 mod ranking;
 
+pub use embedders::{Embedders, OfferedModel};
 #[cfg(any(test, feature = "mocks"))]
 pub use embedding_cache::MockEmbeddingCache;
 pub use embedding_cache::{CachedEmbedder, EmbeddingCache, embedding_key};

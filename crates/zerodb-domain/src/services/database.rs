@@ -2,8 +2,9 @@
 
 use crate::access::{AccessPolicy, Permission};
 use crate::database::{DatabaseConfig, DatabaseStatus};
-use crate::error::ServiceError;
+use crate::error::{ConflictKind, ServiceError};
 use crate::ids::ProjectId;
+use crate::memory::{Embedders, MEMORY_NAMESPACE, OfferedModel};
 use crate::principal::{Area, Operation, Principal};
 use crate::projects::{Project, ProjectRepository};
 use crate::rate_limit::RateLimit;
@@ -19,6 +20,7 @@ pub struct DatabaseService {
     projects: Arc<dyn ProjectRepository>,
     rlhf: Arc<dyn RlhfRepository>,
     vectors: Arc<dyn VectorStore>,
+    embedders: Embedders,
     access: Arc<AccessPolicy>,
     rate_limit_ceiling: Option<RateLimit>,
 }
@@ -28,10 +30,11 @@ impl DatabaseService {
         projects: Arc<dyn ProjectRepository>,
         rlhf: Arc<dyn RlhfRepository>,
         vectors: Arc<dyn VectorStore>,
+        embedders: Embedders,
         access: Arc<AccessPolicy>,
         rate_limit_ceiling: Option<RateLimit>,
     ) -> Self {
-        Self { projects, rlhf, vectors, access, rate_limit_ceiling }
+        Self { projects, rlhf, vectors, embedders, access, rate_limit_ceiling }
     }
 
     pub async fn status(
@@ -65,8 +68,9 @@ impl DatabaseService {
         id: ProjectId,
         config: Value,
     ) -> Result<DatabaseStatus, ServiceError> {
-        self.access.project(who, id, WRITE).await?;
+        let current = self.access.project(who, id, WRITE).await?;
         let config = DatabaseConfig::from_json(config)?;
+        self.check_model_switch(&current, &config).await?;
         // A project may slow its keys down, not speed them past the server's ceiling;
         // administrators may.
         if let (Some(ceiling), Some(own), false) =
@@ -97,10 +101,55 @@ impl DatabaseService {
         self.with_statistics(project).await
     }
 
+    /// A project may choose any model the server offers, but not one that cannot read the
+    /// memories it holds: memory keeps one index, made by one model.
+    async fn check_model_switch(
+        &self,
+        current: &Project,
+        next: &DatabaseConfig,
+    ) -> Result<(), ServiceError> {
+        let chosen = self.embedders.for_project(next)?;
+        let namespaces = self.vectors.namespaces(current.id).await?;
+        let Some(memory) = namespaces.iter().find(|n| n.namespace.name == MEMORY_NAMESPACE) else {
+            return Ok(());
+        };
+        let memory = &memory.namespace;
+        let recorded = memory.embedding_model.as_deref();
+        let other_dimension = memory.dimension.is_some_and(|d| d as usize != chosen.dimension());
+        let other_model = recorded.is_some_and(|m| m != chosen.model());
+        if other_dimension || (other_model && memory.vector_count > 0) {
+            return Err(ServiceError::conflict(
+                ConflictKind::EmbeddingModelMismatch,
+                format!(
+                    "the project's memory index holds {} vectors of {} dimensions made by model \
+                     '{}'; model '{}' makes {} dimensions and cannot search them: delete the \
+                     memories first, or keep the model",
+                    memory.vector_count,
+                    memory.dimension.unwrap_or_default(),
+                    recorded.unwrap_or("unknown"),
+                    chosen.model(),
+                    chosen.dimension()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     async fn with_statistics(&self, project: Project) -> Result<DatabaseStatus, ServiceError> {
         let statistics = self.projects.statistics(project.id).await?;
         let rlhf = self.rlhf.summary(project.id).await?;
         let vector_namespaces = self.vectors.namespaces(project.id).await?;
-        Ok(DatabaseStatus { project, statistics, rlhf, vector_namespaces })
+        let embedding_model = match self.embedders.for_project(&project.database_config) {
+            Ok(p) => Some(OfferedModel { model: p.model(), dimension: p.dimension() }),
+            Err(_) => None,
+        };
+        Ok(DatabaseStatus {
+            project,
+            statistics,
+            rlhf,
+            vector_namespaces,
+            embedding_model,
+            embedding_models: self.embedders.offered(),
+        })
     }
 }

@@ -4,11 +4,11 @@
 use super::Submission;
 use crate::access::{AccessPolicy, Permission};
 use crate::clock::Clock;
-use crate::error::{FieldViolation, ServiceError};
+use crate::error::{ConflictKind, FieldViolation, ServiceError};
 use crate::ids::ProjectId;
 use crate::memory::TokenCounter;
 use crate::memory::{
-    DEFAULT_CONTEXT_TOKENS, DEFAULT_RETENTION_DAYS, EmbeddingError, EmbeddingProvider,
+    DEFAULT_CONTEXT_TOKENS, DEFAULT_RETENTION_DAYS, Embedders, EmbeddingError, EmbeddingProvider,
     MAX_CONTENT_BYTES, MEMORY_NAMESPACE, MemoryFilter, MemoryRecord, MemoryRole, MemoryStore,
     ScoreBreakdown, reciprocal_rank_fusion,
 };
@@ -96,6 +96,14 @@ pub struct ContextWindow {
     pub truncated: bool,
 }
 
+/// A memory as stored, with whether its content was longer than the model reads (its
+/// embedding then stands for its beginning only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMemory {
+    pub record: MemoryRecord,
+    pub embedding_truncated: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embeddings {
     pub embeddings: Vec<Vec<f32>>,
@@ -108,7 +116,7 @@ pub struct Embeddings {
 pub struct MemoryService {
     store: Arc<dyn MemoryStore>,
     vectors: Arc<dyn VectorStore>,
-    embedder: Arc<dyn EmbeddingProvider>,
+    embedders: Embedders,
     tokens: Arc<dyn TokenCounter>,
     access: Arc<AccessPolicy>,
     quotas: Arc<QuotaPolicy>,
@@ -119,6 +127,24 @@ fn embedding_error(e: EmbeddingError) -> ServiceError {
     match e {
         EmbeddingError::Invalid(m) => ServiceError::invalid("texts", m),
         EmbeddingError::Unavailable(m) => ServiceError::Unavailable(m),
+    }
+}
+
+/// Vector store errors about the memory namespace, named as memory.
+fn memory_vector_error(e: VectorStoreError) -> ServiceError {
+    match e {
+        VectorStoreError::DimensionMismatch { expected, got, .. } => {
+            ServiceError::DimensionMismatch { namespace: "memory".into(), expected, got }
+        }
+        VectorStoreError::ModelMismatch { recorded, got, .. } => ServiceError::conflict(
+            ConflictKind::EmbeddingModelMismatch,
+            format!(
+                "the project's memories are embedded with model '{recorded}', not '{got}': set \
+                 the database config's embedding_model to '{recorded}', or delete the memories \
+                 before switching"
+            ),
+        ),
+        other => other.into(),
     }
 }
 
@@ -234,13 +260,13 @@ impl MemoryService {
     pub fn new(
         store: Arc<dyn MemoryStore>,
         vectors: Arc<dyn VectorStore>,
-        embedder: Arc<dyn EmbeddingProvider>,
+        embedders: Embedders,
         tokens: Arc<dyn TokenCounter>,
         access: Arc<AccessPolicy>,
         quotas: Arc<QuotaPolicy>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { store, vectors, embedder, tokens, access, quotas, clock }
+        Self { store, vectors, embedders, tokens, access, quotas, clock }
     }
 
     /// Stores a memory; embeds its content when no embedding is given.
@@ -249,7 +275,7 @@ impl MemoryService {
         who: &Principal,
         project_id: ProjectId,
         input: StoreInput,
-    ) -> Result<MemoryRecord, ServiceError> {
+    ) -> Result<StoredMemory, ServiceError> {
         let mut stored =
             self.store_inputs(who, project_id, vec![input], Submission::Single).await?;
         stored.pop().ok_or_else(|| ServiceError::internal("no memory stored"))
@@ -262,7 +288,7 @@ impl MemoryService {
         who: &Principal,
         project_id: ProjectId,
         inputs: Vec<StoreInput>,
-    ) -> Result<Vec<MemoryRecord>, ServiceError> {
+    ) -> Result<Vec<StoredMemory>, ServiceError> {
         if inputs.is_empty() || inputs.len() > MAX_STORE_BATCH {
             return Err(ServiceError::invalid(
                 "memories",
@@ -278,7 +304,7 @@ impl MemoryService {
         project_id: ProjectId,
         inputs: Vec<StoreInput>,
         submission: Submission,
-    ) -> Result<Vec<MemoryRecord>, ServiceError> {
+    ) -> Result<Vec<StoredMemory>, ServiceError> {
         let project = self.access.enabled_project(who, project_id, WRITE).await?;
         let retention =
             project.database_config.memory_retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
@@ -305,12 +331,13 @@ impl MemoryService {
         self.quotas
             .check_add(&project, crate::quotas::QuotaResource::Memories, prepared.len() as u64)
             .await?;
+        let embedder = self.embedders.for_project(&project.database_config)?;
         let missing: Vec<String> =
             prepared.iter().filter(|(_, e)| e.is_none()).map(|(r, _)| r.content.clone()).collect();
         let mut generated = if missing.is_empty() {
             Vec::new()
         } else {
-            let g = self.embedder.embed(missing.clone()).await.map_err(embedding_error)?;
+            let g = embedder.embed(missing.clone()).await.map_err(embedding_error)?;
             if g.len() != missing.len() {
                 return Err(ServiceError::internal("embedder returned too few embeddings"));
             }
@@ -320,9 +347,12 @@ impl MemoryService {
         let mut records = Vec::with_capacity(prepared.len());
         let mut vectors = Vec::with_capacity(prepared.len());
         for (record, embedding) in prepared {
-            let embedding = match embedding.or_else(|| generated.next()) {
-                Some(e) => e,
-                None => return Err(ServiceError::internal("embedding missing")),
+            let (embedding, embedding_truncated) = match embedding {
+                Some(given) => (given, false),
+                None => match generated.next() {
+                    Some(e) => (e, embedder.truncates(&record.content)),
+                    None => return Err(ServiceError::internal("embedding missing")),
+                },
             };
             vectors.push(NewVector {
                 id: record.id,
@@ -332,19 +362,22 @@ impl MemoryService {
                 document: None,
                 source: Some("memory".into()),
             });
-            records.push(record);
+            records.push(StoredMemory { record, embedding_truncated });
         }
+        let dimension = vectors.first().map(|v| v.embedding.len() as u32);
         // The embeddings first: a record is only visible once it can be found by meaning too.
-        self.vectors.upsert(project_id, vectors, NamespaceSpec::default()).await.map_err(|e| {
-            match e {
-                VectorStoreError::DimensionMismatch { expected, got, .. } => {
-                    ServiceError::DimensionMismatch { namespace: "memory".into(), expected, got }
-                }
-                other => other.into(),
-            }
-        })?;
-        if let Err(e) = self.store.insert(project_id, records.clone()).await {
-            let ids = records.iter().map(|r| r.id).collect();
+        // The namespace records the model, so vectors of two models never mix in it.
+        self.vectors
+            .record_embedding_model(project_id, &namespace(), &embedder.model(), dimension)
+            .await
+            .map_err(memory_vector_error)?;
+        self.vectors
+            .upsert(project_id, vectors, NamespaceSpec::default())
+            .await
+            .map_err(memory_vector_error)?;
+        let plain: Vec<MemoryRecord> = records.iter().map(|s| s.record.clone()).collect();
+        if let Err(e) = self.store.insert(project_id, plain).await {
+            let ids = records.iter().map(|s| s.record.id).collect();
             // The undo failing leaves embeddings without a record: searches skip them (no
             // record matches the hit) and they go when the project does.
             if let Err(undo) = self.vectors.delete(project_id, &VectorSelector::Ids(ids)).await {
@@ -434,8 +467,9 @@ impl MemoryService {
         }
         let metadata_filter =
             input.metadata_filter.as_ref().map(MetadataFilter::parse).transpose()?;
+        let embedder = self.embedders.for_project(&project.database_config)?;
         let ranked = self
-            .candidates(project_id, query, input.query_vector, mode, &input.filter, limit)
+            .candidates(project_id, embedder, query, input.query_vector, mode, &input.filter, limit)
             .await?;
         let now = self.clock.now();
         let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
@@ -459,9 +493,11 @@ impl MemoryService {
     }
 
     /// Candidate ids with their similarity in [0, 1], by mode.
+    #[allow(clippy::too_many_arguments)]
     async fn candidates(
         &self,
         project_id: ProjectId,
+        embedder: &Arc<dyn EmbeddingProvider>,
         query: Option<&str>,
         query_vector: Option<Vec<f32>>,
         mode: SearchMode,
@@ -474,13 +510,27 @@ impl MemoryService {
         } else {
             let vector = match (query_vector, query) {
                 (Some(v), _) => v,
-                (None, Some(q)) => self
-                    .embedder
-                    .embed(vec![q.to_owned()])
-                    .await
-                    .map_err(embedding_error)?
-                    .pop()
-                    .unwrap_or_default(),
+                (None, Some(q)) => {
+                    // A query embedded by one model finds nothing meaningful among vectors of
+                    // another: refuse it rather than answer noise.
+                    let model = embedder.model();
+                    match self.vectors.namespace_model(project_id, &namespace()).await? {
+                        Some(recorded) if recorded != model => {
+                            return Err(memory_vector_error(VectorStoreError::ModelMismatch {
+                                namespace: MEMORY_NAMESPACE.into(),
+                                recorded,
+                                got: model,
+                            }));
+                        }
+                        _ => {}
+                    }
+                    embedder
+                        .embed(vec![q.to_owned()])
+                        .await
+                        .map_err(embedding_error)?
+                        .pop()
+                        .unwrap_or_default()
+                }
                 (None, None) => Vec::new(),
             };
             let request = SearchRequest {
@@ -494,14 +544,7 @@ impl MemoryService {
             match self.vectors.search(project_id, &request).await {
                 Ok(found) => found.hits.into_iter().map(|h| (h.id, h.score.max(0.0))).collect(),
                 Err(VectorStoreError::NamespaceNotFound) => Vec::new(),
-                Err(VectorStoreError::DimensionMismatch { expected, got, .. }) => {
-                    return Err(ServiceError::DimensionMismatch {
-                        namespace: "memory".into(),
-                        expected,
-                        got,
-                    });
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(memory_vector_error(e)),
             }
         };
         let lexical: Vec<(Uuid, f32)> = match (mode, query) {
@@ -580,26 +623,31 @@ impl MemoryService {
         })
     }
 
-    /// Embeds texts with the configured provider.
+    /// Embeds texts with `model`, or the project's model without one.
     pub async fn embed(
         &self,
         who: &Principal,
         project_id: ProjectId,
         texts: Vec<String>,
+        model: Option<&str>,
     ) -> Result<Embeddings, ServiceError> {
-        self.access.enabled_project(who, project_id, EMBED).await?;
+        let project = self.access.enabled_project(who, project_id, EMBED).await?;
+        let embedder = match model {
+            Some(name) => self.embedders.get(name).ok_or_else(|| self.embedders.unknown(name))?,
+            None => self.embedders.for_project(&project.database_config)?,
+        };
         if texts.is_empty() || texts.len() > MAX_EMBED_TEXTS {
             return Err(ServiceError::invalid("texts", "must hold 1 to 256 texts"));
         }
         if texts.iter().any(|t| t.len() > MAX_CONTENT_BYTES) {
             return Err(ServiceError::invalid("texts", "each text must be at most 64 KiB"));
         }
-        let truncated = (0..texts.len()).filter(|&i| self.embedder.truncates(&texts[i])).collect();
-        let embeddings = self.embedder.embed(texts).await.map_err(embedding_error)?;
+        let truncated = (0..texts.len()).filter(|&i| embedder.truncates(&texts[i])).collect();
+        let embeddings = embedder.embed(texts).await.map_err(embedding_error)?;
         Ok(Embeddings {
             embeddings,
-            model: self.embedder.model(),
-            dimensions: self.embedder.dimension(),
+            model: embedder.model(),
+            dimensions: embedder.dimension(),
             truncated,
         })
     }
@@ -639,17 +687,32 @@ mod tests {
         }
     }
 
+    /// The service over the mocks; the embedder is model "mock" and reads any text whole,
+    /// and the memory namespace takes its model.
     fn service(
         store: MockMemoryStore,
-        vectors: MockVectorStore,
-        embedder: MockEmbeddingProvider,
+        mut vectors: MockVectorStore,
+        mut embedder: MockEmbeddingProvider,
         clock: Arc<ManualClock>,
     ) -> (MemoryService, Principal, ProjectId) {
         let p = owned_project();
+        embedder.expect_model().returning(|| "mock".into());
+        embedder.expect_dimension().return_const(2usize);
+        embedder.expect_truncates().return_const(false);
+        vectors.expect_record_embedding_model().returning(|_, name, model, dimension| {
+            Ok(crate::vectors::Namespace {
+                name: name.as_str().into(),
+                dimension,
+                spec: NamespaceSpec::default(),
+                embedding_model: Some(model.into()),
+                vector_count: 0,
+                created_at: Utc::now(),
+            })
+        });
         let service = MemoryService::new(
             Arc::new(store),
             Arc::new(vectors),
-            Arc::new(embedder),
+            Embedders::single(Arc::new(embedder)),
             Arc::new(Words),
             p.access,
             p.quotas,
@@ -706,7 +769,30 @@ mod tests {
         let clock = Arc::new(ManualClock::starting_at(at));
         let (service, owner, project) = service(store, vectors, embedder, clock);
         let record = service.store(&owner, project, input("green tea")).await.unwrap();
-        assert_eq!((record.content.as_str(), record.created_at), ("green tea", at));
+        assert_eq!((record.record.content.as_str(), record.record.created_at), ("green tea", at));
+        assert!(!record.embedding_truncated);
+    }
+
+    #[tokio::test]
+    async fn a_query_is_not_compared_with_memories_another_model_embedded() {
+        let mut embedder = MockEmbeddingProvider::new();
+        embedder.expect_embed().never();
+        let mut vectors = MockVectorStore::new();
+        vectors.expect_namespace_model().returning(|_, _| Ok(Some("older-model".into())));
+        vectors.expect_search().never();
+        let (service, owner, project) =
+            service(MockMemoryStore::new(), vectors, embedder, Arc::new(ManualClock::default()));
+        let input = MemorySearchInput {
+            query: Some("tea".into()),
+            mode: Some("semantic".into()),
+            ..MemorySearchInput::default()
+        };
+        let err = service.search(&owner, project, input).await.unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Conflict { kind: ConflictKind::EmbeddingModelMismatch, message }
+                if message.contains("'older-model', not 'mock'")),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

@@ -36,11 +36,14 @@ pub use files::{
 };
 pub use memory::{
     ContextWindow, Embeddings, MemoryHit, MemorySearchInput, MemoryService, SearchMode, StoreInput,
+    StoredMemory,
 };
 pub use projects::ProjectService;
 pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
-pub use vectors::{DeleteInput, SearchInput, VectorOptions, VectorService, search_request};
+pub use vectors::{
+    DeleteInput, NamespaceSettings, SearchInput, VectorOptions, VectorService, search_request,
+};
 
 use crate::access::AccessPolicy;
 use crate::admin::AdminRepository;
@@ -48,7 +51,7 @@ use crate::agent_logs::AgentLogRepository;
 use crate::api_keys::ApiKeyRepository;
 use crate::events::EventBus;
 use crate::files::{FileRepository, ObjectStore};
-use crate::memory::{EmbeddingProvider, MemoryStore};
+use crate::memory::{Embedders, MemoryStore};
 use crate::projects::ProjectRepository;
 use crate::quotas::{QuotaPolicy, QuotaUsage, Quotas};
 use crate::rlhf::RlhfRepository;
@@ -76,7 +79,8 @@ pub struct Ports {
     pub memory: Arc<dyn MemoryStore>,
     pub files: Arc<dyn FileRepository>,
     pub objects: Arc<dyn ObjectStore>,
-    pub embedder: Arc<dyn EmbeddingProvider>,
+    /// The server's embedding models; projects choose among them.
+    pub embedders: Embedders,
     pub token_counter: Arc<dyn crate::memory::TokenCounter>,
     pub password_hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
@@ -151,13 +155,14 @@ impl Services {
                 ports.projects.clone(),
                 ports.rlhf.clone(),
                 ports.vectors.clone(),
+                ports.embedders.clone(),
                 access.clone(),
                 options.project_rate_limit_ceiling,
             ),
             memory: MemoryService::new(
                 ports.memory,
                 ports.vectors.clone(),
-                ports.embedder,
+                ports.embedders,
                 ports.token_counter,
                 access.clone(),
                 quotas.clone(),

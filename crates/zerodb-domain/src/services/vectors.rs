@@ -59,6 +59,17 @@ pub struct VectorService {
     quotas: Arc<QuotaPolicy>,
 }
 
+/// What a client may fix when it creates a namespace; absent settings take the defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamespaceSettings {
+    pub metric: Option<Metric>,
+    pub quantization: Option<Quantization>,
+    pub dimension: Option<u32>,
+    /// The model that makes the namespace's vectors, recorded so that vectors of another
+    /// model are refused.
+    pub embedding_model: Option<String>,
+}
+
 impl From<VectorStoreError> for ServiceError {
     fn from(err: VectorStoreError) -> Self {
         match err {
@@ -77,6 +88,13 @@ impl From<VectorStoreError> for ServiceError {
             VectorStoreError::IdInOtherNamespace(id) => ServiceError::conflict(
                 ConflictKind::VectorIdTaken,
                 format!("vector_id {id} is already used in another namespace"),
+            ),
+            VectorStoreError::ModelMismatch { namespace, recorded, got } => ServiceError::conflict(
+                ConflictKind::EmbeddingModelMismatch,
+                format!(
+                    "namespace '{namespace}' holds vectors made by model '{recorded}', \
+                     not '{got}'"
+                ),
             ),
             VectorStoreError::Unavailable(m) => ServiceError::Unavailable(m),
             VectorStoreError::Internal(m) => ServiceError::Internal(m),
@@ -100,20 +118,33 @@ impl VectorService {
         who: &Principal,
         project_id: ProjectId,
         name: &str,
-        metric: Option<Metric>,
-        quantization: Option<Quantization>,
-        dimension: Option<u32>,
+        settings: NamespaceSettings,
     ) -> Result<Namespace, ServiceError> {
         self.access.enabled_project(who, project_id, WRITE).await?;
         let name = NamespaceName::new(name, "namespace")?;
+        let NamespaceSettings { metric, quantization, dimension, embedding_model } = settings;
         if dimension.is_some_and(|d| d == 0 || d as usize > crate::vectors::MAX_DIMENSION) {
             return Err(ServiceError::invalid("dimension", "must be 1 to 4096"));
+        }
+        if embedding_model.as_deref().is_some_and(|m| {
+            m.trim().is_empty() || m.len() > 200 || m.chars().any(char::is_control)
+        }) {
+            return Err(ServiceError::invalid(
+                "embedding_model",
+                "must be 1 to 200 bytes of printable text",
+            ));
         }
         let spec = NamespaceSpec {
             metric: metric.unwrap_or(self.options.default_spec.metric),
             quantization: quantization.unwrap_or(self.options.default_spec.quantization),
         };
-        Ok(self.store.create_namespace(project_id, &name, spec, dimension).await?)
+        let ns = self.store.create_namespace(project_id, &name, spec, dimension).await?;
+        match embedding_model {
+            Some(model) => {
+                Ok(self.store.record_embedding_model(project_id, &name, &model, dimension).await?)
+            }
+            None => Ok(ns),
+        }
     }
 
     pub async fn namespaces(
@@ -386,6 +417,7 @@ mod tests {
             namespace: Namespace {
                 name: name.into(),
                 dimension: Some(3),
+                embedding_model: None,
                 spec: NamespaceSpec::default(),
                 vector_count: 1,
                 created_at: Utc::now(),

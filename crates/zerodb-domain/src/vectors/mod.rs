@@ -79,6 +79,9 @@ pub struct Namespace {
     /// without one.
     pub dimension: Option<u32>,
     pub spec: NamespaceSpec,
+    /// The embedding model that made the namespace's vectors, when known: recorded by the
+    /// first writer that names one and fixed from then on.
+    pub embedding_model: Option<String>,
     pub vector_count: u64,
     pub created_at: DateTime<Utc>,
 }
@@ -291,6 +294,8 @@ pub enum VectorStoreError {
     NamespaceSettings { namespace: String, spec: NamespaceSpec },
     #[error("vector {0} already exists in another namespace")]
     IdInOtherNamespace(Uuid),
+    #[error("namespace '{namespace}' holds vectors of model '{recorded}', not '{got}'")]
+    ModelMismatch { namespace: String, recorded: String, got: String },
     #[error("vector store unavailable")]
     Unavailable(#[source] Cause),
     #[error("vector store failure")]
@@ -310,6 +315,24 @@ pub trait VectorStore: Send + Sync + 'static {
         spec: NamespaceSpec,
         dimension: Option<u32>,
     ) -> Result<Namespace, VectorStoreError>;
+    /// Records that `model` makes the namespace's vectors: creates the namespace (default
+    /// spec, `dimension` fixed when given) if absent and sets its model if none is set or
+    /// the namespace holds no vectors. MUST return `ModelMismatch` when it holds vectors of
+    /// another model, and `DimensionMismatch` when its dimension differs from `dimension`.
+    async fn record_embedding_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        model: &str,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError>;
+    /// The model recorded for the namespace; `None` when it is absent or has none. Cheap:
+    /// searches ask it.
+    async fn namespace_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Option<String>, VectorStoreError>;
     /// Forgets whatever the store keeps for a deleted project beyond its records: in-memory
     /// indexes and index files. MUST succeed when there is nothing to forget.
     async fn drop_project(&self, project_id: ProjectId) -> Result<(), VectorStoreError>;
@@ -405,6 +428,20 @@ pub trait VectorRecords: Send + Sync + 'static {
         spec: NamespaceSpec,
         dimension: Option<u32>,
     ) -> Result<Namespace, VectorStoreError>;
+    /// As [`VectorStore::record_embedding_model`].
+    async fn record_embedding_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+        model: &str,
+        dimension: Option<u32>,
+    ) -> Result<Namespace, VectorStoreError>;
+    /// As [`VectorStore::namespace_model`].
+    async fn namespace_model(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Option<String>, VectorStoreError>;
     async fn namespaces(&self, project_id: ProjectId) -> Result<Vec<Namespace>, VectorStoreError>;
     /// As [`VectorStore::upsert`]; also answers the committed changes.
     async fn upsert(

@@ -72,7 +72,24 @@ pub struct DatabaseStatusResponse {
     pub rlhf: RlhfSummary,
     /// Per vector namespace: count, dimension, metric, quantization and index memory.
     pub vector_namespaces: Vec<super::vectors::NamespaceResponse>,
+    /// The model memory and `embeddings/generate` use for this project (set it with the
+    /// config's `embedding_model`); null when the chosen model is no longer offered.
+    pub embedding_model: Option<EmbeddingModel>,
+    /// Every model this server offers.
+    pub embedding_models: Vec<EmbeddingModel>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmbeddingModel {
+    pub model: String,
+    pub dimension: usize,
+}
+
+impl From<zerodb_domain::memory::OfferedModel> for EmbeddingModel {
+    fn from(m: zerodb_domain::memory::OfferedModel) -> Self {
+        Self { model: m.model, dimension: m.dimension }
+    }
 }
 
 impl From<DatabaseStatus> for DatabaseStatusResponse {
@@ -96,6 +113,8 @@ impl From<DatabaseStatus> for DatabaseStatusResponse {
                     .collect(),
             },
             vector_namespaces: s.vector_namespaces.into_iter().map(Into::into).collect(),
+            embedding_model: s.embedding_model.map(Into::into),
+            embedding_models: s.embedding_models.into_iter().map(Into::into).collect(),
             updated_at: s.project.updated_at,
         }
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::memory::{MemoryFilter, MemoryRecord, MemoryRole};
 use zerodb_domain::pagination::PageRequest;
-use zerodb_domain::services::{MemoryHit, MemorySearchInput, StoreInput};
+use zerodb_domain::services::{MemoryHit, MemorySearchInput, StoreInput, StoredMemory};
 use zerodb_domain::{FieldViolation, ServiceError};
 
 /// Registers the routes; `batch_limit` is the body limit of batch stores.
@@ -105,6 +105,16 @@ pub struct MemoryResponse {
     pub importance: f32,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// In answers to a store: whether the content is longer than the embedding model reads
+    /// (its embedding then stands for the beginning only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_truncated: Option<bool>,
+}
+
+impl From<StoredMemory> for MemoryResponse {
+    fn from(s: StoredMemory) -> Self {
+        Self { embedding_truncated: Some(s.embedding_truncated), ..Self::from(s.record) }
+    }
 }
 
 impl From<MemoryRecord> for MemoryResponse {
@@ -119,6 +129,7 @@ impl From<MemoryRecord> for MemoryResponse {
             importance: r.importance,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            embedding_truncated: None,
         }
     }
 }
@@ -236,6 +247,10 @@ pub struct ContextResponse {
 pub struct EmbedRequest {
     /// 1..=256 texts.
     pub texts: Vec<String>,
+    /// One of the server's models (see the database status' `embedding_models`); the
+    /// project's model when absent.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -403,7 +418,8 @@ pub async fn generate_embeddings(
     path: web::Path<ProjectId>,
     body: web::Json<EmbedRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = state.services.memory.embed(&caller.0, *path, body.into_inner().texts).await?;
+    let EmbedRequest { texts, model } = body.into_inner();
+    let e = state.services.memory.embed(&caller.0, *path, texts, model.as_deref()).await?;
     Ok(HttpResponse::Ok().json(EmbedResponse {
         embeddings: e.embeddings,
         model: e.model,

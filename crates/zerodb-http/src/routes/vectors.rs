@@ -14,7 +14,7 @@ use uuid::Uuid;
 use zerodb_domain::ProjectId;
 use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::Submission;
-use zerodb_domain::services::{DeleteInput, SearchInput};
+use zerodb_domain::services::{DeleteInput, NamespaceSettings, SearchInput};
 use zerodb_domain::vectors::{
     Metric, Namespace, NamespaceStats, Quantization, SearchHit, SearchPath, UpsertOutcome,
     VectorInput, VectorRecord,
@@ -241,6 +241,10 @@ pub struct CreateNamespaceRequest {
     pub quantization: Option<Quantization>,
     /// Fix the dimension now instead of at the first vector.
     pub dimension: Option<u32>,
+    /// The embedding model that makes this namespace's vectors (for example
+    /// `sentence-transformers/all-MiniLM-L6-v2`): recorded and fixed, so that a later
+    /// request naming another model is refused (409 embedding_model_mismatch).
+    pub embedding_model: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -249,6 +253,8 @@ pub struct NamespaceResponse {
     pub dimension: Option<u32>,
     pub metric: String,
     pub quantization: String,
+    /// The embedding model that made the vectors, when recorded.
+    pub embedding_model: Option<String>,
     pub vector_count: u64,
     pub created_at: DateTime<Utc>,
     /// Vectors in this server's in-memory index (lags `vector_count` briefly after
@@ -271,6 +277,7 @@ impl From<Namespace> for NamespaceResponse {
             dimension: n.dimension,
             metric: n.spec.metric.to_string(),
             quantization: n.spec.quantization.to_string(),
+            embedding_model: n.embedding_model,
             vector_count: n.vector_count,
             created_at: n.created_at,
             indexed_vectors: None,
@@ -460,10 +467,13 @@ pub async fn create_namespace(
     body: web::Json<CreateNamespaceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let ns = state
-        .services
-        .vectors
-        .create_namespace(&caller.0, *path, &b.namespace, b.metric, b.quantization, b.dimension)
-        .await?;
+    let settings = NamespaceSettings {
+        metric: b.metric,
+        quantization: b.quantization,
+        dimension: b.dimension,
+        embedding_model: b.embedding_model,
+    };
+    let ns =
+        state.services.vectors.create_namespace(&caller.0, *path, &b.namespace, settings).await?;
     Ok(HttpResponse::Ok().json(NamespaceResponse::from(ns)))
 }

@@ -98,6 +98,8 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
         Err(VectorStoreError::IdInOtherNamespace(id)) if id == ids[1]
     ));
 
+    embedding_models_are_recorded(store, project, other).await;
+
     // Reads: a record as written; another project sees nothing of it.
     let record = store.get(project, ids[2]).await.unwrap();
     assert_eq!((record.namespace.as_str(), record.metadata["i"].as_u64()), ("docs", Some(2)));
@@ -293,4 +295,49 @@ async fn filters_match_an_exact_reference(store: &dyn VectorStore, project: Proj
             }
         }
     }
+}
+
+/// A namespace records the model that made its vectors; another model is refused while it
+/// holds any, and may take over an empty one of the same dimension.
+async fn embedding_models_are_recorded(
+    store: &dyn VectorStore,
+    project: ProjectId,
+    other: ProjectId,
+) {
+    let spec = NamespaceSpec::default();
+    let ns = name("by-model");
+    assert_eq!(store.namespace_model(project, &ns).await.unwrap(), None, "absent: no model");
+    let recorded = store.record_embedding_model(project, &ns, "model-a", Some(3)).await.unwrap();
+    assert_eq!(
+        (recorded.embedding_model.as_deref(), recorded.dimension),
+        (Some("model-a"), Some(3)),
+        "created with its model and dimension"
+    );
+    assert_eq!(store.namespace_model(project, &ns).await.unwrap().as_deref(), Some("model-a"));
+    assert_eq!(store.namespace_model(other, &ns).await.unwrap(), None, "per project");
+    store.record_embedding_model(project, &ns, "model-a", Some(3)).await.expect("idempotent");
+    // Empty: another model of the same dimension takes over; of another dimension, not.
+    store.record_embedding_model(project, &ns, "model-b", Some(3)).await.expect("empty");
+    assert!(matches!(
+        store.record_embedding_model(project, &ns, "model-c", Some(5)).await,
+        Err(VectorStoreError::DimensionMismatch { expected: 3, got: 5, .. })
+    ));
+    let id = Uuid::now_v7();
+    store
+        .upsert(project, vec![vector(id, "by-model", vec![1.0, 0.0, 0.0], json!({}))], spec)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.record_embedding_model(project, &ns, "model-a", Some(3)).await,
+        Err(VectorStoreError::ModelMismatch { recorded, got, .. })
+            if recorded == "model-b" && got == "model-a"
+    ));
+    let listed = store.namespaces(project).await.unwrap();
+    let listed = listed.iter().find(|n| n.namespace.name == "by-model").map(|n| &n.namespace);
+    assert_eq!(listed.and_then(|n| n.embedding_model.as_deref()), Some("model-b"));
+    store.delete(project, &VectorSelector::Ids(vec![id])).await.unwrap();
+    // A namespace without a model takes the first one named.
+    store.create_namespace(project, &name("unnamed"), spec, None).await.unwrap();
+    let named = store.record_embedding_model(project, &name("unnamed"), "model-a", None).await;
+    assert_eq!(named.unwrap().embedding_model.as_deref(), Some("model-a"));
 }

@@ -1,0 +1,1 @@
+ALTER TABLE zerodb_vector_namespaces DROP COLUMN embedding_model;
