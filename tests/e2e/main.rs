@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on port 0, a real PostgreSQL, the typed client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod helpers;
 
 mod abuse;
@@ -9,6 +10,7 @@ mod agent_logs;
 mod auth;
 #[cfg(all(feature = "s3", feature = "kafka", feature = "redis", feature = "qdrant"))]
 mod cluster;
+mod console;
 mod database;
 mod deployment;
 mod embedded;

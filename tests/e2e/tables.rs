@@ -236,3 +236,32 @@ async fn row_pages_cover_everything_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn one_row_is_updated_and_deleted_by_its_id() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    ada.create_table(pid, "posts", &schema()).await.unwrap();
+    let rows = [json!({"title": "a"}), json!({"title": "a"})];
+    let inserted = ada.insert_rows(pid, "posts", &rows).await.unwrap();
+    let (first, second) = (inserted.rows[0].row_id, inserted.rows[1].row_id);
+    ada.update_row(pid, "posts", first, &json!({"views": 7})).await.unwrap();
+    let bad = ada.update_row(pid, "posts", first, &json!({"views": "many"})).await.unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    let page = ada.query_rows(pid, "posts", &RowQuery::default()).await.unwrap();
+    let views: Vec<(uuid::Uuid, Value)> =
+        page.items.iter().map(|r| (r.row_id, r.data["views"].clone())).collect();
+    assert_eq!(views, vec![(first, json!(7)), (second, json!(0))], "only that row changed");
+    ada.delete_row(pid, "posts", first).await.unwrap();
+    let gone = ada.delete_row(pid, "posts", first).await.unwrap_err();
+    assert_eq!((gone.status(), gone.code()), (Some(404), Some("not_found")));
+    let missing = ada.update_row(pid, "posts", uuid::Uuid::new_v4(), &json!({"views": 1})).await;
+    assert_eq!(missing.unwrap_err().status(), Some(404));
+    let left = ada.query_rows(pid, "posts", &RowQuery::default()).await.unwrap();
+    assert_eq!(left.items.iter().map(|r| r.row_id).collect::<Vec<_>>(), vec![second]);
+    // Another user's request for the row is a 404, and changes nothing.
+    let eve = app.user("eve@example.com").await;
+    assert_eq!(eve.delete_row(pid, "posts", second).await.unwrap_err().status(), Some(404));
+    assert_eq!(ada.get_table(pid, "posts").await.unwrap().row_count, 1);
+}

@@ -369,6 +369,32 @@ impl Client {
             self.send(self.request(Method::DELETE, &path).json(&json!({"filter": filter}))).await?;
         Ok(affected.affected)
     }
+
+    /// Sets column values on the row `row_id`.
+    pub async fn update_row(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        row_id: Uuid,
+        set: &Value,
+    ) -> Result<(), ClientError> {
+        let path = format!("/api/v1/projects/{project_id}/database/tables/{table}/rows/{row_id}");
+        let _: Affected =
+            self.send(self.request(Method::PATCH, &path).json(&json!({"set": set}))).await?;
+        Ok(())
+    }
+
+    pub async fn delete_row(
+        &self,
+        project_id: Uuid,
+        table: &str,
+        row_id: Uuid,
+    ) -> Result<(), ClientError> {
+        self.delete_no_content(&format!(
+            "/api/v1/projects/{project_id}/database/tables/{table}/rows/{row_id}"
+        ))
+        .await
+    }
 }
 
 impl Client {

@@ -1,6 +1,7 @@
 //! ZeroDB's HTTP API: actix-web routes, DTOs, authentication extractors, the error envelope
 //! and the OpenAPI document. Handlers only translate between HTTP and the domain services.
 
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod mcp;
@@ -83,6 +84,7 @@ pub fn configure(
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .configure(routes::health::config)
+            .configure(console::config)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(

@@ -37,7 +37,7 @@ impl Modify for SecuritySchemes {
         api_keys::create_api_key, api_keys::list_api_keys, api_keys::revoke_api_key,
         database::get_database, database::enable_database, database::update_database_config,
         tables::list_tables, tables::create_table, tables::get_table, tables::delete_table,
-        tables::insert_rows, tables::query_rows, tables::query_rows_post, tables::update_rows, tables::delete_rows,
+        tables::insert_rows, tables::query_rows, tables::query_rows_post, tables::update_rows, tables::delete_rows, tables::update_row, tables::delete_row,
         rlhf::log_rlhf, rlhf::log_rlhf_batch, rlhf::list_rlhf, rlhf::export_rlhf,
         agent_logs::log_agent, agent_logs::log_agent_batch, agent_logs::list_agent_logs,
         events::publish_event, events::publish_events, events::list_events, events::stream_events,

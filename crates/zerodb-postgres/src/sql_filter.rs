@@ -59,6 +59,10 @@ impl SqlBuilder {
 
     /// Appends ` AND <condition>` for every condition of the filter.
     pub fn push_filter(&mut self, filter: &RowFilter) {
+        if let Some(id) = filter.row_id {
+            let id = self.param(Param::Uuid(id));
+            self.push(&format!(" AND row_id = {id}"));
+        }
         for condition in &filter.conditions {
             self.push(" AND ");
             let sql = self.condition(condition);

@@ -219,15 +219,17 @@ impl EventService {
         Ok(self.bus.commit_offset(project_id, &group, &topic, offset).await?)
     }
 
+    /// The group's committed offsets, with the log's newest offset to measure lag by.
     pub async fn consumer(
         &self,
         who: &Principal,
         project_id: ProjectId,
         group: &str,
-    ) -> Result<Vec<ConsumerOffset>, ServiceError> {
+    ) -> Result<(Vec<ConsumerOffset>, i64), ServiceError> {
         self.access.enabled_project(who, project_id, READ).await?;
         let group = TopicName::new(group, "group")?;
-        Ok(self.bus.consumer_offsets(project_id, &group).await?)
+        let offsets = self.bus.consumer_offsets(project_id, &group).await?;
+        Ok((offsets, self.bus.last_offset(project_id).await?))
     }
 }
 

@@ -240,6 +240,41 @@ impl TableService {
         self.tables.update_rows(project_id, table.id, &filter, patch).await.map_err(table_error)
     }
 
+    /// Sets column values on one row; `NotFound` when the table has no row of this id.
+    pub async fn update_row(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        name: &str,
+        row_id: uuid::Uuid,
+        set: &Map<String, Value>,
+    ) -> Result<(), ServiceError> {
+        let (_, table) = self.table(who, project_id, name, WRITE).await?;
+        let patch = table.schema.validate_patch(set)?;
+        let filter = RowFilter::row(row_id);
+        match self.tables.update_rows(project_id, table.id, &filter, patch).await {
+            Ok(0) => Err(ServiceError::not_found("row")),
+            Ok(_) => Ok(()),
+            Err(e) => Err(table_error(e)),
+        }
+    }
+
+    /// Deletes one row; `NotFound` when the table has no row of this id.
+    pub async fn delete_row(
+        &self,
+        who: &Principal,
+        project_id: ProjectId,
+        name: &str,
+        row_id: uuid::Uuid,
+    ) -> Result<(), ServiceError> {
+        let (_, table) = self.table(who, project_id, name, WRITE).await?;
+        match self.tables.delete_rows(project_id, table.id, &RowFilter::row(row_id)).await {
+            Ok(0) => Err(ServiceError::not_found("row")),
+            Ok(_) => Ok(()),
+            Err(e) => Err(table_error(e)),
+        }
+    }
+
     /// Deletes every row matching `filter`; an empty filter `{}` deletes all rows.
     pub async fn delete_rows(
         &self,

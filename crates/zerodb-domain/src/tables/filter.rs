@@ -55,6 +55,15 @@ pub struct Condition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RowFilter {
     pub conditions: Vec<Condition>,
+    /// When set, only the row of this id (and only if it meets the conditions).
+    pub row_id: Option<uuid::Uuid>,
+}
+
+impl RowFilter {
+    /// The one row of this id.
+    pub fn row(row_id: uuid::Uuid) -> Self {
+        Self { conditions: Vec::new(), row_id: Some(row_id) }
+    }
 }
 
 impl RowFilter {
@@ -101,7 +110,7 @@ impl RowFilter {
             violations.push(FieldViolation::new("filter", "too many conditions (max 64)"));
         }
         if violations.is_empty() {
-            Ok(Self { conditions })
+            Ok(Self { conditions, row_id: None })
         } else {
             Err(ServiceError::InvalidInput(violations))
         }

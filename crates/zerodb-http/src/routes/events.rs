@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use zerodb_domain::ProjectId;
-use zerodb_domain::events::{ConsumerOffset, Event, EventInput};
+use zerodb_domain::events::{Event, EventInput};
 use zerodb_domain::pagination::PageRequest;
 use zerodb_domain::services::EventStart;
 use zerodb_domain::services::Submission;
@@ -155,18 +155,17 @@ pub struct CommitRequest {
 pub struct ConsumerOffsetResponse {
     pub topic: String,
     pub committed_offset: i64,
+    /// Offsets between the commit and the log's newest (an upper bound of the events of
+    /// this topic still to read: the log holds every topic).
+    pub lag: i64,
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<ConsumerOffset> for ConsumerOffsetResponse {
-    fn from(o: ConsumerOffset) -> Self {
-        Self { topic: o.topic, committed_offset: o.committed_offset, updated_at: o.updated_at }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsumerResponse {
     pub group: String,
+    /// The newest offset of the project's log.
+    pub last_offset: i64,
     pub offsets: Vec<ConsumerOffsetResponse>,
 }
 
@@ -390,9 +389,26 @@ pub async fn commit_consumer(
 ) -> Result<HttpResponse, ApiError> {
     let (project, group) = path.into_inner();
     state.services.events.commit(&caller.0, project, &group, &body.topic, body.offset).await?;
-    let offsets = state.services.events.consumer(&caller.0, project, &group).await?;
-    Ok(HttpResponse::Ok()
-        .json(ConsumerResponse { group, offsets: offsets.into_iter().map(Into::into).collect() }))
+    consumer_response(&state, &caller, project, group).await
+}
+
+async fn consumer_response(
+    state: &AppState,
+    caller: &Caller,
+    project: ProjectId,
+    group: String,
+) -> Result<HttpResponse, ApiError> {
+    let (offsets, last_offset) = state.services.events.consumer(&caller.0, project, &group).await?;
+    let offsets = offsets
+        .into_iter()
+        .map(|o| ConsumerOffsetResponse {
+            lag: (last_offset - o.committed_offset).max(0),
+            topic: o.topic,
+            committed_offset: o.committed_offset,
+            updated_at: o.updated_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ConsumerResponse { group, last_offset, offsets }))
 }
 
 /// A consumer group's committed offsets.
@@ -405,9 +421,7 @@ pub async fn get_consumer(
     path: web::Path<(ProjectId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, group) = path.into_inner();
-    let offsets = state.services.events.consumer(&caller.0, project, &group).await?;
-    Ok(HttpResponse::Ok()
-        .json(ConsumerResponse { group, offsets: offsets.into_iter().map(Into::into).collect() }))
+    consumer_response(&state, &caller, project, group).await
 }
 
 /// Timing of live streams.

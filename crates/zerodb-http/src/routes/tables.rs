@@ -36,6 +36,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .service(
         super::resource("/projects/{project_id}/database/tables/{table_name}/rows/query")
             .route(web::post().to(query_rows_post)),
+    )
+    .service(
+        super::resource("/projects/{project_id}/database/tables/{table_name}/rows/{row_id}")
+            .route(web::patch().to(update_row))
+            .route(web::delete().to(delete_row)),
     );
 }
 
@@ -369,6 +374,48 @@ pub async fn update_rows(
         .update_rows(&caller.0, project, &table, Some(&body.filter), &body.set)
         .await?;
     Ok(HttpResponse::Ok().json(AffectedRowsResponse { affected }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRowRequest {
+    /// Column values to set.
+    #[schema(value_type = Object)]
+    pub set: Map<String, Value>,
+}
+
+type RowPath = web::Path<(ProjectId, String, Uuid)>;
+
+/// Sets column values on one row.
+#[utoipa::path(patch, path = "/api/v1/projects/{project_id}/database/tables/{table_name}/rows/{row_id}",
+    tag = "tables", request_body = UpdateRowRequest,
+    responses((status = 200, body = AffectedRowsResponse), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["tables:write"])))]
+pub async fn update_row(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: RowPath,
+    body: web::Json<UpdateRowRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (project, table, row_id) = path.into_inner();
+    state.services.tables.update_row(&caller.0, project, &table, row_id, &body.set).await?;
+    Ok(HttpResponse::Ok().json(AffectedRowsResponse { affected: 1 }))
+}
+
+/// Deletes one row.
+#[utoipa::path(delete, path = "/api/v1/projects/{project_id}/database/tables/{table_name}/rows/{row_id}",
+    tag = "tables",
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = ["tables:write"])))]
+pub async fn delete_row(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: RowPath,
+) -> Result<HttpResponse, ApiError> {
+    let (project, table, row_id) = path.into_inner();
+    state.services.tables.delete_row(&caller.0, project, &table, row_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Deletes every row matching the filter.
