@@ -77,6 +77,10 @@ pub struct VectorDelete {
 pub struct Embed {
     /// The texts, 1 to 256 of them.
     pub texts: Vec<String>,
+    /// One of the server's embedding models (the database status lists them); the
+    /// project's own model when absent.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 pub fn tools() -> Vec<Tool> {
@@ -161,7 +165,9 @@ async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
 
 async fn embed(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: Embed = parse(args)?;
-    embed_texts(call, &args.texts).await
+    let path = format!("/api/v1/projects/{}/embeddings/generate", call.project);
+    let body = json!({ "texts": args.texts, "model": args.model });
+    call.send(HttpMethod::POST, &path, &[], Some(&body)).await
 }
 
 async fn embed_texts(call: &Call<'_>, texts: &[String]) -> Result<Value, ToolError> {
