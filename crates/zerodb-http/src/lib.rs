@@ -84,7 +84,6 @@ pub fn configure(
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .configure(routes::health::config)
-            .configure(console::config)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(
@@ -104,6 +103,9 @@ pub fn configure(
                     .configure(routes::files::config)
                     .configure(routes::admin::config),
             )
+            // After the API: every API request would otherwise first be tried against the
+            // console's patterns (one of them a regex).
+            .configure(console::config)
             .default_service(web::to(routes::route_not_found));
     }
 }
