@@ -111,7 +111,7 @@ fn state_with(
         memory: Arc::new(MockMemoryStore::new()),
         files: Arc::new(MockFileRepository::new()),
         objects: Arc::new(MockObjectStore::new()),
-        embedders: Embedders::single(Arc::new(MockEmbeddingProvider::new())),
+        embedders: Embedders::new(Arc::new(MockEmbeddingProvider::new()), Vec::new()),
         token_counter: Arc::new(CharCounter),
         password_hasher: Arc::new(MockPasswordHasher::new()),
         tokens: Arc::new(issuer()),

@@ -332,6 +332,18 @@ async fn ensure_namespace(
     Ok(ns)
 }
 
+/// A namespace transaction's failure; a missing project (the foreign key) reads as a
+/// missing namespace.
+fn namespace_tx_error(e: TxError) -> VectorStoreError {
+    match e {
+        TxError::Db(DieselError::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        )) => VectorStoreError::NamespaceNotFound,
+        other => other.into(),
+    }
+}
+
 #[derive(QueryableByName)]
 struct Holds {
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -416,13 +428,7 @@ impl VectorRecords for PgVectorRecords {
                 }
             })
             .await;
-        let ns = result.map_err(|e| match e {
-            TxError::Db(DieselError::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            )) => VectorStoreError::NamespaceNotFound,
-            other => other.into(),
-        })?;
+        let ns = result.map_err(namespace_tx_error)?;
         // The answer carries the namespace's current count.
         let counted = self.namespaces(project_id).await?;
         Ok(counted.into_iter().find(|n| n.name == ns.name).unwrap_or(ns))
@@ -475,13 +481,7 @@ impl VectorRecords for PgVectorRecords {
             }
         })
         .await
-        .map_err(|e| match e {
-            TxError::Db(DieselError::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            )) => VectorStoreError::NamespaceNotFound,
-            other => other.into(),
-        })
+        .map_err(namespace_tx_error)
     }
 
     async fn namespace_model(

@@ -12,6 +12,12 @@ pub struct OfferedModel {
     pub dimension: usize,
 }
 
+impl OfferedModel {
+    pub fn of(provider: &Arc<dyn EmbeddingProvider>) -> Self {
+        Self { model: provider.model(), dimension: provider.dimension() }
+    }
+}
+
 /// The server's embedding models: one default, and others a project may pick by name
 /// (`embedding_model` in its database config). Names are the providers' `model()`.
 #[derive(Clone)]
@@ -38,20 +44,9 @@ impl Embedders {
         Self { default, others: kept }
     }
 
-    pub fn single(default: Arc<dyn EmbeddingProvider>) -> Self {
-        Self { default, others: Vec::new() }
-    }
-
-    pub fn default_provider(&self) -> &Arc<dyn EmbeddingProvider> {
-        &self.default
-    }
-
     /// The default first, then the others in configuration order.
     pub fn offered(&self) -> Vec<OfferedModel> {
-        std::iter::once(&self.default)
-            .chain(&self.others)
-            .map(|p| OfferedModel { model: p.model(), dimension: p.dimension() })
-            .collect()
+        std::iter::once(&self.default).chain(&self.others).map(OfferedModel::of).collect()
     }
 
     pub fn get(&self, model: &str) -> Option<&Arc<dyn EmbeddingProvider>> {

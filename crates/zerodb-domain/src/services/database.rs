@@ -109,6 +109,14 @@ impl DatabaseService {
         next: &DatabaseConfig,
     ) -> Result<(), ServiceError> {
         let chosen = self.embedders.for_project(next)?;
+        // Keeping the model keeps whatever memory holds: nothing to count.
+        if self
+            .embedders
+            .for_project(&current.database_config)
+            .is_ok_and(|p| p.model() == chosen.model())
+        {
+            return Ok(());
+        }
         let namespaces = self.vectors.namespaces(current.id).await?;
         let Some(memory) = namespaces.iter().find(|n| n.namespace.name == MEMORY_NAMESPACE) else {
             return Ok(());
@@ -139,10 +147,8 @@ impl DatabaseService {
         let statistics = self.projects.statistics(project.id).await?;
         let rlhf = self.rlhf.summary(project.id).await?;
         let vector_namespaces = self.vectors.namespaces(project.id).await?;
-        let embedding_model = match self.embedders.for_project(&project.database_config) {
-            Ok(p) => Some(OfferedModel { model: p.model(), dimension: p.dimension() }),
-            Err(_) => None,
-        };
+        let embedding_model =
+            self.embedders.for_project(&project.database_config).ok().map(OfferedModel::of);
         Ok(DatabaseStatus {
             project,
             statistics,

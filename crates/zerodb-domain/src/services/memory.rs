@@ -712,7 +712,7 @@ mod tests {
         let service = MemoryService::new(
             Arc::new(store),
             Arc::new(vectors),
-            Embedders::single(Arc::new(embedder)),
+            Embedders::new(Arc::new(embedder), Vec::new()),
             Arc::new(Words),
             p.access,
             p.quotas,

@@ -141,7 +141,7 @@ async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let query_vector = match (args.query_vector, args.query) {
         (Some(vector), None) => Value::from(vector),
         (None, Some(text)) => {
-            let embedded = embed_texts(call, &[text]).await?;
+            let embedded = embed_texts(call, &[text], None).await?;
             embedded["embeddings"][0].clone()
         }
         (Some(_), Some(_)) => {
@@ -165,12 +165,15 @@ async fn search(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
 
 async fn embed(call: &Call<'_>, args: JsonObject) -> Result<Value, ToolError> {
     let args: Embed = parse(args)?;
-    let path = format!("/api/v1/projects/{}/embeddings/generate", call.project);
-    let body = json!({ "texts": args.texts, "model": args.model });
-    call.send(HttpMethod::POST, &path, &[], Some(&body)).await
+    embed_texts(call, &args.texts, args.model.as_deref()).await
 }
 
-async fn embed_texts(call: &Call<'_>, texts: &[String]) -> Result<Value, ToolError> {
+/// `model: None` embeds with the project's own model.
+async fn embed_texts(
+    call: &Call<'_>,
+    texts: &[String],
+    model: Option<&str>,
+) -> Result<Value, ToolError> {
     let path = format!("/api/v1/projects/{}/embeddings/generate", call.project);
-    call.send(HttpMethod::POST, &path, &[], Some(&json!({ "texts": texts }))).await
+    call.send(HttpMethod::POST, &path, &[], Some(&json!({ "texts": texts, "model": model }))).await
 }
