@@ -32,12 +32,10 @@ impl Embedders {
         default: Arc<dyn EmbeddingProvider>,
         others: Vec<Arc<dyn EmbeddingProvider>>,
     ) -> Self {
-        let mut names = vec![default.model()];
-        let mut kept = Vec::new();
+        let mut kept: Vec<Arc<dyn EmbeddingProvider>> = Vec::new();
         for provider in others {
             let name = provider.model();
-            if !names.contains(&name) {
-                names.push(name);
+            if name != default.model() && kept.iter().all(|k| k.model() != name) {
                 kept.push(provider);
             }
         }
