@@ -9,6 +9,7 @@
 //! and carry the metadata, documents and sources the index keeps beside them. Changes are
 //! applied in sequence order per vector, so a deleted or replaced vector never comes back.
 
+mod f32_kernels;
 mod kernels;
 mod key_map;
 mod namespace;
@@ -19,6 +20,7 @@ mod quantize;
 mod snapshot;
 mod store;
 
+pub use f32_kernels::flavour as f32_kernel_flavour;
 pub use store::IndexedVectorStore;
 
 /// The in-process benchmark (`cargo bench -p zerodb-index --features bench-internals`),

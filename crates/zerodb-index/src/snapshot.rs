@@ -12,7 +12,7 @@
 //! vector count after catching up.
 
 use crate::key_map::KeyMap;
-use crate::namespace::{Entry, Inner, NamespaceIndex, usearch_options};
+use crate::namespace::{Entry, Inner, NamespaceIndex, install_metric, usearch_options};
 use crate::originals::{self, Originals};
 use crate::packed::{FieldNames, Packed};
 use crate::postings::Postings;
@@ -222,11 +222,12 @@ pub(crate) fn load(
     if sha256_file(&index_path)? != state.index_sha256 {
         return bad("index file checksum mismatch".into());
     }
-    let index = Index::new(&usearch_options(state.dimension, spec, &settings))
+    let mut index = Index::new(&usearch_options(state.dimension, spec, &settings))
         .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
     index
         .load(path_str(&index_path)?)
         .map_err(|e| IndexError::Snapshot(zerodb_domain::Cause::new(e)))?;
+    install_metric(&mut index, state.dimension, spec);
     index
         .reserve_capacity_and_threads(
             index.capacity().max(state.live as usize).max(1024),

@@ -38,6 +38,10 @@ impl VectorEngine {
                     ..IndexSettings::default()
                 };
                 let snapshot_dir = v.snapshots.then(|| settings.data_dir.join("vectors"));
+                tracing::info!(
+                    f32_kernels = zerodb_index::f32_kernel_flavour(),
+                    "built-in vector index"
+                );
                 Ok(Self::Builtin(Arc::new(IndexedVectorStore::new(
                     records,
                     index_settings,
