@@ -40,7 +40,8 @@ pub struct IndexSettings {
     pub expansion_search: usize,
     /// Namespaces (or filter matches) up to this size are scanned exactly.
     pub exact_threshold: usize,
-    /// int8 namespaces fetch `limit * oversample` candidates for exact rescoring.
+    /// int8 namespaces fetch `limit * oversample` candidates for exact rescoring. The default
+    /// 4 measured recall@10 0.998 at 100,000 x 1,536 against 0.9895 for 3, at the same p95.
     pub oversample: usize,
     /// Concurrent searches per index (usearch thread contexts).
     pub threads: usize,
@@ -55,7 +56,7 @@ impl Default for IndexSettings {
             expansion_add: 64,
             expansion_search: 128,
             exact_threshold: 2000,
-            oversample: 3,
+            oversample: 4,
             threads: 16,
             build_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }

@@ -7,6 +7,7 @@ use crate::{IndexError, IndexSettings, snapshot};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -43,6 +44,8 @@ struct Shared {
     permits: Semaphore,
     /// Wakes the graph builder when vectors are waiting to join a graph.
     graph_work: tokio::sync::Notify,
+    /// Counts applied batches, so the builder can tell that writes arrived while it built.
+    applied: AtomicU64,
 }
 
 struct ProjectIndex {
@@ -100,6 +103,7 @@ impl IndexedVectorStore {
             projects: Mutex::default(),
             permits: Semaphore::new(settings.threads.max(1)),
             graph_work: tokio::sync::Notify::new(),
+            applied: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&shared);
         records.subscribe(Arc::new(move |project| {
@@ -229,42 +233,62 @@ impl Shared {
     /// streams; building while one runs takes the cores the writes need (on two cores it
     /// halved ingest), so the builder waits for a pause or a backlog, as Qdrant's optimiser
     /// waits for a segment to fill.
+    ///
+    /// Once started, it builds chunk after chunk without waiting again, unless writes arrive
+    /// meanwhile (then it waits for their pause, or for the backlog, once more).
     async fn build_graphs(&self) {
         loop {
             self.graph_work.notified().await;
-            loop {
-                let mut seen = self.pending_total();
-                while seen > 0 && seen < GRAPH_BACKLOG_BYTES {
-                    tokio::time::sleep(GRAPH_QUIET).await;
-                    let now = self.pending_total();
-                    if now == seen {
-                        break;
+            'round: loop {
+                self.wait_for_quiet_or_backlog().await;
+                loop {
+                    let writes = self.applied.load(Ordering::Acquire);
+                    if !self.build_one_chunk_each().await {
+                        break 'round;
                     }
-                    seen = now;
-                }
-                let mut more = false;
-                for project in self.held_projects() {
-                    for ns in project.all() {
-                        if ns.pending_len() == 0 {
-                            continue;
-                        }
-                        let ns2 = ns.clone();
-                        match tokio::task::spawn_blocking(move || ns2.build_pending(GRAPH_CHUNK))
-                            .await
-                        {
-                            Ok(Ok(left)) => more |= left > 0,
-                            Ok(Err(e)) => {
-                                tracing::warn!(project = %project.id, namespace = %ns.name, error = %e, "adding vectors to the graph failed; they stay searchable by exact scan")
-                            }
-                            Err(e) => tracing::warn!(error = %e, "graph builder task failed"),
-                        }
+                    let written_meanwhile = self.applied.load(Ordering::Acquire) != writes;
+                    if written_meanwhile && self.pending_total() < GRAPH_BACKLOG_BYTES {
+                        continue 'round;
                     }
-                }
-                if !more {
-                    break;
                 }
             }
         }
+    }
+
+    /// Returns once no vector has been applied for `GRAPH_QUIET`, or the waiting vectors
+    /// reach `GRAPH_BACKLOG_BYTES`.
+    async fn wait_for_quiet_or_backlog(&self) {
+        let mut seen = self.pending_total();
+        while seen > 0 && seen < GRAPH_BACKLOG_BYTES {
+            tokio::time::sleep(GRAPH_QUIET).await;
+            let now = self.pending_total();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+    }
+
+    /// Adds one chunk of each namespace's waiting vectors to its graph; answers whether any
+    /// are still waiting.
+    async fn build_one_chunk_each(&self) -> bool {
+        let mut more = false;
+        for project in self.held_projects() {
+            for ns in project.all() {
+                if ns.pending_len() == 0 {
+                    continue;
+                }
+                let ns2 = ns.clone();
+                match tokio::task::spawn_blocking(move || ns2.build_pending(GRAPH_CHUNK)).await {
+                    Ok(Ok(left)) => more |= left > 0,
+                    Ok(Err(e)) => {
+                        tracing::warn!(project = %project.id, namespace = %ns.name, error = %e, "adding vectors to the graph failed; they stay searchable by exact scan")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "graph builder task failed"),
+                }
+            }
+        }
+        more
     }
 
     async fn reconcile(&self) {
@@ -480,6 +504,7 @@ impl Shared {
                 .await
                 .map_err(|e| VectorStoreError::Internal(Cause::new(e)))?
                 .map_err(internal)?;
+            self.applied.fetch_add(1, Ordering::Release);
             self.graph_work.notify_one();
         }
         Ok(())

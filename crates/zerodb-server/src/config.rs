@@ -619,7 +619,7 @@ connectivity = 16
 expansion_add = 64
 expansion_search = 128
 exact_threshold = 2000
-oversample = 3
+oversample = 4
 
 [vectors.qdrant]
 timeout_ms = 5000
