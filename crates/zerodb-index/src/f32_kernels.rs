@@ -62,61 +62,48 @@ pub(crate) fn usearch_metric(metric: Metric, dimension: usize) -> UsearchMetric 
     }
 }
 
+// Each kernel below is one function for both distances: `L2` (a const parameter, so
+// either branch is compiled away) picks `(x - y)²` over `x · y` as the term summed.
+const DOT: bool = false;
+const L2: bool = true;
+
 fn detect() -> Kernels {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             return Kernels {
                 name: "avx512",
-                dot: x86::dot_avx512_checked,
-                l2sq: x86::l2sq_avx512_checked,
+                dot: x86::avx512_checked::<DOT>,
+                l2sq: x86::avx512_checked::<L2>,
             };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             return Kernels {
                 name: "avx2+fma",
-                dot: x86::dot_avx2_checked,
-                l2sq: x86::l2sq_avx2_checked,
+                dot: x86::avx2_checked::<DOT>,
+                l2sq: x86::avx2_checked::<L2>,
             };
         }
     }
-    Kernels { name: "portable", dot: portable::dot, l2sq: portable::l2sq }
+    Kernels { name: "portable", dot: portable::<DOT>, l2sq: portable::<L2> }
 }
 
-mod portable {
+/// Eight independent sums the compiler keeps in vector registers.
+fn portable<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
     const LANES: usize = 8;
-
-    /// Eight independent sums the compiler keeps in vector registers.
-    pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        let mut sums = [0f32; LANES];
-        let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-        let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-        for (x, y) in ca.zip(cb) {
-            for i in 0..LANES {
-                sums[i] += x[i] * y[i];
-            }
+    let term = |x: f32, y: f32| if L2 { (x - y) * (x - y) } else { x * y };
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut sums = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| term(*x, *y)).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            sums[i] += term(x[i], y[i]);
         }
-        sums.iter().sum::<f32>() + tail
     }
-
-    pub(super) fn l2sq(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        let mut sums = [0f32; LANES];
-        let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-        let tail: f32 =
-            ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
-        for (x, y) in ca.zip(cb) {
-            for i in 0..LANES {
-                let d = x[i] - y[i];
-                sums[i] += d * d;
-            }
-        }
-        sums.iter().sum::<f32>() + tail
-    }
+    sums.iter().sum::<f32>() + tail
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -124,26 +111,29 @@ mod x86 {
     use std::arch::x86_64::*;
 
     // The `_checked` wrappers are installed only by `detect` after it saw the feature.
-    pub(super) fn dot_avx512_checked(a: &[f32], b: &[f32]) -> f32 {
+    pub(super) fn avx512_checked<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: `detect` installs this only when the CPU reports avx512f.
-        unsafe { dot_avx512(a, b) }
+        unsafe { avx512::<L2>(a, b) }
     }
-    pub(super) fn l2sq_avx512_checked(a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: as above.
-        unsafe { l2sq_avx512(a, b) }
-    }
-    pub(super) fn dot_avx2_checked(a: &[f32], b: &[f32]) -> f32 {
+    pub(super) fn avx2_checked<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: `detect` installs this only when the CPU reports avx2 and fma.
-        unsafe { dot_avx2(a, b) }
+        unsafe { avx2::<L2>(a, b) }
     }
-    pub(super) fn l2sq_avx2_checked(a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: as above.
-        unsafe { l2sq_avx2(a, b) }
+
+    /// `sum + x·y`, or `sum + (x - y)²`.
+    #[target_feature(enable = "avx512f")]
+    fn add512<const L2: bool>(x: __m512, y: __m512, sum: __m512) -> __m512 {
+        if L2 {
+            let d = _mm512_sub_ps(x, y);
+            _mm512_fmadd_ps(d, d, sum)
+        } else {
+            _mm512_fmadd_ps(x, y, sum)
+        }
     }
 
     /// 64 floats per step in four accumulators, then 16 at a time, then a masked tail.
     #[target_feature(enable = "avx512f")]
-    fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+    fn avx512<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
         let mut acc = [_mm512_setzero_ps(); 4];
@@ -155,13 +145,13 @@ mod x86 {
                 let (x, y) = unsafe {
                     (_mm512_loadu_ps(pa.add(i + 16 * j)), _mm512_loadu_ps(pb.add(i + 16 * j)))
                 };
-                *sum = _mm512_fmadd_ps(x, y, *sum);
+                *sum = add512::<L2>(x, y, *sum);
             }
             i += 64;
         }
         while i + 16 <= n {
             let (x, y) = unsafe { (_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i))) };
-            acc[0] = _mm512_fmadd_ps(x, y, acc[0]);
+            acc[0] = add512::<L2>(x, y, acc[0]);
             i += 16;
         }
         if i < n {
@@ -169,59 +159,26 @@ mod x86 {
             let (x, y) = unsafe {
                 (_mm512_maskz_loadu_ps(mask, pa.add(i)), _mm512_maskz_loadu_ps(mask, pb.add(i)))
             };
-            acc[1] = _mm512_fmadd_ps(x, y, acc[1]);
+            acc[1] = add512::<L2>(x, y, acc[1]);
         }
         let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
         _mm512_reduce_add_ps(sum)
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn l2sq_avx512(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        let mut acc = [_mm512_setzero_ps(); 4];
-        let mut i = 0;
-        // SAFETY (every load below): as in `dot_avx512`.
-        while i + 64 <= n {
-            for (j, sum) in acc.iter_mut().enumerate() {
-                let (x, y) = unsafe {
-                    (_mm512_loadu_ps(pa.add(i + 16 * j)), _mm512_loadu_ps(pb.add(i + 16 * j)))
-                };
-                let d = _mm512_sub_ps(x, y);
-                *sum = _mm512_fmadd_ps(d, d, *sum);
-            }
-            i += 64;
+    /// `sum + x·y`, or `sum + (x - y)²`.
+    #[target_feature(enable = "avx2,fma")]
+    fn add256<const L2: bool>(x: __m256, y: __m256, sum: __m256) -> __m256 {
+        if L2 {
+            let d = _mm256_sub_ps(x, y);
+            _mm256_fmadd_ps(d, d, sum)
+        } else {
+            _mm256_fmadd_ps(x, y, sum)
         }
-        while i + 16 <= n {
-            let (x, y) = unsafe { (_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i))) };
-            let d = _mm512_sub_ps(x, y);
-            acc[0] = _mm512_fmadd_ps(d, d, acc[0]);
-            i += 16;
-        }
-        if i < n {
-            let mask: __mmask16 = (1u16 << (n - i)) - 1;
-            let (x, y) = unsafe {
-                (_mm512_maskz_loadu_ps(mask, pa.add(i)), _mm512_maskz_loadu_ps(mask, pb.add(i)))
-            };
-            let d = _mm512_sub_ps(x, y);
-            acc[1] = _mm512_fmadd_ps(d, d, acc[1]);
-        }
-        let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-        _mm512_reduce_add_ps(sum)
     }
 
-    /// The sum of the eight lanes.
+    /// 32 floats per step in four accumulators, then 8 at a time, then the portable tail.
     #[target_feature(enable = "avx2,fma")]
-    fn reduce256(v: __m256) -> f32 {
-        let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-        let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
-        let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
-        _mm_cvtss_f32(one)
-    }
-
-    /// 32 floats per step in four accumulators, then 8 at a time, then a scalar tail.
-    #[target_feature(enable = "avx2,fma")]
-    fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    fn avx2<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
         let mut acc = [_mm256_setzero_ps(); 4];
@@ -232,57 +189,40 @@ mod x86 {
                 let (x, y) = unsafe {
                     (_mm256_loadu_ps(pa.add(i + 8 * j)), _mm256_loadu_ps(pb.add(i + 8 * j)))
                 };
-                *sum = _mm256_fmadd_ps(x, y, *sum);
+                *sum = add256::<L2>(x, y, *sum);
             }
             i += 32;
         }
         while i + 8 <= n {
             let (x, y) = unsafe { (_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i))) };
-            acc[0] = _mm256_fmadd_ps(x, y, acc[0]);
+            acc[0] = add256::<L2>(x, y, acc[0]);
             i += 8;
         }
         let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        let tail: f32 = a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum();
-        reduce256(sum) + tail
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn l2sq_avx2(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        let mut acc = [_mm256_setzero_ps(); 4];
-        let mut i = 0;
-        // SAFETY (every load below): as in `dot_avx2`.
-        while i + 32 <= n {
-            for (j, sum) in acc.iter_mut().enumerate() {
-                let (x, y) = unsafe {
-                    (_mm256_loadu_ps(pa.add(i + 8 * j)), _mm256_loadu_ps(pb.add(i + 8 * j)))
-                };
-                let d = _mm256_sub_ps(x, y);
-                *sum = _mm256_fmadd_ps(d, d, *sum);
-            }
-            i += 32;
-        }
-        while i + 8 <= n {
-            let (x, y) = unsafe { (_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i))) };
-            let d = _mm256_sub_ps(x, y);
-            acc[0] = _mm256_fmadd_ps(d, d, acc[0]);
-            i += 8;
-        }
-        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        let tail: f32 = a[i..n].iter().zip(&b[i..n]).map(|(x, y)| (x - y) * (x - y)).sum();
-        reduce256(sum) + tail
+        // The sum of the eight lanes.
+        let quad = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps::<1>(sum));
+        let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+        let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
+        _mm_cvtss_f32(one) + super::portable::<L2>(&a[i..n], &b[i..n])
     }
 
     #[cfg(test)]
     pub(super) fn available() -> Vec<(&'static str, super::Kernel, super::Kernel)> {
         let mut kernels: Vec<(&'static str, super::Kernel, super::Kernel)> = Vec::new();
         if std::arch::is_x86_feature_detected!("avx512f") {
-            kernels.push(("avx512", dot_avx512_checked, l2sq_avx512_checked));
+            kernels.push((
+                "avx512",
+                avx512_checked::<{ super::DOT }>,
+                avx512_checked::<{ super::L2 }>,
+            ));
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            kernels.push(("avx2+fma", dot_avx2_checked, l2sq_avx2_checked));
+            kernels.push((
+                "avx2+fma",
+                avx2_checked::<{ super::DOT }>,
+                avx2_checked::<{ super::L2 }>,
+            ));
         }
         kernels
     }
@@ -309,7 +249,7 @@ mod tests {
     #[test]
     fn every_kernel_agrees_with_a_wide_reference_at_every_length() {
         let mut kernels: Vec<(&str, Kernel, Kernel)> =
-            vec![("portable", portable::dot, portable::l2sq)];
+            vec![("portable", portable::<DOT>, portable::<L2>)];
         #[cfg(target_arch = "x86_64")]
         kernels.extend(x86::available());
         for n in (0..=80).chain([127, 128, 129, 383, 384, 385, 1536]) {

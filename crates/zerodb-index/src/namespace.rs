@@ -116,20 +116,9 @@ pub(crate) fn usearch_options(
     }
 }
 
-/// A usearch index for a namespace; see `install_metric`.
-pub(crate) fn new_usearch_index(
-    dimension: usize,
-    spec: NamespaceSpec,
-    settings: &IndexSettings,
-) -> Result<Index, IndexError> {
-    let mut index = Index::new(&usearch_options(dimension, spec, settings)).map_err(usearch_err)?;
-    install_metric(&mut index, dimension, spec);
-    Ok(index)
-}
-
 /// Full-precision indexes measure with our f32 kernels instead of NumKong's f64-widening
 /// ones (`f32_kernels` says why). usearch forgets a custom metric when it loads a file, so
-/// this runs again after every load.
+/// this runs on every new index and again after every load.
 pub(crate) fn install_metric(index: &mut Index, dimension: usize, spec: NamespaceSpec) {
     if spec.quantization == Quantization::None {
         index.change_metric::<f32>(f32_kernels::usearch_metric(spec.metric, dimension));
@@ -149,7 +138,9 @@ impl NamespaceIndex {
         settings: IndexSettings,
         originals: Originals,
     ) -> Result<Self, IndexError> {
-        let index = new_usearch_index(dimension, spec, &settings)?;
+        let mut index =
+            Index::new(&usearch_options(dimension, spec, &settings)).map_err(usearch_err)?;
+        install_metric(&mut index, dimension, spec);
         index.reserve_capacity_and_threads(1024, settings.threads).map_err(usearch_err)?;
         let inner = Inner {
             index,
