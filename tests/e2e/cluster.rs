@@ -159,7 +159,7 @@ async fn every_area_crosses_replicas(one: &Client, two: &Client, project: Uuid) 
         (0..40).map(|i| NewVector::new(axis(i)).with_id(Uuid::now_v7())).collect();
     one.upsert_vectors(project, &vectors).await.unwrap();
     let found = two.search_vectors(project, &VectorSearch::new(axis(7), 3)).await.unwrap();
-    assert_eq!(found.results[0].vector_id, vectors[7].vector_id.unwrap());
+    assert_eq!(found.results[0].vector_id, vectors[7].vector_id.clone().unwrap());
     assert_eq!(found.served_by, "index", "searched in Qdrant");
 
     // Memory, found by meaning.

@@ -104,7 +104,7 @@ async fn the_console_drives_every_area_and_keeps_users_apart() {
     let embedded = ada.generate_embeddings(pid, &docs).await.expect("embed");
     for (doc, vector) in docs.iter().zip(embedded.embeddings) {
         let v = NewVector {
-            vector_embedding: vector,
+            vector_embedding: Some(vector),
             document: Some((*doc).to_owned()),
             vector_metadata: Some(json!({"kind": "doc"})),
             ..NewVector::default()

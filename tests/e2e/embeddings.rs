@@ -196,7 +196,7 @@ async fn each_project_embeds_with_its_chosen_model() {
     assert_eq!(created.embedding_model.as_deref(), Some(minilm));
     let vector = zerodb_client::NewVector {
         namespace: Some("docs".into()),
-        vector_embedding: embedded_384(&owner, neural).await,
+        vector_embedding: Some(embedded_384(&owner, neural).await),
         ..zerodb_client::NewVector::default()
     };
     owner.upsert_vector(neural, &vector).await.expect("upsert");

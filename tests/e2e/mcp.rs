@@ -97,6 +97,7 @@ fn every_tool(agent: Uuid, session: Uuid, ids: &Ids) -> Vec<(&'static str, Value
             json!({"namespace": "docs", "query_vector": [0.1, 0.9, 0.0, 0.2], "limit": 3,
                    "filter": {"lang": "en"}}),
         ),
+        ("vector_get", json!({"ids": [ids.vector], "include": ["metadata"]})),
         ("embed", json!({"texts": ["hello world", "automobile"]})),
         ("table_list", json!({})),
         ("table_describe", json!({"table_name": "notes"})),
@@ -208,7 +209,7 @@ async fn every_tool_succeeds_and_is_refused(transport: Transport) {
     ) {
         assert!(names.contains(&name), "tools/list lacks {name}");
     }
-    assert_eq!(tools.len(), 22, "{names:?}");
+    assert_eq!(tools.len(), 23, "{names:?}");
     for tool in &tools {
         let description = tool.description.as_deref().unwrap_or_default();
         assert!(description.len() > 80, "{} is described for a model: {description}", tool.name);
@@ -224,6 +225,7 @@ async fn every_tool_succeeds_and_is_refused(transport: Transport) {
                 | "memory_context"
                 | "memory_list"
                 | "vector_search"
+                | "vector_get"
                 | "embed"
                 | "table_list"
                 | "table_describe"
@@ -254,6 +256,10 @@ async fn every_tool_succeeds_and_is_refused(transport: Transport) {
             }
             "vector_search" => {
                 assert_eq!(result["results"][0]["vector_id"], ids.vector.to_string(), "{result}")
+            }
+            "vector_get" => {
+                assert_eq!(result["items"][0]["vector_id"], ids.vector.to_string(), "{result}");
+                assert_eq!(result["items"][0]["vector_metadata"]["lang"], "en", "{result}");
             }
             "embed" => assert_eq!(result["embeddings"].as_array().unwrap().len(), 2),
             "rows_query" => assert_eq!(result["total"], 1, "{result}"),

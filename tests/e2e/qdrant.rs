@@ -137,11 +137,11 @@ async fn a_qdrant_outage_is_answered_from_postgres_and_the_backlog_drains() {
     let later: Vec<NewVector> =
         (10..110).map(|i| NewVector::new(axis(i)).with_id(Uuid::now_v7())).collect();
     ada.upsert_vectors(project, &later).await.unwrap();
-    let gone = first[0].vector_id.unwrap();
+    let gone = first[0].vector_id.clone().unwrap();
     ada.delete_vector(project, gone).await.unwrap();
     let expected: Vec<String> = {
         let mut all: Vec<String> =
-            first[1..].iter().chain(&later).map(|v| v.vector_id.unwrap().to_string()).collect();
+            first[1..].iter().chain(&later).map(|v| v.vector_id.clone().unwrap()).collect();
         all.sort();
         all
     };

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-use zerodb_client::{Client, HttpMethod, NewNamespace, NewVector, VectorQuery, VectorSearch};
+use zerodb_client::{
+    Client, GetVectors, HttpMethod, NewNamespace, NewVector, VectorQuery, VectorSearch,
+};
 
 /// Deterministic pseudo-random vectors (xorshift), so failures reproduce.
 fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
@@ -32,14 +34,14 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The exact top `k` ids by cosine among `candidates`.
-fn exact_top(query: &[f32], candidates: &[(Uuid, Vec<f32>)], k: usize) -> Vec<Uuid> {
-    let mut scored: Vec<(f32, Uuid)> =
-        candidates.iter().map(|(id, v)| (cosine(query, v), *id)).collect();
+fn exact_top(query: &[f32], candidates: &[(String, Vec<f32>)], k: usize) -> Vec<String> {
+    let mut scored: Vec<(f32, String)> =
+        candidates.iter().map(|(id, v)| (cosine(query, v), id.clone())).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.into_iter().take(k).map(|(_, id)| id).collect()
 }
 
-async fn upsert_all(client: &Client, pid: Uuid, batch: Vec<NewVector>) -> Vec<Uuid> {
+async fn upsert_all(client: &Client, pid: Uuid, batch: Vec<NewVector>) -> Vec<String> {
     let mut ids = Vec::new();
     for chunk in batch.chunks(500) {
         let done = client.upsert_vectors(pid, chunk).await.unwrap();
@@ -64,15 +66,15 @@ async fn upsert_get_list_search_and_delete() {
         .await
         .unwrap();
     assert!(first.created);
-    let id = Uuid::now_v7();
-    let y = NewVector::new(vec![0.0, 1.0, 0.0]).with_id(id).with_metadata(json!({"axis": "y"}));
+    let id = Uuid::now_v7().to_string();
+    let y = NewVector::new(vec![0.0, 1.0, 0.0]).with_id(&id).with_metadata(json!({"axis": "y"}));
     assert!(ada.upsert_vector(pid, &y).await.unwrap().created);
     // Upserting the same vector again replaces it: idempotent.
     assert!(!ada.upsert_vector(pid, &y).await.unwrap().created);
     let z = NewVector::new(vec![0.0, 0.0, 1.0]).in_namespace("other");
     ada.upsert_vector(pid, &z).await.unwrap();
 
-    let got = ada.get_vector(pid, id).await.unwrap();
+    let got = ada.get_vector(pid, &id).await.unwrap();
     assert_eq!(got.vector_embedding, Some(vec![0.0, 1.0, 0.0]));
     assert_eq!(got.namespace, "default");
     assert_eq!(got.vector_metadata, json!({"axis": "y"}));
@@ -123,12 +125,12 @@ async fn upsert_get_list_search_and_delete() {
         assert!(default.index_memory_bytes.unwrap() > 0, "the in-process index's memory");
     }
 
-    ada.delete_vector(pid, id).await.unwrap();
-    assert_eq!(ada.get_vector(pid, id).await.unwrap_err().status(), Some(404));
-    assert_eq!(ada.delete_vector(pid, id).await.unwrap_err().status(), Some(404));
+    ada.delete_vector(pid, &id).await.unwrap();
+    assert_eq!(ada.get_vector(pid, &id).await.unwrap_err().status(), Some(404));
+    assert_eq!(ada.delete_vector(pid, &id).await.unwrap_err().status(), Some(404));
     let found = ada.search_vectors(pid, &VectorSearch::new(vec![0.0, 1.0, 0.0], 10)).await.unwrap();
     assert!(found.results.iter().all(|h| h.vector_id != id));
-    assert_eq!(ada.delete_vectors(pid, &[first.vector_id, id]).await.unwrap().deleted, 1);
+    assert_eq!(ada.delete_vectors(pid, &[first.vector_id.clone(), id.clone()]).await.unwrap().deleted, 1);
     let err = ada
         .search_vectors(pid, &VectorSearch::new(vec![1.0], 1).in_namespace("nowhere"))
         .await
@@ -206,7 +208,7 @@ async fn invalid_vectors_are_refused_and_change_nothing() {
     assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1);
 
     // An id lives in one namespace.
-    let taken = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap().items[0].vector_id;
+    let taken = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap().items[0].vector_id.clone();
     let err = ada
         .upsert_vector(pid, &NewVector::new(vec![1.0]).with_id(taken).in_namespace("elsewhere"))
         .await
@@ -345,8 +347,8 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
         .map(|(i, v)| NewVector::new(v.clone()).with_metadata(metadata(i)))
         .collect();
     let ids = upsert_all(&ada, pid, batch).await;
-    let all: Vec<(usize, Uuid, Vec<f32>)> =
-        ids.iter().zip(&data).enumerate().map(|(i, (id, v))| (i, *id, v.clone())).collect();
+    let all: Vec<(usize, String, Vec<f32>)> =
+        ids.iter().zip(&data).enumerate().map(|(i, (id, v))| (i, id.clone(), v.clone())).collect();
 
     type Reference = fn(usize) -> bool;
     let cases: Vec<(Value, Reference)> = vec![
@@ -375,8 +377,8 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
     ];
     let query = vectors(1, 32, 99).remove(0);
     for (filter, reference) in &cases {
-        let expected: HashSet<Uuid> =
-            all.iter().filter(|(i, _, _)| reference(*i)).map(|(_, id, _)| *id).collect();
+        let expected: HashSet<String> =
+            all.iter().filter(|(i, _, _)| reference(*i)).map(|(_, id, _)| id.clone()).collect();
         let found = ada
             .search_vectors(
                 pid,
@@ -384,7 +386,7 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
             )
             .await
             .unwrap();
-        let got: HashSet<Uuid> = found.results.iter().map(|h| h.vector_id).collect();
+        let got: HashSet<String> = found.results.iter().map(|h| h.vector_id.clone()).collect();
         assert_eq!(got.len(), expected.len().min(1000), "{filter}");
         assert!(got.is_subset(&expected), "{filter}");
         if expected.len() <= 1000 {
@@ -394,10 +396,10 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
 
     // Selective filters (30 of 1,500 match) still fill the limit, with the exact best ones.
     for group in [0, 7, 33] {
-        let matching: Vec<(Uuid, Vec<f32>)> = all
+        let matching: Vec<(String, Vec<f32>)> = all
             .iter()
             .filter(|(i, _, _)| i % 50 == group)
-            .map(|(_, id, v)| (*id, v.clone()))
+            .map(|(_, id, v)| (id.clone(), v.clone()))
             .collect();
         let found = ada
             .search_vectors(
@@ -407,7 +409,7 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
             .await
             .unwrap();
         assert_eq!(found.count, 20);
-        let got: Vec<Uuid> = found.results.iter().map(|h| h.vector_id).collect();
+        let got: Vec<String> = found.results.iter().map(|h| h.vector_id.clone()).collect();
         assert_eq!(got, exact_top(&query, &matching, 20));
     }
 
@@ -423,11 +425,11 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
     assert!(found.results.windows(2).all(|w| w[0].score >= w[1].score));
 
     // Unfiltered: the graph plus exact rescoring finds the true nearest neighbours.
-    let everything: Vec<(Uuid, Vec<f32>)> = all.iter().map(|(_, id, v)| (*id, v.clone())).collect();
+    let everything: Vec<(String, Vec<f32>)> = all.iter().map(|(_, id, v)| (id.clone(), v.clone())).collect();
     let mut overlap = 0;
     for q in vectors(20, 32, 1234) {
         let found = ada.search_vectors(pid, &VectorSearch::new(q.clone(), 10)).await.unwrap();
-        let truth: HashSet<Uuid> = exact_top(&q, &everything, 10).into_iter().collect();
+        let truth: HashSet<String> = exact_top(&q, &everything, 10).into_iter().collect();
         overlap += found.results.iter().filter(|h| truth.contains(&h.vector_id)).count();
     }
     assert!(overlap >= 190, "recall@10 {} below 0.95", overlap as f64 / 200.0);
@@ -460,7 +462,7 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Durati
 }
 
 /// Ids (with documents) a search for `query` returns, best first.
-async fn hits(client: &Client, pid: Uuid, query: &[f32]) -> Vec<(Uuid, Option<String>)> {
+async fn hits(client: &Client, pid: Uuid, query: &[f32]) -> Vec<(String, Option<String>)> {
     let search = VectorSearch::new(query.to_vec(), 50);
     let found = client.search_vectors(pid, &search).await.unwrap();
     found.results.into_iter().map(|h| (h.vector_id, h.document)).collect()
@@ -495,11 +497,11 @@ async fn consistency_promises_hold_within_and_across_processes() {
     // The second process loads the existing vector, then follows new writes.
     assert_eq!(hits(&other, pid, &[1.0, 0.0]).await[0].0, base.vector_id);
 
-    let mut gone: Vec<Uuid> = Vec::new();
-    let mut replaced: Vec<Uuid> = Vec::new();
+    let mut gone: Vec<String> = Vec::new();
+    let mut replaced: Vec<String> = Vec::new();
     let mut slowest = Duration::ZERO;
     // Neither process may ever again show a deleted vector or a replaced one's old version.
-    let never_back = async |client: &Client, query: &[f32], gone: &[Uuid], replaced: &[Uuid]| {
+    let never_back = async |client: &Client, query: &[f32], gone: &[String], replaced: &[String]| {
         for (id, document) in hits(client, pid, query).await {
             assert!(!gone.contains(&id), "deleted vector {id} came back");
             if replaced.contains(&id) {
@@ -521,7 +523,7 @@ async fn consistency_promises_hold_within_and_across_processes() {
             .unwrap();
         let id = v.vector_id;
         let mine = hits(writer, pid, &q).await;
-        assert!(mine.contains(&(id, Some(document.clone()))), "own upsert not visible: {mine:?}");
+        assert!(mine.contains(&(id.clone(), Some(document.clone()))), "own upsert not visible: {mine:?}");
         slowest = slowest.max(
             within(Duration::from_secs(1), async || {
                 hits(reader, pid, &q).await.iter().any(|h| h.0 == id)
@@ -534,24 +536,24 @@ async fn consistency_promises_hold_within_and_across_processes() {
         writer
             .upsert_vector(
                 pid,
-                &NewVector::new(flipped.clone()).with_id(id).with_document("replaced"),
+                &NewVector::new(flipped.clone()).with_id(&id).with_document("replaced"),
             )
             .await
             .unwrap();
-        replaced.push(id);
+        replaced.push(id.clone());
         never_back(writer, &q, &gone, &replaced).await;
-        assert!(hits(writer, pid, &flipped).await.contains(&(id, Some("replaced".into()))));
+        assert!(hits(writer, pid, &flipped).await.contains(&(id.clone(), Some("replaced".into()))));
         slowest = slowest.max(
             within(Duration::from_secs(1), async || {
-                hits(reader, pid, &flipped).await.contains(&(id, Some("replaced".into())))
+                hits(reader, pid, &flipped).await.contains(&(id.clone(), Some("replaced".into())))
             })
             .await,
         );
         never_back(reader, &q, &gone, &replaced).await;
 
         // Deleting it: gone for the writer at once, for the reader within a second.
-        writer.delete_vector(pid, id).await.unwrap();
-        gone.push(id);
+        writer.delete_vector(pid, &id).await.unwrap();
+        gone.push(id.clone());
         never_back(writer, &flipped, &gone, &replaced).await;
         slowest = slowest.max(
             within(Duration::from_secs(1), async || {
@@ -578,11 +580,11 @@ async fn consistency_promises_hold_within_and_across_processes() {
     second.kill().await.unwrap();
 }
 
-async fn top_ids(client: &Client, pid: Uuid, queries: &[Vec<f32>]) -> Vec<Vec<Uuid>> {
+async fn top_ids(client: &Client, pid: Uuid, queries: &[Vec<f32>]) -> Vec<Vec<String>> {
     let mut all = Vec::new();
     for q in queries {
         let hits = client.search_vectors(pid, &VectorSearch::new(q.clone(), 5)).await.unwrap();
-        all.push(hits.results.into_iter().map(|h| h.vector_id).collect());
+        all.push(hits.results.into_iter().map(|h| h.vector_id.clone()).collect());
     }
     all
 }
@@ -646,9 +648,9 @@ async fn restarts_load_snapshots_and_rebuild_bad_ones() {
     std::fs::write(&index_file, bytes).unwrap();
     let (server, client) = restart(390).await;
     let after = top_ids(&client, pid, &queries).await;
-    let gone: HashSet<Uuid> = ids[..10].iter().copied().collect();
+    let gone: HashSet<String> = ids[..10].iter().cloned().collect();
     for (old, new) in before.iter().zip(&after) {
-        let expected: Vec<Uuid> = old.iter().filter(|id| !gone.contains(id)).copied().collect();
+        let expected: Vec<String> = old.iter().filter(|id| !gone.contains(*id)).cloned().collect();
         assert_eq!(new[..expected.len()], expected[..]);
     }
     server.handle.stop(true).await;
@@ -757,4 +759,281 @@ async fn strangers_and_scopes_reach_no_vectors() {
     assert_eq!(ada.list_namespaces(pid).await.unwrap().len(), 1);
     // A key with the write scope writes.
     assert!(writer.upsert_vector(pid, &NewVector::new(vec![0.0, 1.0])).await.is_ok());
+}
+
+/// Ids that are route names, carry URL syntax, spaces, emoji, or are 512 bytes long: each
+/// one round-trips exactly through upsert, get (by its percent-encoded path segment), list,
+/// get by ids, search and delete; no fixed route shadows one.
+#[tokio::test]
+async fn any_string_is_an_id_and_no_route_shadows_it() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "p").await;
+    let long = format!("{}{}", "é".repeat(255), "xy");
+    assert_eq!(long.len(), 512);
+    let ids: Vec<String> = [
+        "1", "2", "search", "namespaces", "get", "upsert", "delete", "upsert-batch", "a/b",
+        "q?x=1#frag", "100%", "with space", "🚀 emoji", "%2F", "..", long.as_str(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let batch: Vec<NewVector> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let angle = i as f32 * 0.3;
+            NewVector::new(vec![angle.cos(), angle.sin(), 0.1]).with_id(id).with_document(id)
+        })
+        .collect();
+    let done = ada.upsert_vectors(pid, &batch).await.unwrap();
+    let answered: Vec<String> = done.vectors.iter().map(|v| v.vector_id.clone()).collect();
+    assert_eq!(answered, ids, "answered exactly as given");
+
+    for id in &ids {
+        let got = ada.get_vector(pid, id).await.unwrap();
+        assert_eq!(&got.vector_id, id);
+        assert_eq!(got.document.as_deref(), Some(id.as_str()));
+    }
+    // The plain path of a route name reads the vector too.
+    let plain = call(&ada, HttpMethod::GET, &format!("/api/v1/projects/{pid}/database/vectors/search"), None).await;
+    assert_eq!((plain.status, plain.body["vector_id"].clone()), (200, json!("search")));
+    let listed = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let listed_ids: Vec<String> = listed.items.iter().map(|v| v.vector_id.clone()).collect();
+    assert_eq!(listed_ids, sorted, "byte order");
+    let page1 = ada
+        .list_vectors(pid, &VectorQuery { limit: Some(5), ..Default::default() })
+        .await
+        .unwrap();
+    let page2 = ada
+        .list_vectors(pid, &VectorQuery { limit: Some(50), cursor: page1.next_cursor.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(page1.items.len() + page2.items.len(), ids.len(), "pages cover every id once");
+
+    let wanted = vec!["🚀 emoji".to_owned(), "missing".to_owned(), "a/b".to_owned(), "1".to_owned()];
+    let got = ada
+        .get_vectors(pid, &GetVectors { ids: Some(wanted), ..Default::default() })
+        .await
+        .unwrap();
+    let got_ids: Vec<&str> = got.items.iter().map(|v| v.vector_id.as_str()).collect();
+    assert_eq!(got_ids, ["🚀 emoji", "a/b", "1"], "in the order asked, missing left out");
+
+    for (i, id) in ids.iter().enumerate() {
+        let angle = i as f32 * 0.3;
+        let found = ada
+            .search_vectors(pid, &VectorSearch::new(vec![angle.cos(), angle.sin(), 0.1], 1))
+            .await
+            .unwrap();
+        assert_eq!(&found.results[0].vector_id, id);
+    }
+
+    for id in ["a/b", "namespaces", "100%", long.as_str()] {
+        ada.delete_vector(pid, id).await.unwrap();
+        assert_eq!(ada.get_vector(pid, id).await.unwrap_err().status(), Some(404));
+    }
+    let deleted = ada.delete_vectors(pid, &["q?x=1#frag", "nothing"]).await.unwrap();
+    assert_eq!(deleted.deleted, 1);
+
+    let base = format!("/api/v1/projects/{pid}/database/vectors");
+    for bad in [json!("a\u{0}b"), json!("tab\there"), json!("x".repeat(513)), json!("")] {
+        let response = call(
+            &ada,
+            HttpMethod::POST,
+            &format!("{base}/upsert"),
+            Some(json!({"vector_id": bad, "vector_embedding": [1.0, 0.0, 0.0]})),
+        )
+        .await;
+        assert_error(&response, 422, "validation_failed");
+    }
+    let control = call(&ada, HttpMethod::GET, &format!("{base}/a%01b"), None).await;
+    assert_error(&control, 422, "validation_failed");
+    // Another project's key cannot read an id it does not own, even one that exists here.
+    let eve = app.user("eve@example.com").await;
+    let theirs = app.enabled_project(&eve, "theirs").await;
+    assert_eq!(eve.get_vector(theirs, "1").await.unwrap_err().status(), Some(404));
+    eve.upsert_vector(theirs, &NewVector::new(vec![1.0, 0.0, 0.0]).with_id("1")).await.unwrap();
+    assert_eq!(ada.get_vector(pid, "1").await.unwrap().document.as_deref(), Some("1"));
+}
+
+fn local_model_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/models/all-MiniLM-L6-v2");
+    assert!(dir.is_dir(), "{} is missing: scripts/test unpacks it", dir.display());
+    dir
+}
+
+/// Documents sent as text are embedded by the server with the local model; a text query
+/// searches them by meaning, by words, or both fused with a score breakdown, under a
+/// selective filter that still fills the limit; get, include and MMR.
+#[tokio::test]
+async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
+    let model_dir = local_model_dir();
+    let app = spawn_app_with(|s| {
+        s.embeddings.provider = zerodb_server::config::EmbeddingProviderKind::Local;
+        s.embeddings.local.model_dir = Some(model_dir);
+    })
+    .await;
+    let ada = app.user("ada@example.com").await;
+    let pid = app.enabled_project(&ada, "docs").await;
+    let topics = [
+        ("cars", "my car broke down on the motorway and needs a mechanic"),
+        ("cars", "the automobile engine makes a strange noise"),
+        ("cooking", "a recipe for apple pie with cinnamon"),
+        ("cooking", "how to bake sourdough bread at home"),
+        ("space", "the rocket launched a satellite into orbit"),
+        ("space", "astronauts live on the international space station"),
+    ];
+    let mut batch = Vec::new();
+    for round in 0..5 {
+        for (i, (topic, text)) in topics.iter().enumerate() {
+            batch.push(
+                NewVector::text(&format!("{text} (note {round})"))
+                    .with_id(format!("{topic}-{round}-{i}"))
+                    .in_namespace("notes")
+                    .with_metadata(json!({"topic": topic, "round": round})),
+            );
+        }
+    }
+    let done = ada.upsert_vectors(pid, &batch).await.unwrap();
+    assert_eq!(done.upserted, 30);
+    let ns = ada.get_namespace(pid, "notes").await.unwrap();
+    assert_eq!(ns.vector_count, 30, "a namespace's count");
+    assert_eq!(ns.dimension, Some(384));
+    assert!(ns.embedding_model.is_some(), "the model that embedded them is recorded");
+
+    // By meaning: no shared word with "vehicle repair".
+    let semantic = ada
+        .search_vectors(pid, &VectorSearch::text("vehicle repair", 5).in_namespace("notes").with_mode("semantic"))
+        .await
+        .unwrap();
+    assert_eq!(semantic.mode, "semantic");
+    assert!(semantic.results.iter().all(|h| h.vector_metadata["topic"] == "cars"), "{semantic:?}");
+
+    // Hybrid is the default with a text; every hit explains its score.
+    let hybrid = ada
+        .search_vectors(pid, &VectorSearch::text("apple pie", 5).in_namespace("notes"))
+        .await
+        .unwrap();
+    assert_eq!(hybrid.mode, "hybrid");
+    assert_eq!(hybrid.count, 5);
+    let top = &hybrid.results[0];
+    assert_eq!(top.vector_metadata["topic"], "cooking");
+    let breakdown = top.score_breakdown.expect("a breakdown");
+    assert!(breakdown.semantic.is_some() && breakdown.lexical.is_some(), "{breakdown:?}");
+    assert!((breakdown.fused - top.score).abs() < 1e-6);
+    assert!(hybrid.results.windows(2).all(|w| w[0].score >= w[1].score));
+
+    // Lexical: words only, stemmed.
+    let lexical = ada
+        .search_vectors(pid, &VectorSearch::text("launching rockets", 10).in_namespace("notes").with_mode("lexical"))
+        .await
+        .unwrap();
+    assert_eq!(lexical.count, 5, "the five rocket notes, no others: {lexical:?}");
+    assert!(lexical.results.iter().all(|h| h.score_breakdown.is_some_and(|b| b.semantic.is_none())));
+
+    // A selective filter still fills the limit, in every mode.
+    for mode in ["semantic", "lexical", "hybrid"] {
+        let filtered = ada
+            .search_vectors(
+                pid,
+                &VectorSearch::text("orbit of the space station", 4)
+                    .in_namespace("notes")
+                    .with_mode(mode)
+                    .with_filter(json!({"$and": [{"topic": "space"}, {"round": {"$gte": 1}}]})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(filtered.count, 4, "{mode}: {filtered:?}");
+        assert!(filtered.results.iter().all(|h| h.vector_metadata["topic"] == "space"
+            && h.vector_metadata["round"].as_u64() >= Some(1)));
+    }
+
+    // include: lean answers carry only what was asked for.
+    let base = format!("/api/v1/projects/{pid}/database/vectors");
+    let lean = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/search"),
+        Some(json!({"query": "bread", "namespace": "notes", "limit": 2, "include": []})),
+    )
+    .await;
+    assert_eq!(lean.status, 200, "{}", lean.body);
+    let hit = lean.body["results"][0].as_object().unwrap();
+    let keys: Vec<&str> = hit.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["namespace", "vector_id"], "only the id and namespace");
+    let with_vectors = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/get"),
+        Some(json!({"ids": ["cars-0-0"], "include": ["vectors"]})),
+    )
+    .await;
+    let item = &with_vectors.body["items"][0];
+    assert_eq!(item["vector_embedding"].as_array().map(Vec::len), Some(384));
+    assert!(item.get("document").is_none() && item.get("vector_metadata").is_none());
+
+    // Get by filter, a page at a time.
+    let mut cursor = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = ada
+            .get_vectors(
+                pid,
+                &GetVectors {
+                    namespace: Some("notes".into()),
+                    filter: Some(json!({"topic": "cooking"})),
+                    limit: Some(4),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|v| v.vector_id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 10);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen.iter().all(|id| id.starts_with("cooking")));
+
+    // MMR: without it the top two are near-copies; with it the second differs.
+    let plain = ada
+        .search_vectors(pid, &VectorSearch::text("apple pie recipe", 2).in_namespace("notes").with_mode("semantic"))
+        .await
+        .unwrap();
+    let topic_of = |h: &zerodb_client::VectorHit| h.document.clone().unwrap_or_default();
+    assert!(plain.results.iter().all(|h| topic_of(h).contains("apple pie")));
+    let diverse = ada
+        .search_vectors(
+            pid,
+            &VectorSearch::text("apple pie recipe", 2)
+                .in_namespace("notes")
+                .with_mode("semantic")
+                .with_mmr(0.3, 30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(diverse.count, 2);
+    assert!(topic_of(&diverse.results[0]).contains("apple pie"));
+    assert!(!topic_of(&diverse.results[1]).contains("apple pie"), "{diverse:?}");
+
+    // Clear errors: both queries, neither, and text for vectors that came from outside.
+    let both = call(&ada, HttpMethod::POST, &format!("{base}/search"),
+        Some(json!({"query": "x", "query_vector": [1.0], "namespace": "notes"}))).await;
+    assert_error(&both, 422, "validation_failed");
+    let neither = call(&ada, HttpMethod::POST, &format!("{base}/search"), Some(json!({"namespace": "notes"}))).await;
+    assert_error(&neither, 422, "validation_failed");
+    ada.upsert_vector(pid, &NewVector::new(vec![1.0, 0.0]).in_namespace("outside")).await.unwrap();
+    let outside = call(&ada, HttpMethod::POST, &format!("{base}/search"),
+        Some(json!({"query": "x", "namespace": "outside"}))).await;
+    assert_error(&outside, 422, "namespace_without_model");
+    let outside_write = call(&ada, HttpMethod::POST, &format!("{base}/upsert"),
+        Some(json!({"document": "x", "namespace": "outside"}))).await;
+    assert_error(&outside_write, 422, "namespace_without_model");
+    assert_eq!(ada.get_namespace(pid, "outside").await.unwrap().vector_count, 1, "nothing written");
 }

@@ -208,7 +208,7 @@ async fn run_one(
     // Ingest: batches of 500 from two concurrent clients; each batch is durable and
     // indexed when its request answers.
     let batch_size = options.batch.clamp(1, 1000);
-    let ids = Arc::new(std::sync::Mutex::new(vec![Uuid::nil(); data.len()]));
+    let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); data.len()]));
     let next = Arc::new(AtomicU64::new(0));
     let data_arc: Arc<Vec<Vec<f32>>> = Arc::new(data.to_vec());
     let started = Instant::now();
@@ -244,7 +244,7 @@ async fn run_one(
     let ingest = started.elapsed();
     // Every answered batch is durable and searchable; the graph follows in the background.
     let graphed = wait_indexed(&client, project, data.len() as u64, started).await?;
-    let ids: Vec<Uuid> = ids.lock().map_err(|_| BenchError::Setup("poisoned".into()))?.clone();
+    let ids: Vec<String> = ids.lock().map_err(|_| BenchError::Setup("poisoned".into()))?.clone();
     let rss_after = server.rss();
     let ns = client.list_namespaces(project).await?;
     let index_bytes = ns.first().and_then(|n| n.index_memory_bytes).unwrap_or(0);
@@ -265,8 +265,8 @@ async fn run_one(
     );
 
     // Latency and recall: one client, each query once.
-    let position: std::collections::HashMap<Uuid, usize> =
-        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let position: std::collections::HashMap<String, usize> =
+        ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
     let mut latencies = Vec::with_capacity(queries.len());
     let mut hits = 0usize;
     for (q, truth) in queries.iter().zip(truth) {

@@ -585,30 +585,40 @@ impl Client {
         self.send(self.request(Method::GET, &path).query(query)).await
     }
 
+    /// One vector by id (any string; sent percent-encoded as one path segment).
     pub async fn get_vector(
         &self,
         project_id: Uuid,
-        vector_id: Uuid,
+        vector_id: impl ToString,
     ) -> Result<Vector, ClientError> {
-        self.get(&format!("/api/v1/projects/{project_id}/database/vectors/{vector_id}")).await
+        let id = path_segment(&vector_id.to_string());
+        self.get(&format!("/api/v1/projects/{project_id}/database/vectors/{id}")).await
     }
 
     pub async fn delete_vector(
         &self,
         project_id: Uuid,
-        vector_id: Uuid,
+        vector_id: impl ToString,
     ) -> Result<(), ClientError> {
-        self.delete_no_content(&format!(
-            "/api/v1/projects/{project_id}/database/vectors/{vector_id}"
-        ))
-        .await
+        let id = path_segment(&vector_id.to_string());
+        self.delete_no_content(&format!("/api/v1/projects/{project_id}/database/vectors/{id}"))
+            .await
+    }
+
+    /// Vectors by ids (in the order asked), or a filtered page of a namespace.
+    pub async fn get_vectors(
+        &self,
+        project_id: Uuid,
+        get: &GetVectors,
+    ) -> Result<Page<GotVector>, ClientError> {
+        self.post(&format!("/api/v1/projects/{project_id}/database/vectors/get"), get).await
     }
 
     /// Deletes vectors by id.
-    pub async fn delete_vectors(
+    pub async fn delete_vectors<I: serde::Serialize + Sync>(
         &self,
         project_id: Uuid,
-        vector_ids: &[Uuid],
+        vector_ids: &[I],
     ) -> Result<DeletedVectors, ClientError> {
         self.post(
             &format!("/api/v1/projects/{project_id}/database/vectors/delete"),
@@ -636,7 +646,7 @@ impl Client {
         project_id: Uuid,
         namespace: &NewNamespace,
     ) -> Result<VectorNamespace, ClientError> {
-        self.post(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces"), namespace)
+        self.post(&format!("/api/v1/projects/{project_id}/database/vector-namespaces"), namespace)
             .await
     }
 
@@ -644,7 +654,17 @@ impl Client {
         &self,
         project_id: Uuid,
     ) -> Result<Vec<VectorNamespace>, ClientError> {
-        self.get(&format!("/api/v1/projects/{project_id}/database/vectors/namespaces")).await
+        self.get(&format!("/api/v1/projects/{project_id}/database/vector-namespaces")).await
+    }
+
+    /// One namespace with its vector count.
+    pub async fn get_namespace(
+        &self,
+        project_id: Uuid,
+        namespace: &str,
+    ) -> Result<VectorNamespace, ClientError> {
+        let name = path_segment(namespace);
+        self.get(&format!("/api/v1/projects/{project_id}/database/vector-namespaces/{name}")).await
     }
 
     // --- files ----------------------------------------------------------------------------
@@ -979,4 +999,15 @@ async fn content_of(response: reqwest::Response) -> Result<FileContent, ClientEr
     let status = response.status().as_u16();
     let bytes = response.bytes().await?;
     Ok(FileContent { status, content_type, content_range, etag, bytes })
+}
+
+/// Percent-encodes a value as one URL path segment: everything but unreserved characters
+/// (RFC 3986), so "/", "?", "#" and "%" stay inside the segment.
+pub fn path_segment(value: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
 }

@@ -426,14 +426,15 @@ pub struct Consumer {
 
 // --- vectors ------------------------------------------------------------------------------
 
-/// A vector to upsert.
+/// A vector to upsert: an embedding, or a document for the server to embed.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct NewVector {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vector_id: Option<Uuid>,
+    pub vector_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    pub vector_embedding: Vec<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_embedding: Option<Vec<f32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -444,14 +445,19 @@ pub struct NewVector {
 
 impl NewVector {
     pub fn new(embedding: Vec<f32>) -> Self {
-        Self { vector_embedding: embedding, ..Self::default() }
+        Self { vector_embedding: Some(embedding), ..Self::default() }
+    }
+    /// A document the server embeds with the namespace's model.
+    pub fn text(document: &str) -> Self {
+        Self { document: Some(document.to_owned()), ..Self::default() }
     }
     pub fn in_namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
-    pub fn with_id(mut self, id: Uuid) -> Self {
-        self.vector_id = Some(id);
+    /// Any string of 1..=512 bytes without control characters (a UUID works too).
+    pub fn with_id(mut self, id: impl ToString) -> Self {
+        self.vector_id = Some(id.to_string());
         self
     }
     pub fn with_metadata(mut self, metadata: Value) -> Self {
@@ -466,7 +472,7 @@ impl NewVector {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct UpsertedVector {
-    pub vector_id: Uuid,
+    pub vector_id: String,
     pub created: bool,
 }
 
@@ -478,21 +484,46 @@ pub struct UpsertedVectors {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Vector {
-    pub vector_id: Uuid,
+    pub vector_id: String,
     pub namespace: String,
     #[serde(default)]
     pub vector_embedding: Option<Vec<f32>>,
+    #[serde(default)]
     pub document: Option<String>,
+    #[serde(default)]
     pub vector_metadata: Value,
+    #[serde(default)]
     pub source: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// A similarity search.
+/// Hybrid fusion weights.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FusionWeights {
+    pub semantic: f32,
+    pub lexical: f32,
+}
+
+/// Maximal marginal relevance options.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct Mmr {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetch_k: Option<u32>,
+}
+
+/// A search: by vector (similarity), by text (hybrid by default), or by text's words alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct VectorSearch {
-    pub query_vector: Vec<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_vector: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// `semantic`, `lexical` or `hybrid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -501,12 +532,24 @@ pub struct VectorSearch {
     pub filter: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_score: Option<f32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub include_vectors: bool,
+    /// Any of `documents`, `metadata`, `vectors`, `scores`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<FusionWeights>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mmr: Option<Mmr>,
 }
 
 impl VectorSearch {
     pub fn new(query: Vec<f32>, limit: u32) -> Self {
-        Self { query_vector: query, limit: Some(limit), ..Self::default() }
+        Self { query_vector: Some(query), limit: Some(limit), ..Self::default() }
+    }
+    /// A text query (hybrid unless a mode is set).
+    pub fn text(query: &str, limit: u32) -> Self {
+        Self { query: Some(query.to_owned()), limit: Some(limit), ..Self::default() }
     }
     pub fn in_namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
@@ -516,15 +559,42 @@ impl VectorSearch {
         self.filter = Some(filter);
         self
     }
+    pub fn with_mode(mut self, mode: &str) -> Self {
+        self.mode = Some(mode.to_owned());
+        self
+    }
+    pub fn including(mut self, parts: &[&str]) -> Self {
+        self.include = Some(parts.iter().map(|p| (*p).to_owned()).collect());
+        self
+    }
+    pub fn with_mmr(mut self, lambda: f32, fetch_k: u32) -> Self {
+        self.mmr = Some(Mmr { lambda: Some(lambda), fetch_k: Some(fetch_k) });
+        self
+    }
+}
+
+/// Where a lexical or hybrid hit's score came from.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct HybridScore {
+    pub semantic: Option<f32>,
+    pub lexical: Option<f32>,
+    pub fused: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct VectorHit {
-    pub vector_id: Uuid,
+    pub vector_id: String,
+    /// Absent (0) when `include` leaves out `scores`.
+    #[serde(default)]
     pub score: f32,
+    #[serde(default)]
+    pub score_breakdown: Option<HybridScore>,
     pub namespace: String,
+    #[serde(default)]
     pub document: Option<String>,
+    #[serde(default)]
     pub vector_metadata: Value,
+    #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
     pub vector_embedding: Option<Vec<f32>>,
@@ -534,10 +604,45 @@ pub struct VectorHit {
 pub struct VectorSearchResults {
     pub results: Vec<VectorHit>,
     pub count: usize,
+    /// The mode that ranked the hits.
+    #[serde(default)]
+    pub mode: String,
     /// `index`, or `exact_fallback` when the server scanned PostgreSQL because its external
     /// vector engine was unreachable or behind.
     #[serde(default)]
     pub served_by: String,
+}
+
+/// Vectors by ids, or a filtered page of a namespace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GetVectors {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+}
+
+/// A vector as `get` answers it; parts not included are `None`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GotVector {
+    pub vector_id: String,
+    pub namespace: String,
+    #[serde(default)]
+    pub document: Option<String>,
+    #[serde(default)]
+    pub vector_metadata: Option<Value>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub vector_embedding: Option<Vec<f32>>,
 }
 
 /// Which vectors to list.

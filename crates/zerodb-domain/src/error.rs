@@ -163,6 +163,13 @@ pub enum ServiceError {
     /// A vector's length differs from its namespace's dimension.
     #[error("namespace '{namespace}' holds {expected}-dimensional vectors, got {got}")]
     DimensionMismatch { namespace: String, expected: u32, got: u32 },
+    /// Text sent to a namespace whose vectors came from the client, so no model is known
+    /// to embed it with.
+    #[error(
+        "namespace '{namespace}' holds vectors embedded outside ZeroDB and records no model; \
+         send vector_embedding (or query_vector) instead of text"
+    )]
+    NamespaceWithoutModel { namespace: String },
     /// Content whose SHA-256 differs from the one the client announced.
     #[error("checksum mismatch: announced sha256 {expected}, received {actual}")]
     ChecksumMismatch { expected: String, actual: String },

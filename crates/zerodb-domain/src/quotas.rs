@@ -11,7 +11,6 @@ use crate::projects::Project;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Limits on what one project may hold; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +101,7 @@ pub trait QuotaUsage: Send + Sync + 'static {
     async fn existing_vectors(
         &self,
         project_id: ProjectId,
-        ids: Vec<Uuid>,
+        ids: Vec<crate::vectors::VectorId>,
     ) -> Result<u64, RepositoryError>;
     /// How many projects the user owns.
     async fn projects_owned(&self, user_id: UserId) -> Result<u64, RepositoryError>;
@@ -154,7 +153,7 @@ impl QuotaPolicy {
     pub async fn check_vectors(
         &self,
         project: &Project,
-        ids: Vec<Uuid>,
+        ids: Vec<crate::vectors::VectorId>,
     ) -> Result<(), ServiceError> {
         let Some(limit) = self.effective(project).max_vectors else {
             return Ok(());

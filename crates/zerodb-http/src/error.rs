@@ -47,6 +47,7 @@ pub enum ErrorCode {
     InvalidCursor,
     QueryTimeout,
     QuotaExceeded,
+    NamespaceWithoutModel,
 }
 
 impl ErrorCode {
@@ -79,6 +80,7 @@ impl ErrorCode {
             ErrorCode::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             ErrorCode::ValidationFailed
             | ErrorCode::DimensionMismatch
+            | ErrorCode::NamespaceWithoutModel
             | ErrorCode::ChecksumMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ServiceUnavailable | ErrorCode::QueryTimeout => {
@@ -217,6 +219,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::DimensionMismatch, message).with_details(
                     json!({ "namespace": namespace, "expected": expected, "got": got }),
                 )
+            }
+            ServiceError::NamespaceWithoutModel { namespace } => {
+                ApiError::new(ErrorCode::NamespaceWithoutModel, message)
+                    .with_details(json!({ "namespace": namespace }))
             }
             ServiceError::ChecksumMismatch { expected, actual } => {
                 ApiError::new(ErrorCode::ChecksumMismatch, message)

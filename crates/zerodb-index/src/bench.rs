@@ -73,7 +73,7 @@ pub fn run() {
                 VectorChange::Upserted {
                     seq,
                     namespace: "n".into(),
-                    id: Uuid::now_v7(),
+                    id: zerodb_domain::vectors::VectorId::generate(),
                     embedding: c.iter().map(|x| x + 0.5 * rng(&mut s)).collect(),
                     metadata: if std::env::var("BENCH_NO_METADATA").is_ok() {
                         Map::new()

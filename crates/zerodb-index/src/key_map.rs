@@ -1,11 +1,11 @@
 //! Vector id → index key. Each slot holds the 4-byte key alone and the id is read back
-//! from the entry it names, so the map costs about 5 bytes per vector instead of the 25 of
-//! a map that stores the 16-byte id beside an 8-byte key.
+//! from the entry it names, so the map costs about 5 bytes per vector instead of a map that
+//! stores a second copy of every id beside an 8-byte key.
 
 use crate::namespace::Entry;
 use hashbrown::HashTable;
 use std::hash::{BuildHasher, RandomState};
-use uuid::Uuid;
+use zerodb_domain::vectors::VectorId;
 
 #[derive(Default)]
 pub(crate) struct KeyMap {
@@ -13,8 +13,8 @@ pub(crate) struct KeyMap {
     hasher: RandomState,
 }
 
-fn id_at(entries: &[Option<Entry>], key: u32) -> Option<Uuid> {
-    Some(entries.get(key as usize)?.as_ref()?.id)
+fn id_at(entries: &[Option<Entry>], key: u32) -> Option<&VectorId> {
+    Some(&entries.get(key as usize)?.as_ref()?.id)
 }
 
 impl KeyMap {
@@ -26,16 +26,16 @@ impl KeyMap {
         self.table.capacity()
     }
 
-    pub fn get(&self, id: &Uuid, entries: &[Option<Entry>]) -> Option<u64> {
+    pub fn get(&self, id: &VectorId, entries: &[Option<Entry>]) -> Option<u64> {
         let hash = self.hasher.hash_one(id);
-        self.table.find(hash, |&k| id_at(entries, k) == Some(*id)).map(|&k| u64::from(k))
+        self.table.find(hash, |&k| id_at(entries, k) == Some(id)).map(|&k| u64::from(k))
     }
 
     /// Maps the id of `entries[key]` (which must be live) to `key`; answers false when the
     /// id was mapped already.
     pub fn insert(&mut self, key: u64, entries: &[Option<Entry>]) -> bool {
         let Some(id) = id_at(entries, key as u32) else { return false };
-        if self.get(&id, entries).is_some() {
+        if self.get(id, entries).is_some() {
             return false;
         }
         let hasher = &self.hasher;
@@ -45,9 +45,9 @@ impl KeyMap {
     }
 
     /// Forgets `id`; call while its entry is still in `entries`.
-    pub fn remove(&mut self, id: &Uuid, entries: &[Option<Entry>]) {
+    pub fn remove(&mut self, id: &VectorId, entries: &[Option<Entry>]) {
         let hash = self.hasher.hash_one(id);
-        if let Ok(slot) = self.table.find_entry(hash, |&k| id_at(entries, k) == Some(*id)) {
+        if let Ok(slot) = self.table.find_entry(hash, |&k| id_at(entries, k) == Some(id)) {
             slot.remove();
         }
     }

@@ -14,13 +14,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
-use uuid::Uuid;
 use zerodb_domain::vectors::{
-    MetadataFilter, Metric, NamespaceSpec, Quantization, SearchHit, VectorChange,
+    MetadataFilter, Metric, NamespaceSpec, Quantization, SearchHit, VectorChange, VectorId,
 };
 
 pub(crate) struct Entry {
-    pub id: Uuid,
+    pub id: VectorId,
     pub seq: i64,
     pub metadata: Packed,
     /// Document and source, boxed together: most vectors have neither.
@@ -34,7 +33,7 @@ pub(crate) struct Texts {
 
 impl Entry {
     pub fn new(
-        id: Uuid,
+        id: VectorId,
         seq: i64,
         metadata: Packed,
         document: Option<&str>,
@@ -217,7 +216,7 @@ impl NamespaceIndex {
                     let metadata = Packed::pack(metadata, &mut inner.names);
                     inner.originals.put(key, embedding)?;
                     let entry =
-                        Entry::new(*id, *seq, metadata, document.as_deref(), source.as_deref());
+                        Entry::new(id.clone(), *seq, metadata, document.as_deref(), source.as_deref());
                     inner.entries.push(Some(entry));
                     inner.by_id.insert(key, &inner.entries);
                     additions.push((key, quantizer.encode(embedding)));
@@ -332,7 +331,7 @@ impl NamespaceIndex {
                 scored.push((score, key));
             }
         }
-        let id_of = |key: u64| inner.entries[key as usize].as_ref().map_or(Uuid::nil(), |e| e.id);
+        let id_of = |key: u64| inner.entries[key as usize].as_ref().map(|e| &e.id);
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| id_of(a.1).cmp(&id_of(b.1))));
         scored.truncate(query.limit);
         let mut hits = Vec::with_capacity(scored.len());
@@ -348,7 +347,7 @@ impl NamespaceIndex {
                 None
             };
             hits.push(SearchHit {
-                id: entry.id,
+                id: entry.id.clone(),
                 score,
                 namespace: self.name.clone(),
                 document: entry.document().map(str::to_owned),
@@ -367,12 +366,12 @@ impl NamespaceIndex {
         query: &[f32],
         k: usize,
         filter: Option<&MetadataFilter>,
-    ) -> Result<Vec<Uuid>, IndexError> {
+    ) -> Result<Vec<VectorId>, IndexError> {
         let inner = self.read();
         let keys = self.candidate_keys(&inner, query, k, filter)?;
         Ok(keys
             .into_iter()
-            .filter_map(|key| Some(inner.entries.get(key as usize)?.as_ref()?.id))
+            .filter_map(|key| Some(inner.entries.get(key as usize)?.as_ref()?.id.clone()))
             .collect())
     }
 
@@ -500,7 +499,7 @@ impl Inner {
 }
 
 fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
-    if let Some(id) = inner.entries.get(key as usize).and_then(Option::as_ref).map(|e| e.id) {
+    if let Some(id) = inner.entries.get(key as usize).and_then(Option::as_ref).map(|e| e.id.clone()) {
         // The map reads ids back from the entries: it forgets this one before the entry goes.
         inner.by_id.remove(&id, &inner.entries);
         if let Some(entry) = inner.entries[key as usize].take() {
@@ -628,7 +627,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn upsert(seq: i64, id: Uuid, embedding: Vec<f32>, metadata: Value) -> VectorChange {
+    fn upsert(seq: i64, id: VectorId, embedding: Vec<f32>, metadata: Value) -> VectorChange {
         VectorChange::Upserted {
             seq,
             namespace: "n".into(),
@@ -675,12 +674,12 @@ mod tests {
                 Originals::Heap(Vec::new()),
             )
             .unwrap_or_else(|e| panic!("{e}"));
-            let ids: Vec<Uuid> = vectors.iter().map(|_| Uuid::now_v7()).collect();
+            let ids: Vec<VectorId> = vectors.iter().map(|_| VectorId::generate()).collect();
             let changes: Vec<VectorChange> = vectors
                 .iter()
                 .zip(&ids)
                 .enumerate()
-                .map(|(i, (v, id))| upsert(i as i64 + 1, *id, v.clone(), json!({})))
+                .map(|(i, (v, id))| upsert(i as i64 + 1, id.clone(), v.clone(), json!({})))
                 .collect();
             ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
             ns.build_all_pending().unwrap_or_else(|e| panic!("{e}"));
@@ -703,8 +702,8 @@ mod tests {
                 .filter(|q| {
                     let best = (0..vectors.len())
                         .max_by(|a, b| better(q, &vectors[*a]).total_cmp(&better(q, &vectors[*b])))
-                        .map(|i| ids[i]);
-                    ns.candidates(q, 1, None).unwrap_or_default().first().copied() == best
+                        .map(|i| ids[i].clone());
+                    ns.candidates(q, 1, None).unwrap_or_default().first().cloned() == best
                 })
                 .count();
             // HNSW is approximate, but over 600 vectors at ef 128 it misses next to nothing;
@@ -716,12 +715,12 @@ mod tests {
     #[test]
     fn older_changes_never_overwrite_newer_ones() {
         let ns = index(Quantization::None, 10);
-        let id = Uuid::now_v7();
+        let id = VectorId::generate();
         let apply = |c: VectorChange| ns.apply(&[&c]).unwrap_or_else(|e| panic!("{e}"));
-        apply(upsert(5, id, vec![1.0, 0.0, 0.0, 0.0], json!({})));
-        apply(VectorChange::Deleted { seq: 3, namespace: "n".into(), id });
+        apply(upsert(5, id.clone(), vec![1.0, 0.0, 0.0, 0.0], json!({})));
+        apply(VectorChange::Deleted { seq: 3, namespace: "n".into(), id: id.clone() });
         assert_eq!(ns.len(), 1);
-        apply(upsert(4, id, vec![0.0, 1.0, 0.0, 0.0], json!({})));
+        apply(upsert(4, id.clone(), vec![0.0, 1.0, 0.0, 0.0], json!({})));
         let first = ns.candidates(&[1.0, 0.0, 0.0, 0.0], 1, None).unwrap_or_default();
         assert_eq!(first.first(), Some(&id));
         apply(VectorChange::Deleted { seq: 6, namespace: "n".into(), id });
@@ -738,7 +737,7 @@ mod tests {
                     let x = i as f32;
                     upsert(
                         i + 1,
-                        Uuid::now_v7(),
+                        VectorId::generate(),
                         vec![x.sin(), x.cos(), (x * 0.3).sin(), 1.0],
                         json!({"g": i % 50}),
                     )
@@ -764,20 +763,20 @@ mod tests {
     #[test]
     fn listed_values_follow_updates_and_deletes() {
         let ns = index(Quantization::None, 10);
-        let ids: Vec<Uuid> = (0..300).map(|_| Uuid::now_v7()).collect();
+        let ids: Vec<VectorId> = (0..300).map(|_| VectorId::generate()).collect();
         let agent = |i: usize| format!("agent-{}", i % 3);
         let changes: Vec<VectorChange> = ids
             .iter()
             .enumerate()
             .map(|(i, id)| {
                 let x = i as f32;
-                upsert(i as i64 + 1, *id, vec![x.sin(), x.cos(), 1.0, 0.5], json!({"a": agent(i)}))
+                upsert(i as i64 + 1, id.clone(), vec![x.sin(), x.cos(), 1.0, 0.5], json!({"a": agent(i)}))
             })
             .collect();
         ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
         // Move one vector to another agent, delete another.
-        let moved = upsert(1000, ids[0], vec![1.0, 0.0, 0.0, 0.0], json!({"a": "agent-9"}));
-        let deleted = VectorChange::Deleted { seq: 1001, namespace: "n".into(), id: ids[3] };
+        let moved = upsert(1000, ids[0].clone(), vec![1.0, 0.0, 0.0, 0.0], json!({"a": "agent-9"}));
+        let deleted = VectorChange::Deleted { seq: 1001, namespace: "n".into(), id: ids[3].clone() };
         ns.apply(&[&moved, &deleted]).unwrap_or_else(|e| panic!("{e}"));
         let find = |f: Value| {
             let filter = MetadataFilter::parse(&f).unwrap_or_else(|e| panic!("{e}"));
@@ -787,7 +786,7 @@ mod tests {
         let zero = find(json!({"a": "agent-0"}));
         assert_eq!(zero.len(), 98, "100 listed, one moved away, one deleted");
         assert!(!zero.contains(&ids[0]) && !zero.contains(&ids[3]));
-        assert_eq!(find(json!({"a": "agent-9"})), [ids[0]]);
+        assert_eq!(find(json!({"a": "agent-9"})), [ids[0].clone()]);
         assert!(find(json!({"a": "agent-1", "$and": [{"a": {"$ne": "agent-1"}}]})).is_empty());
         assert_eq!(find(json!({"a": {"$in": ["agent-1"]}})).len(), 100, "unlisted path, same set");
     }

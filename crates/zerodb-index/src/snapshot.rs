@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use usearch::Index;
 use uuid::Uuid;
 use zerodb_domain::ProjectId;
-use zerodb_domain::vectors::{Namespace, NamespaceSpec};
+use zerodb_domain::vectors::{Namespace, NamespaceSpec, VectorId};
 
 /// 2: full-precision vectors in their own file; documents and sources in the state.
 /// 3: entries in `entries.jsonl`, one per line.
@@ -56,7 +56,7 @@ struct State {
 #[derive(Serialize, Deserialize)]
 struct StateEntry {
     key: u64,
-    id: Uuid,
+    id: VectorId,
     seq: i64,
     metadata: Map<String, Value>,
     document: Option<String>,
@@ -126,7 +126,7 @@ pub(crate) fn save(
             let Some(e) = e else { continue };
             let line = StateEntry {
                 key: key as u64,
-                id: e.id,
+                id: e.id.clone(),
                 seq: e.seq,
                 metadata: e.metadata.to_map(&inner.names),
                 document: e.document().map(str::to_owned),
@@ -266,7 +266,7 @@ pub(crate) fn load(
         }
         let metadata = Packed::pack(&e.metadata, &mut names);
         let (document, source) = (e.document.as_deref(), e.source.as_deref());
-        entries[key as usize] = Some(Entry::new(e.id, e.seq, metadata, document, source));
+        entries[key as usize] = Some(Entry::new(e.id.clone(), e.seq, metadata, document, source));
         if !by_id.insert(key, &entries) {
             return bad(format!("vector {} is listed twice", e.id));
         }
@@ -318,7 +318,7 @@ mod tests {
             .map(|i| VectorChange::Upserted {
                 seq: i + 1,
                 namespace: "docs".into(),
-                id: Uuid::now_v7(),
+                id: VectorId::generate(),
                 embedding: vec![i as f32, 1.0, -2.0],
                 metadata: Map::new(),
                 document: Some(format!("doc {i}")),

@@ -11,13 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use uuid::Uuid;
 use zerodb_domain::Cause;
 use zerodb_domain::ProjectId;
 use zerodb_domain::vectors::{
-    Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, SearchHit, SearchRequest,
-    SearchResults, UpsertOutcome, VectorChange, VectorRecord, VectorRecords, VectorSelector,
-    VectorStore, VectorStoreError,
+    LexicalMatch, LexicalRequest, Namespace, NamespaceName, NamespaceSpec, NamespaceStats,
+    NewVector, SearchHit, SearchRequest, SearchResults, UpsertOutcome, VectorChange, VectorId,
+    VectorRecord, VectorRecords, VectorSelector, VectorStore, VectorStoreError,
 };
 
 /// Changes read per round of catching up.
@@ -620,15 +619,37 @@ impl VectorStore for IndexedVectorStore {
         Ok(outcomes)
     }
 
-    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError> {
+    async fn get(
+        &self,
+        project_id: ProjectId,
+        id: &VectorId,
+    ) -> Result<VectorRecord, VectorStoreError> {
         self.shared.records.get(project_id, id).await
+    }
+
+    async fn get_many(
+        &self,
+        project_id: ProjectId,
+        ids: &[VectorId],
+    ) -> Result<Vec<VectorRecord>, VectorStoreError> {
+        self.shared.records.fetch(project_id, ids).await
+    }
+
+    /// PostgreSQL ranks documents (`VectorRecords::lexical`); its full-text index is as
+    /// current as the rows, in this process and every other.
+    async fn lexical(
+        &self,
+        project_id: ProjectId,
+        request: &LexicalRequest,
+    ) -> Result<Vec<LexicalMatch>, VectorStoreError> {
+        self.shared.records.lexical(project_id, request).await
     }
 
     async fn list(
         &self,
         project_id: ProjectId,
         namespace: Option<NamespaceName>,
-        after: Option<Uuid>,
+        after: Option<VectorId>,
         limit: u32,
         with_embeddings: bool,
     ) -> Result<Vec<VectorRecord>, VectorStoreError> {

@@ -1,6 +1,6 @@
 //! ZeroDB as a Model Context Protocol server.
 //!
-//! Every tool is a thin twin of one REST call (or two, for `vector_search` by text): the
+//! Every tool is a thin twin of one REST call: the
 //! tool layer sends it through [`zerodb_client`] with the caller's own credential, so the
 //! REST pipeline decides authentication, scopes, quotas, rate limits and usage metering,
 //! and a refusal carries the REST API's stable code. `zerodb serve` mounts the

@@ -77,7 +77,7 @@ impl QuotaUsage for PgQuotaUsage {
     async fn existing_vectors(
         &self,
         project_id: ProjectId,
-        ids: Vec<Uuid>,
+        ids: Vec<zerodb_domain::vectors::VectorId>,
     ) -> Result<u64, RepositoryError> {
         #[derive(QueryableByName)]
         struct N {
@@ -90,7 +90,9 @@ impl QuotaUsage for PgQuotaUsage {
              WHERE project_id = $1 AND vector_id = ANY($2)",
         )
         .bind::<SqlUuid, _>(project_id.as_uuid())
-        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<diesel::sql_types::Text>, _>(
+            ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        )
         .get_result(&mut conn)
         .await
         .map_err(map_diesel)?;

@@ -24,8 +24,9 @@ use std::time::Duration;
 use uuid::Uuid;
 use zerodb_domain::Cause;
 use zerodb_domain::vectors::{
-    ChangeListener, Namespace, NamespaceName, NamespaceSpec, NewVector, UpsertOutcome,
-    VectorChange, VectorRecord, VectorRecords, VectorSelector, VectorStoreError,
+    ChangeListener, LexicalMatch, LexicalRequest, Namespace, NamespaceName, NamespaceSpec,
+    NewVector, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords,
+    VectorSelector, VectorStoreError,
 };
 use zerodb_domain::{ProjectId, RepositoryError};
 
@@ -169,8 +170,8 @@ impl NamespaceRow {
 
 #[derive(QueryableByName)]
 struct VectorRow {
-    #[diesel(sql_type = SqlUuid)]
-    vector_id: Uuid,
+    #[diesel(sql_type = Text)]
+    vector_id: String,
     #[diesel(sql_type = Text)]
     namespace: String,
     #[diesel(sql_type = Binary)]
@@ -197,7 +198,7 @@ fn into_map(v: Value) -> Map<String, Value> {
 impl From<VectorRow> for VectorRecord {
     fn from(r: VectorRow) -> Self {
         VectorRecord {
-            id: r.vector_id,
+            id: VectorId::from_stored(&r.vector_id),
             namespace: r.namespace,
             embedding: decode_embedding(&r.embedding),
             metadata: into_map(r.vector_metadata),
@@ -215,8 +216,8 @@ struct ChangeRow {
     seq: i64,
     #[diesel(sql_type = Text)]
     namespace: String,
-    #[diesel(sql_type = SqlUuid)]
-    vector_id: Uuid,
+    #[diesel(sql_type = Text)]
+    vector_id: String,
     #[diesel(sql_type = Nullable<Binary>)]
     embedding: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Jsonb>)]
@@ -229,17 +230,18 @@ struct ChangeRow {
 
 impl From<ChangeRow> for VectorChange {
     fn from(r: ChangeRow) -> Self {
+        let id = VectorId::from_stored(&r.vector_id);
         match r.embedding {
             Some(bytes) => VectorChange::Upserted {
                 seq: r.seq,
                 namespace: r.namespace,
-                id: r.vector_id,
+                id,
                 embedding: decode_embedding(&bytes),
                 metadata: into_map(r.vector_metadata.unwrap_or(Value::Null)),
                 document: r.document,
                 source: r.source,
             },
-            None => VectorChange::Deleted { seq: r.seq, namespace: r.namespace, id: r.vector_id },
+            None => VectorChange::Deleted { seq: r.seq, namespace: r.namespace, id },
         }
     }
 }
@@ -512,8 +514,8 @@ impl VectorRecords for PgVectorRecords {
     ) -> Result<(Vec<UpsertOutcome>, Vec<VectorChange>), VectorStoreError> {
         #[derive(QueryableByName)]
         struct Written {
-            #[diesel(sql_type = SqlUuid)]
-            vector_id: Uuid,
+            #[diesel(sql_type = Text)]
+            vector_id: String,
             #[diesel(sql_type = Bool)]
             created: bool,
         }
@@ -547,18 +549,17 @@ impl VectorRecords for PgVectorRecords {
                         "INSERT INTO zerodb_vectors (vector_id, project_id, namespace, embedding, \
                              vector_metadata, document, source, seq) \
                          SELECT u.id, $1, u.ns, u.emb, u.meta, u.doc, u.src, $2 + u.ord \
-                         FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[], $8::text[]) \
+                         FROM unnest($3::text[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[], $8::text[]) \
                               WITH ORDINALITY AS u(id, ns, emb, meta, doc, src, ord) \
-                         ON CONFLICT (vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, \
+                         ON CONFLICT (project_id, vector_id) DO UPDATE SET embedding = EXCLUDED.embedding, \
                              vector_metadata = EXCLUDED.vector_metadata, document = EXCLUDED.document, \
                              source = EXCLUDED.source, seq = EXCLUDED.seq, updated_at = now() \
-                         WHERE zerodb_vectors.project_id = EXCLUDED.project_id \
-                           AND zerodb_vectors.namespace = EXCLUDED.namespace \
+                         WHERE zerodb_vectors.namespace = EXCLUDED.namespace \
                          RETURNING vector_id, (xmax = 0) AS created",
                     )
                     .bind::<SqlUuid, _>(project)
                     .bind::<BigInt, _>(last)
-                    .bind::<Array<SqlUuid>, _>(vectors.iter().map(|v| v.id).collect::<Vec<_>>())
+                    .bind::<Array<Text>, _>(vectors.iter().map(|v| v.id.to_string()).collect::<Vec<_>>())
                     .bind::<Array<Text>, _>(
                         vectors.iter().map(|v| v.namespace.as_str().to_owned()).collect::<Vec<_>>(),
                     )
@@ -577,11 +578,11 @@ impl VectorRecords for PgVectorRecords {
                     .load(conn)
                     .await?;
                     if written.len() < vectors.len() {
-                        let done: std::collections::HashSet<Uuid> =
-                            written.iter().map(|w| w.vector_id).collect();
-                        let taken = vectors.iter().find(|v| !done.contains(&v.id)).map(|v| v.id);
+                        let done: std::collections::HashSet<VectorId> =
+                            written.iter().map(|w| VectorId::from_stored(&w.vector_id)).collect();
+                        let taken = vectors.iter().find(|v| !done.contains(&v.id)).map(|v| v.id.clone());
                         return Err(TxError::Store(VectorStoreError::IdInOtherNamespace(
-                            taken.unwrap_or_default(),
+                            taken.unwrap_or_else(|| VectorId::from_uuid(Uuid::nil())),
                         )));
                     }
                     advance_sequence(conn, project, last + vectors.len() as i64).await?;
@@ -589,12 +590,12 @@ impl VectorRecords for PgVectorRecords {
                 }
             })
             .await?;
-        let created: std::collections::HashMap<Uuid, bool> =
-            written.into_iter().map(|w| (w.vector_id, w.created)).collect();
+        let created: std::collections::HashMap<VectorId, bool> =
+            written.into_iter().map(|w| (VectorId::from_stored(&w.vector_id), w.created)).collect();
         let outcomes = vectors
             .iter()
             .map(|v| UpsertOutcome {
-                id: v.id,
+                id: v.id.clone(),
                 created: created.get(&v.id).copied().unwrap_or(false),
             })
             .collect();
@@ -604,7 +605,7 @@ impl VectorRecords for PgVectorRecords {
             .map(|(i, v)| VectorChange::Upserted {
                 seq: first_seq + i as i64,
                 namespace: v.namespace.as_str().to_owned(),
-                id: v.id,
+                id: v.id.clone(),
                 embedding: v.embedding.clone(),
                 metadata: v.metadata.clone(),
                 document: v.document.clone(),
@@ -614,16 +615,74 @@ impl VectorRecords for PgVectorRecords {
         Ok((outcomes, changes))
     }
 
-    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError> {
-        let mut records = self.fetch(project_id, &[id]).await?;
+    async fn get(
+        &self,
+        project_id: ProjectId,
+        id: &VectorId,
+    ) -> Result<VectorRecord, VectorStoreError> {
+        let mut records = self.fetch(project_id, std::slice::from_ref(id)).await?;
         records.pop().ok_or(VectorStoreError::NotFound)
+    }
+
+    async fn lexical(
+        &self,
+        project_id: ProjectId,
+        request: &LexicalRequest,
+    ) -> Result<Vec<LexicalMatch>, VectorStoreError> {
+        #[derive(QueryableByName)]
+        struct Ranked {
+            #[diesel(embed)]
+            vector: VectorRow,
+            #[diesel(sql_type = diesel::sql_types::Float)]
+            rank: f32,
+        }
+        let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
+        let project = project_id.as_uuid();
+        if namespace_row(&mut conn, project, request.namespace.as_str()).await?.is_none() {
+            return Err(VectorStoreError::NamespaceNotFound);
+        }
+        let Some(tsquery) = crate::memory::or_query(&request.query) else {
+            return Ok(Vec::new());
+        };
+        let limit = i64::from(request.limit);
+        // The filter language is evaluated in Rust (one implementation with the index), so
+        // a filtered search reads more ranked matches than it needs, and all of them when
+        // the first read did not find enough.
+        let mut ask = if request.filter.is_some() { limit.saturating_mul(8) } else { limit };
+        loop {
+            let rows: Vec<Ranked> = sql_query(
+                "SELECT vector_id, namespace, ''::bytea AS embedding, vector_metadata, document, \
+                        source, created_at, updated_at, ts_rank_cd(document_tsv, q)::real AS rank \
+                 FROM zerodb_vectors, to_tsquery('english', $3) AS q \
+                 WHERE project_id = $1 AND namespace = $2 AND document_tsv @@ q \
+                 ORDER BY rank DESC, vector_id LIMIT $4",
+            )
+            .bind::<SqlUuid, _>(project)
+            .bind::<Text, _>(request.namespace.as_str())
+            .bind::<Text, _>(&tsquery)
+            .bind::<BigInt, _>(ask)
+            .load(&mut conn)
+            .await
+            .map_err(db_err)?;
+            let complete = (rows.len() as i64) < ask;
+            let matches: Vec<LexicalMatch> = rows
+                .into_iter()
+                .map(|r| LexicalMatch { record: VectorRecord::from(r.vector), rank: r.rank })
+                .filter(|m| request.filter.as_ref().is_none_or(|f| f.matches(&m.record.metadata)))
+                .take(request.limit as usize)
+                .collect();
+            if complete || matches.len() as i64 >= limit {
+                return Ok(matches);
+            }
+            ask = i64::MAX;
+        }
     }
 
     async fn list(
         &self,
         project_id: ProjectId,
         namespace: Option<NamespaceName>,
-        after: Option<Uuid>,
+        after: Option<VectorId>,
         limit: u32,
         with_embeddings: bool,
     ) -> Result<Vec<VectorRecord>, VectorStoreError> {
@@ -634,12 +693,12 @@ impl VectorRecords for PgVectorRecords {
                     created_at, updated_at \
              FROM zerodb_vectors WHERE project_id = $1 \
                AND (namespace = $2 OR ($2::text IS NULL AND left(namespace, 2) <> '__')) \
-               AND ($3::uuid IS NULL OR vector_id > $3) \
+               AND ($3::text IS NULL OR vector_id > $3) \
              ORDER BY vector_id LIMIT $4"
         ))
         .bind::<SqlUuid, _>(project_id.as_uuid())
         .bind::<Nullable<Text>, _>(namespace.map(|n| n.as_str().to_owned()))
-        .bind::<Nullable<SqlUuid>, _>(after)
+        .bind::<Nullable<Text>, _>(after.map(|a| a.to_string()))
         .bind::<BigInt, _>(i64::from(limit))
         .load(&mut conn)
         .await
@@ -650,7 +709,7 @@ impl VectorRecords for PgVectorRecords {
     async fn fetch(
         &self,
         project_id: ProjectId,
-        ids: &[Uuid],
+        ids: &[VectorId],
     ) -> Result<Vec<VectorRecord>, VectorStoreError> {
         let mut conn = self.pool.get().await.map_err(|e| store_err(map_pool(e)))?;
         let rows: Vec<VectorRow> = sql_query(
@@ -659,11 +718,11 @@ impl VectorRecords for PgVectorRecords {
             // send the planner scanning all of its rows).
             "SELECT v.vector_id, v.namespace, v.embedding, v.vector_metadata, v.document, \
                     v.source, v.created_at, v.updated_at \
-             FROM unnest($2::uuid[]) AS ids(id) \
-             JOIN zerodb_vectors v ON v.vector_id = ids.id WHERE v.project_id = $1",
+             FROM unnest($2::text[]) AS ids(id) \
+             JOIN zerodb_vectors v ON v.project_id = $1 AND v.vector_id = ids.id",
         )
         .bind::<SqlUuid, _>(project_id.as_uuid())
-        .bind::<Array<SqlUuid>, _>(ids.to_vec())
+        .bind::<Array<Text>, _>(ids.iter().map(ToString::to_string).collect::<Vec<_>>())
         .load(&mut conn)
         .await
         .map_err(db_err)?;
@@ -677,15 +736,15 @@ impl VectorRecords for PgVectorRecords {
     ) -> Result<Vec<VectorChange>, VectorStoreError> {
         #[derive(QueryableByName)]
         struct Candidate {
-            #[diesel(sql_type = SqlUuid)]
-            vector_id: Uuid,
+            #[diesel(sql_type = Text)]
+            vector_id: String,
             #[diesel(sql_type = Jsonb)]
             vector_metadata: Value,
         }
         #[derive(QueryableByName)]
         struct Gone {
-            #[diesel(sql_type = SqlUuid)]
-            vector_id: Uuid,
+            #[diesel(sql_type = Text)]
+            vector_id: String,
             #[diesel(sql_type = Text)]
             namespace: String,
         }
@@ -696,8 +755,10 @@ impl VectorRecords for PgVectorRecords {
                 {
                     let last = lock_sequence(conn, project).await?;
                     let user_only = matches!(selector, VectorSelector::UserIds(_));
-                    let ids: Vec<Uuid> = match selector {
-                        VectorSelector::Ids(ids) | VectorSelector::UserIds(ids) => ids.clone(),
+                    let ids: Vec<String> = match selector {
+                        VectorSelector::Ids(ids) | VectorSelector::UserIds(ids) => {
+                            ids.iter().map(ToString::to_string).collect()
+                        }
                         VectorSelector::Filter { namespace, filter } => {
                             // The filter language is evaluated in Rust, the one implementation
                             // shared with the index, so both always agree on what matches.
@@ -727,7 +788,7 @@ impl VectorRecords for PgVectorRecords {
                          RETURNING vector_id, namespace",
                     )
                     .bind::<SqlUuid, _>(project)
-                    .bind::<Array<SqlUuid>, _>(ids)
+                    .bind::<Array<Text>, _>(ids)
                     .bind::<diesel::sql_types::Bool, _>(user_only)
                     .load(conn)
                     .await?;
@@ -740,7 +801,7 @@ impl VectorRecords for PgVectorRecords {
                         .map(|(i, g)| VectorChange::Deleted {
                             seq: last + 1 + i as i64,
                             namespace: g.namespace,
-                            id: g.vector_id,
+                            id: VectorId::from_stored(&g.vector_id),
                         })
                         .collect();
                     let (mut seqs, mut namespaces, mut ids) = (Vec::new(), Vec::new(), Vec::new());
@@ -748,18 +809,18 @@ impl VectorRecords for PgVectorRecords {
                         if let VectorChange::Deleted { seq, namespace, id } = c {
                             seqs.push(*seq);
                             namespaces.push(namespace.clone());
-                            ids.push(*id);
+                            ids.push(id.to_string());
                         }
                     }
                     sql_query(
                         "INSERT INTO zerodb_vector_tombstones (project_id, seq, namespace, vector_id) \
-                         SELECT $1, u.seq, u.ns, u.id FROM unnest($2::bigint[], $3::text[], $4::uuid[]) \
+                         SELECT $1, u.seq, u.ns, u.id FROM unnest($2::bigint[], $3::text[], $4::text[]) \
                          AS u(seq, ns, id)",
                     )
                     .bind::<SqlUuid, _>(project)
                     .bind::<Array<BigInt>, _>(seqs)
                     .bind::<Array<Text>, _>(namespaces)
-                    .bind::<Array<SqlUuid>, _>(ids)
+                    .bind::<Array<Text>, _>(ids)
                     .execute(conn)
                     .await?;
                     advance_sequence(conn, project, last + changes.len() as i64).await?;

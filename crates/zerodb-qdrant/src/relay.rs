@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use uuid::Uuid;
 use zerodb_domain::ProjectId;
-use zerodb_domain::vectors::{VectorChange, VectorStoreError};
+use zerodb_domain::vectors::{VectorChange, VectorId, VectorStoreError};
 
 /// Projects served per round; the rest wait for the next.
 const PROJECTS_PER_ROUND: u32 = 64;
@@ -140,16 +140,18 @@ impl Inner {
                 VectorChange::Upserted { id, embedding, metadata, document, source, .. } => {
                     let payload = json!({
                         "project_id": project_id.to_string(),
+                        "vector_id": id,
                         "namespace": namespace.name,
                         "metadata": metadata,
                         "document": document,
                         "source": source,
                     });
-                    let point = Point { id: *id, vector: embedding.clone(), payload };
-                    (*id, embedding.len() as u32, Some(point))
+                    let id = point_id(project_id, &namespace.name, id);
+                    let point = Point { id, vector: embedding.clone(), payload };
+                    (id, embedding.len() as u32, Some(point))
                 }
                 VectorChange::Deleted { id, .. } => match namespace.dimension {
-                    Some(d) => (*id, d, None),
+                    Some(d) => (point_id(project_id, &namespace.name, id), d, None),
                     None => continue,
                 },
             };
@@ -199,4 +201,13 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// A vector's point id: the UUIDv5 of its project (as the UUID namespace), its namespace
+/// and its id, so that points of every project can share a collection whatever ids their
+/// clients choose. The id itself travels in the payload (`vector_id`).
+pub fn point_id(project_id: ProjectId, namespace: &str, id: &VectorId) -> Uuid {
+    // NUL separates the two: neither a namespace nor an id may contain one.
+    let name = id.with_str(|id| format!("{namespace}\0{id}"));
+    Uuid::new_v5(&project_id.as_uuid(), name.as_bytes())
 }

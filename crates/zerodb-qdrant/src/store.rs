@@ -9,11 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-use uuid::Uuid;
 use zerodb_domain::vectors::{
-    Metric, Namespace, NamespaceName, NamespaceSpec, NamespaceStats, NewVector, ReplicaCursors,
-    SearchHit, SearchPath, SearchRequest, SearchResults, UpsertOutcome, VectorChange, VectorRecord,
-    VectorRecords, VectorSelector, VectorStore, VectorStoreError,
+    LexicalMatch, LexicalRequest, Metric, Namespace, NamespaceName, NamespaceSpec,
+    NamespaceStats, NewVector, ReplicaCursors, SearchHit, SearchPath, SearchRequest,
+    SearchResults, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords,
+    VectorSelector, VectorStore, VectorStoreError,
 };
 use zerodb_domain::{Cause, ProjectId, RepositoryError};
 
@@ -389,6 +389,12 @@ fn to_hit(point: ScoredPoint, metric: Metric, namespace: &str) -> SearchHit {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),
     };
+    // Points written before ids were strings carry none in their payload; their point id
+    // was the vector's UUID.
+    let id = match payload["vector_id"].take() {
+        Value::String(s) => VectorId::from_stored(&s),
+        _ => VectorId::from_uuid(id),
+    };
     SearchHit {
         id,
         // Qdrant reports Euclid as a distance; ZeroDB's scores are "higher is closer".
@@ -505,15 +511,37 @@ impl VectorStore for QdrantVectorStore {
         Ok(outcomes)
     }
 
-    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError> {
+    async fn get(
+        &self,
+        project_id: ProjectId,
+        id: &VectorId,
+    ) -> Result<VectorRecord, VectorStoreError> {
         self.inner.records.get(project_id, id).await
+    }
+
+    async fn get_many(
+        &self,
+        project_id: ProjectId,
+        ids: &[VectorId],
+    ) -> Result<Vec<VectorRecord>, VectorStoreError> {
+        self.inner.records.fetch(project_id, ids).await
+    }
+
+    /// PostgreSQL ranks documents: Qdrant's full-text payload index filters but does not
+    /// rank, and the records are current without waiting for the relay.
+    async fn lexical(
+        &self,
+        project_id: ProjectId,
+        request: &LexicalRequest,
+    ) -> Result<Vec<LexicalMatch>, VectorStoreError> {
+        self.inner.records.lexical(project_id, request).await
     }
 
     async fn list(
         &self,
         project_id: ProjectId,
         namespace: Option<NamespaceName>,
-        after: Option<Uuid>,
+        after: Option<VectorId>,
         limit: u32,
         with_embeddings: bool,
     ) -> Result<Vec<VectorRecord>, VectorStoreError> {
@@ -578,8 +606,8 @@ async fn fill_embeddings(
     project_id: ProjectId,
     hits: &mut [SearchHit],
 ) -> Result<(), VectorStoreError> {
-    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-    let mut by_id: HashMap<Uuid, Vec<f32>> =
+    let ids: Vec<VectorId> = hits.iter().map(|h| h.id.clone()).collect();
+    let mut by_id: HashMap<VectorId, Vec<f32>> =
         records.fetch(project_id, &ids).await?.into_iter().map(|r| (r.id, r.embedding)).collect();
     for hit in hits {
         hit.embedding = by_id.remove(&hit.id);

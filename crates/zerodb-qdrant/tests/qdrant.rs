@@ -46,7 +46,7 @@ async fn setup(qdrant: &QdrantServer) -> Setup {
 
 fn vector(id: Uuid, embedding: Vec<f32>, meta: serde_json::Value) -> NewVector {
     NewVector {
-        id,
+        id: id.into(),
         namespace: NamespaceName::new("docs", "namespace").unwrap(),
         embedding,
         metadata: meta.as_object().cloned().unwrap_or_default(),
@@ -107,7 +107,7 @@ async fn projects_share_a_collection_but_never_see_each_other() {
     assert_eq!(collections, vec!["zerodb_cosine_8_f32".to_owned()], "one collection per shape");
     let found = search(&s.store, ids[0], axis(1)).await;
     assert_eq!(found.path, SearchPath::Index);
-    let mut got: Vec<Uuid> = found.hits.iter().map(|h| h.id).collect();
+    let mut got: Vec<Uuid> = found.hits.iter().filter_map(|h| h.id.as_uuid()).collect();
     got.sort();
     assert_eq!(got, mine, "exactly this project's vectors");
 }
@@ -134,12 +134,12 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     // A vector replaced, deleted and written again; another written and deleted.
     let (phoenix, gone) = (before[1], added[3]);
     s.store.upsert(project, vec![vector(phoenix, axis(1), json!({"v": 2}))], spec).await.unwrap();
-    s.store.delete(project, &VectorSelector::Ids(vec![phoenix, gone, before[2]])).await.unwrap();
+    s.store.delete(project, &VectorSelector::Ids(vec![phoenix.into(), gone.into(), before[2].into()])).await.unwrap();
     s.store.upsert(project, vec![vector(phoenix, axis(1), json!({"v": 3}))], spec).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(8), "writes took {:?}", started.elapsed());
 
     let expected = |hits: &SearchResults| {
-        let mut ids: Vec<Uuid> = hits.hits.iter().map(|h| h.id).collect();
+        let mut ids: Vec<Uuid> = hits.hits.iter().filter_map(|h| h.id.as_uuid()).collect();
         ids.sort();
         ids
     };
@@ -149,7 +149,7 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     let during = search(&s.store, project, axis(1)).await;
     assert_eq!(during.path, SearchPath::ExactFallback, "answered from PostgreSQL");
     assert_eq!(expected(&during), live, "every acknowledged write, no deleted vector");
-    assert_eq!(during.hits[0].id, phoenix);
+    assert_eq!(during.hits[0].id.as_uuid(), Some(phoenix));
     assert_eq!(during.hits[0].metadata["v"], 3);
     assert!(s.store.backlog().await.unwrap() > 0, "the changes wait in the outbox");
 
@@ -160,7 +160,7 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     let after = search(&s.store, project, axis(1)).await;
     assert_eq!(after.path, SearchPath::Index, "Qdrant answers again");
     assert_eq!(expected(&after), live, "Qdrant holds exactly the live vectors");
-    assert_eq!(after.hits[0].id, phoenix);
+    assert_eq!(after.hits[0].id.as_uuid(), Some(phoenix));
     assert_eq!(after.hits[0].metadata["v"], 3, "the latest write won");
 }
 

@@ -17,7 +17,7 @@ use crate::principal::{Area, Operation, Principal};
 use crate::quotas::QuotaPolicy;
 use crate::storable::{check_instant, map_violations};
 use crate::vectors::{
-    MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorSelector,
+    MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorId, VectorSelector,
     VectorStore, VectorStoreError,
 };
 use chrono::{DateTime, Duration, Utc};
@@ -123,7 +123,7 @@ pub struct MemoryService {
     clock: Arc<dyn Clock>,
 }
 
-fn embedding_error(e: EmbeddingError) -> ServiceError {
+pub(crate) fn embedding_error(e: EmbeddingError) -> ServiceError {
     match e {
         EmbeddingError::Invalid(m) => ServiceError::invalid("texts", m),
         EmbeddingError::Unavailable(m) => ServiceError::Unavailable(m),
@@ -355,7 +355,7 @@ impl MemoryService {
                 },
             };
             vectors.push(NewVector {
-                id: record.id,
+                id: record.id.into(),
                 namespace: namespace(),
                 embedding,
                 metadata: vector_metadata(&record),
@@ -377,7 +377,7 @@ impl MemoryService {
             .map_err(memory_vector_error)?;
         let plain: Vec<MemoryRecord> = records.iter().map(|s| s.record.clone()).collect();
         if let Err(e) = self.store.insert(project_id, plain).await {
-            let ids = records.iter().map(|s| s.record.id).collect();
+            let ids = records.iter().map(|s| s.record.id.into()).collect();
             // The undo failing leaves embeddings without a record: searches skip them (no
             // record matches the hit) and they go when the project does.
             if let Err(undo) = self.vectors.delete(project_id, &VectorSelector::Ids(ids)).await {
@@ -415,7 +415,7 @@ impl MemoryService {
             .delete(project_id, id)
             .await
             .map_err(|e| ServiceError::from_repo(e, "memory"))?;
-        self.vectors.delete(project_id, &VectorSelector::Ids(vec![id])).await?;
+        self.vectors.delete(project_id, &VectorSelector::Ids(vec![id.into()])).await?;
         Ok(())
     }
 
@@ -542,7 +542,11 @@ impl MemoryService {
                 include_vectors: false,
             };
             match self.vectors.search(project_id, &request).await {
-                Ok(found) => found.hits.into_iter().map(|h| (h.id, h.score.max(0.0))).collect(),
+                Ok(found) => found
+                    .hits
+                    .into_iter()
+                    .filter_map(|h| Some((h.id.as_uuid()?, h.score.max(0.0))))
+                    .collect(),
                 Err(VectorStoreError::NamespaceNotFound) => Vec::new(),
                 Err(e) => return Err(memory_vector_error(e)),
             }
@@ -660,7 +664,9 @@ impl MemoryService {
             by_project.entry(*p).or_default().push(*id);
         }
         for (p, ids) in by_project {
-            self.vectors.delete(p, &VectorSelector::Ids(ids)).await?;
+            self.vectors
+                .delete(p, &VectorSelector::Ids(ids.into_iter().map(VectorId::from).collect()))
+                .await?;
         }
         Ok(gone.len())
     }
@@ -736,7 +742,7 @@ mod tests {
 
     fn accepted(vectors: &mut MockVectorStore) {
         vectors.expect_upsert().returning(|_, vs, _| {
-            Ok(vs.iter().map(|v| UpsertOutcome { id: v.id, created: true }).collect())
+            Ok(vs.iter().map(|v| UpsertOutcome { id: v.id.clone(), created: true }).collect())
         });
     }
 
@@ -754,7 +760,7 @@ mod tests {
             .expect_upsert()
             .withf(|_, vs, _| vs.len() == 1 && vs[0].namespace.as_str() == MEMORY_NAMESPACE)
             .times(1)
-            .returning(|_, vs, _| Ok(vec![UpsertOutcome { id: vs[0].id, created: true }]));
+            .returning(|_, vs, _| Ok(vec![UpsertOutcome { id: vs[0].id.clone(), created: true }]));
         let mut store = MockMemoryStore::new();
         store
             .expect_insert()
@@ -834,7 +840,7 @@ mod tests {
         vectors
             .expect_delete()
             .withf(move |p, selector| {
-                *p == project && matches!(selector, VectorSelector::Ids(ids) if ids == &[id])
+                *p == project && matches!(selector, VectorSelector::Ids(ids) if ids == &[VectorId::from(id)])
             })
             .times(1)
             .returning(|_, _| Ok(1));

@@ -42,7 +42,8 @@ pub use projects::ProjectService;
 pub use rlhf::RlhfService;
 pub use tables::{InsertedRows, RowPage, TableService};
 pub use vectors::{
-    DeleteInput, NamespaceSettings, SearchInput, VectorOptions, VectorService, search_request,
+    DeleteInput, GetInput, GetOutcome, MAX_QUERY_TEXT_BYTES, NamespaceSettings, RankedHit,
+    SearchInput, SearchOutcome, SearchPlan, VectorOptions, VectorService, search_plan,
 };
 
 use crate::access::AccessPolicy;
@@ -162,7 +163,7 @@ impl Services {
             memory: MemoryService::new(
                 ports.memory,
                 ports.vectors.clone(),
-                ports.embedders,
+                ports.embedders.clone(),
                 ports.token_counter,
                 access.clone(),
                 quotas.clone(),
@@ -181,6 +182,7 @@ impl Services {
                 access.clone(),
                 options.vectors,
                 quotas.clone(),
+                ports.embedders,
             ),
             tables: TableService::new(ports.tables, access.clone(), quotas.clone()),
             rlhf: RlhfService::new(ports.rlhf, access.clone()),

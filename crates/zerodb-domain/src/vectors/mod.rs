@@ -5,10 +5,17 @@
 //! a change feed, from which an in-process index is derived.
 
 mod filter;
+mod hybrid;
+mod id;
 mod metric;
 mod replica;
 
 pub use filter::{Condition, MetadataFilter, MetadataView};
+pub use hybrid::{
+    FusionWeights, Include, LexicalMatch, LexicalRequest, MmrOptions, ScoreBreakdown,
+    SearchMode, fuse, maximal_marginal_relevance,
+};
+pub use id::{MAX_VECTOR_ID_BYTES, VectorId};
 pub use metric::{Metric, Quantization};
 #[cfg(any(test, feature = "mocks"))]
 pub use replica::MockReplicaCursors;
@@ -22,7 +29,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use uuid::Uuid;
 
 pub const MAX_DIMENSION: usize = 4096;
 pub const MAX_VECTORS_PER_BATCH: usize = 1000;
@@ -101,9 +107,10 @@ pub struct NamespaceStats {
 /// A vector as a client sends it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorInput {
-    pub vector_id: Option<Uuid>,
+    pub vector_id: Option<String>,
     pub namespace: Option<String>,
-    pub embedding: Vec<f32>,
+    /// `None` when the server is to embed `document` with the namespace's model.
+    pub embedding: Option<Vec<f32>>,
     pub document: Option<String>,
     pub metadata: Option<Value>,
     pub source: Option<String>,
@@ -112,7 +119,7 @@ pub struct VectorInput {
 /// A validated vector ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVector {
-    pub id: Uuid,
+    pub id: VectorId,
     pub namespace: NamespaceName,
     pub embedding: Vec<f32>,
     pub metadata: Map<String, Value>,
@@ -131,6 +138,13 @@ impl VectorInput {
             if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
         };
         let mut v = Vec::new();
+        let id = match self.vector_id.as_deref().map(VectorId::check).transpose() {
+            Ok(id) => id,
+            Err(reason) => {
+                v.push(FieldViolation::new(field("vector_id"), reason));
+                None
+            }
+        };
         let namespace = NamespaceName::new(
             self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE),
             &field("namespace"),
@@ -142,13 +156,23 @@ impl VectorInput {
             ))
         })
         .ok();
-        if self.embedding.is_empty() || self.embedding.len() > MAX_DIMENSION {
-            v.push(FieldViolation::new(field("vector_embedding"), "must have 1 to 4096 numbers"));
-        } else if let Some(i) = self.embedding.iter().position(|x| !x.is_finite()) {
-            v.push(FieldViolation::new(
+        match &self.embedding {
+            None if self.document.is_none() => v.push(FieldViolation::new(
                 field("vector_embedding"),
-                format!("element {i} is not a finite number (NaN and Infinity are refused)"),
-            ));
+                "give vector_embedding, or a document for the server to embed",
+            )),
+            None => {}
+            Some(e) if e.is_empty() || e.len() > MAX_DIMENSION => {
+                v.push(FieldViolation::new(field("vector_embedding"), "must have 1 to 4096 numbers"))
+            }
+            Some(e) => {
+                if let Some(i) = e.iter().position(|x| !x.is_finite()) {
+                    v.push(FieldViolation::new(
+                        field("vector_embedding"),
+                        format!("element {i} is not a finite number (NaN and Infinity are refused)"),
+                    ));
+                }
+            }
         }
         let metadata = match self.metadata {
             None | Some(Value::Null) => Map::new(),
@@ -176,9 +200,9 @@ impl VectorInput {
         }
         match namespace {
             Some(namespace) if v.is_empty() => Ok(NewVector {
-                id: self.vector_id.unwrap_or_else(Uuid::now_v7),
+                id: id.unwrap_or_else(VectorId::generate),
                 namespace,
-                embedding: self.embedding,
+                embedding: self.embedding.unwrap_or_default(),
                 metadata,
                 document: self.document,
                 source: self.source,
@@ -194,7 +218,7 @@ fn serialized_len(map: &Map<String, Value>) -> usize {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorRecord {
-    pub id: Uuid,
+    pub id: VectorId,
     pub namespace: String,
     /// Empty when the caller did not ask for embeddings.
     pub embedding: Vec<f32>,
@@ -205,9 +229,9 @@ pub struct VectorRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpsertOutcome {
-    pub id: Uuid,
+    pub id: VectorId,
     /// `false` when an existing vector was replaced.
     pub created: bool,
 }
@@ -216,10 +240,10 @@ pub struct UpsertOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum VectorSelector {
     /// These ids, in any namespace (ZeroDB's own reserved ones included).
-    Ids(Vec<Uuid>),
+    Ids(Vec<VectorId>),
     /// These ids, but only in user namespaces: a vector of a reserved `__` namespace is
     /// left alone, exactly as if it did not exist.
-    UserIds(Vec<Uuid>),
+    UserIds(Vec<VectorId>),
     Filter {
         namespace: NamespaceName,
         filter: MetadataFilter,
@@ -238,7 +262,7 @@ pub struct SearchRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
-    pub id: Uuid,
+    pub id: VectorId,
     pub score: f32,
     pub namespace: String,
     pub document: Option<String>,
@@ -293,7 +317,7 @@ pub enum VectorStoreError {
     #[error("namespace '{namespace}' exists with other settings ({spec:?})")]
     NamespaceSettings { namespace: String, spec: NamespaceSpec },
     #[error("vector {0} already exists in another namespace")]
-    IdInOtherNamespace(Uuid),
+    IdInOtherNamespace(VectorId),
     #[error("namespace '{namespace}' holds vectors of model '{recorded}', not '{got}'")]
     ModelMismatch { namespace: String, recorded: String, got: String },
     #[error("vector store unavailable")]
@@ -353,14 +377,28 @@ pub trait VectorStore: Send + Sync + 'static {
         default_spec: NamespaceSpec,
     ) -> Result<Vec<UpsertOutcome>, VectorStoreError>;
     /// MUST return `NotFound` when the project has no such vector.
-    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError>;
+    async fn get(&self, project_id: ProjectId, id: &VectorId) -> Result<VectorRecord, VectorStoreError>;
+    /// The vectors with these ids that exist, with embeddings, in no particular order.
+    async fn get_many(
+        &self,
+        project_id: ProjectId,
+        ids: &[VectorId],
+    ) -> Result<Vec<VectorRecord>, VectorStoreError>;
+    /// Full-text search over the documents of one namespace: the best `limit` matches of
+    /// the filter, best first, without embeddings. Sees every write that has returned.
+    /// MUST return `NamespaceNotFound` for an unknown namespace.
+    async fn lexical(
+        &self,
+        project_id: ProjectId,
+        request: &LexicalRequest,
+    ) -> Result<Vec<LexicalMatch>, VectorStoreError>;
     /// Vectors ordered by id, after `after`, at most `limit`; `namespace: None` lists every
     /// user namespace and MUST leave out the reserved (`__`) ones.
     async fn list(
         &self,
         project_id: ProjectId,
         namespace: Option<NamespaceName>,
-        after: Option<Uuid>,
+        after: Option<VectorId>,
         limit: u32,
         with_embeddings: bool,
     ) -> Result<Vec<VectorRecord>, VectorStoreError>;
@@ -386,7 +424,7 @@ pub enum VectorChange {
     Upserted {
         seq: i64,
         namespace: String,
-        id: Uuid,
+        id: VectorId,
         embedding: Vec<f32>,
         metadata: Map<String, Value>,
         document: Option<String>,
@@ -395,7 +433,7 @@ pub enum VectorChange {
     Deleted {
         seq: i64,
         namespace: String,
-        id: Uuid,
+        id: VectorId,
     },
 }
 
@@ -450,13 +488,19 @@ pub trait VectorRecords: Send + Sync + 'static {
         vectors: Vec<NewVector>,
         default_spec: NamespaceSpec,
     ) -> Result<(Vec<UpsertOutcome>, Vec<VectorChange>), VectorStoreError>;
-    async fn get(&self, project_id: ProjectId, id: Uuid) -> Result<VectorRecord, VectorStoreError>;
+    async fn get(&self, project_id: ProjectId, id: &VectorId) -> Result<VectorRecord, VectorStoreError>;
+    /// As [`VectorStore::lexical`].
+    async fn lexical(
+        &self,
+        project_id: ProjectId,
+        request: &LexicalRequest,
+    ) -> Result<Vec<LexicalMatch>, VectorStoreError>;
     /// As [`VectorStore::list`]: `None` leaves out the reserved namespaces.
     async fn list(
         &self,
         project_id: ProjectId,
         namespace: Option<NamespaceName>,
-        after: Option<Uuid>,
+        after: Option<VectorId>,
         limit: u32,
         with_embeddings: bool,
     ) -> Result<Vec<VectorRecord>, VectorStoreError>;
@@ -464,7 +508,7 @@ pub trait VectorRecords: Send + Sync + 'static {
     async fn fetch(
         &self,
         project_id: ProjectId,
-        ids: &[Uuid],
+        ids: &[VectorId],
     ) -> Result<Vec<VectorRecord>, VectorStoreError>;
     /// Deletes the selection; answers the committed `Deleted` changes.
     async fn delete(
@@ -506,7 +550,7 @@ mod tests {
         VectorInput {
             vector_id: None,
             namespace: None,
-            embedding,
+            embedding: Some(embedding),
             document: None,
             metadata: None,
             source: None,
