@@ -88,7 +88,7 @@ async fn reserved_namespaces_stay_hidden_from_the_vectors_api() {
         404,
         "not_found",
     );
-    let namespaces = call(&vectors, M::GET, &format!("{db}/vectors/namespaces"), None).await;
+    let namespaces = call(&vectors, M::GET, &format!("{db}/vector-namespaces"), None).await;
     assert!(!namespaces.body.to_string().contains("__memory"), "{}", namespaces.body);
     let search = json!({"query_vector": vec![0.1; 384], "namespace": "__memory"});
     assert_error(

@@ -164,7 +164,7 @@ async fn invalid_vectors_are_refused_and_change_nothing() {
         (json!({"vector_embedding": [1.0, 2.0], "extra": 1}), 422, "validation_failed"),
         (json!({"vector_embedding": "nope"}), 422, "validation_failed"),
         (
-            json!({"vector_embedding": [1.0, 2.0], "vector_id": "not-a-uuid"}),
+            json!({"vector_embedding": [1.0, 2.0], "vector_id": "bell\u{7}"}),
             422,
             "validation_failed",
         ),
@@ -274,7 +274,7 @@ async fn namespaces_fix_metric_quantization_and_dimension() {
     let response = call(
         &ada,
         HttpMethod::POST,
-        &format!("/api/v1/projects/{pid}/database/vectors/namespaces"),
+        &format!("/api/v1/projects/{pid}/database/vector-namespaces"),
         Some(json!({"namespace": "x", "metric": "manhattan"})),
     )
     .await;
@@ -705,7 +705,9 @@ async fn strangers_and_scopes_reach_no_vectors() {
         (HttpMethod::GET, base.clone(), None),
         (HttpMethod::GET, one.clone(), None),
         (HttpMethod::POST, format!("{base}/search"), Some(json!({"query_vector": [1.0, 0.0]}))),
-        (HttpMethod::GET, format!("{base}/namespaces"), None),
+        (HttpMethod::POST, format!("{base}/get"), Some(json!({"ids": [mine.vector_id.clone()]}))),
+        (HttpMethod::GET, format!("{base}/../vector-namespaces"), None),
+        (HttpMethod::GET, format!("{base}/../vector-namespaces/default"), None),
     ];
     let writes: Vec<(HttpMethod, String, Option<Value>)> = vec![
         (HttpMethod::POST, format!("{base}/upsert"), Some(json!({"vector_embedding": [0.0, 1.0]}))),
@@ -717,6 +719,7 @@ async fn strangers_and_scopes_reach_no_vectors() {
         (HttpMethod::POST, format!("{base}/delete"), Some(json!({"filter": {}}))),
         (HttpMethod::DELETE, one.clone(), None),
         (HttpMethod::POST, format!("{base}/namespaces"), Some(json!({"namespace": "n"}))),
+        (HttpMethod::POST, format!("{base}/../vector-namespaces"), Some(json!({"namespace": "m"}))),
     ];
     let anonymous = app.client.anonymous();
     let foreign = app.client.with_api_key(&bob_key.api_key);
@@ -790,8 +793,10 @@ async fn any_string_is_an_id_and_no_route_shadows_it() {
     let answered: Vec<String> = done.vectors.iter().map(|v| v.vector_id.clone()).collect();
     assert_eq!(answered, ids, "answered exactly as given");
 
-    for id in &ids {
-        let got = ada.get_vector(pid, id).await.unwrap();
+    // URL clients resolve the dot segments "." and ".." before sending (even encoded as
+    // %2E), so those two ids are read through POST .../vectors/get instead.
+    for id in ids.iter().filter(|id| *id != "..") {
+        let got = ada.get_vector(pid, id).await.unwrap_or_else(|e| panic!("{id}: {e:?}"));
         assert_eq!(&got.vector_id, id);
         assert_eq!(got.document.as_deref(), Some(id.as_str()));
     }
@@ -813,13 +818,14 @@ async fn any_string_is_an_id_and_no_route_shadows_it() {
         .unwrap();
     assert_eq!(page1.items.len() + page2.items.len(), ids.len(), "pages cover every id once");
 
-    let wanted = vec!["🚀 emoji".to_owned(), "missing".to_owned(), "a/b".to_owned(), "1".to_owned()];
+    let wanted: Vec<String> =
+        ["🚀 emoji", "missing", "a/b", "1", ".."].iter().map(|s| (*s).to_owned()).collect();
     let got = ada
         .get_vectors(pid, &GetVectors { ids: Some(wanted), ..Default::default() })
         .await
         .unwrap();
     let got_ids: Vec<&str> = got.items.iter().map(|v| v.vector_id.as_str()).collect();
-    assert_eq!(got_ids, ["🚀 emoji", "a/b", "1"], "in the order asked, missing left out");
+    assert_eq!(got_ids, ["🚀 emoji", "a/b", "1", ".."], "in the order asked, missing left out");
 
     for (i, id) in ids.iter().enumerate() {
         let angle = i as f32 * 0.3;
