@@ -99,16 +99,10 @@ async fn the_console_drives_every_area_and_keeps_users_apart() {
     b.wait_text("revoked", "#alert", "revoked").await;
     assert_eq!(with_key(&key).send().await.unwrap().status(), 401, "a revoked key is refused");
 
-    // Vector search by text, embedded by the project's model.
+    // Documents embedded by the server; hybrid text search from the console.
     let docs = ["red apple pie recipe", "blue ocean waves at dawn", "green forest hiking trail"];
-    let embedded = ada.generate_embeddings(pid, &docs).await.expect("embed");
-    for (doc, vector) in docs.iter().zip(embedded.embeddings) {
-        let v = NewVector {
-            vector_embedding: Some(vector),
-            document: Some((*doc).to_owned()),
-            vector_metadata: Some(json!({"kind": "doc"})),
-            ..NewVector::default()
-        };
+    for doc in docs {
+        let v = NewVector::text(doc).with_metadata(json!({"kind": "doc"}));
         ada.upsert_vector(pid, &v).await.expect("upsert");
     }
     b.route(&format!("#/p/{pid}/vectors")).await;
@@ -116,6 +110,8 @@ async fn the_console_drives_every_area_and_keeps_users_apart() {
     b.fill("search", "form[aria-label='Vector search'] textarea[name=query]", "apple pie").await;
     b.click("search", "form[aria-label='Vector search']", "Search").await;
     b.wait_text("hits", "table[aria-label='Search results'] tbody tr:first-child", docs[0]).await;
+    b.wait_text("hybrid", "table[aria-label='Search results'] tbody tr:first-child", "lexical")
+        .await;
     b.shot("vectors").await;
 
     // The live tail shows a published event within 2 s; pause, then resume from the offset.

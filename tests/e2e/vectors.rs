@@ -130,7 +130,10 @@ async fn upsert_get_list_search_and_delete() {
     assert_eq!(ada.delete_vector(pid, &id).await.unwrap_err().status(), Some(404));
     let found = ada.search_vectors(pid, &VectorSearch::new(vec![0.0, 1.0, 0.0], 10)).await.unwrap();
     assert!(found.results.iter().all(|h| h.vector_id != id));
-    assert_eq!(ada.delete_vectors(pid, &[first.vector_id.clone(), id.clone()]).await.unwrap().deleted, 1);
+    assert_eq!(
+        ada.delete_vectors(pid, &[first.vector_id.clone(), id.clone()]).await.unwrap().deleted,
+        1
+    );
     let err = ada
         .search_vectors(pid, &VectorSearch::new(vec![1.0], 1).in_namespace("nowhere"))
         .await
@@ -208,7 +211,8 @@ async fn invalid_vectors_are_refused_and_change_nothing() {
     assert_eq!(app.db.count("SELECT count(*) AS n FROM zerodb_vectors").await, 1);
 
     // An id lives in one namespace.
-    let taken = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap().items[0].vector_id.clone();
+    let taken =
+        ada.list_vectors(pid, &VectorQuery::default()).await.unwrap().items[0].vector_id.clone();
     let err = ada
         .upsert_vector(pid, &NewVector::new(vec![1.0]).with_id(taken).in_namespace("elsewhere"))
         .await
@@ -425,7 +429,8 @@ async fn filters_match_an_exact_reference_and_selective_ones_fill_the_limit() {
     assert!(found.results.windows(2).all(|w| w[0].score >= w[1].score));
 
     // Unfiltered: the graph plus exact rescoring finds the true nearest neighbours.
-    let everything: Vec<(String, Vec<f32>)> = all.iter().map(|(_, id, v)| (id.clone(), v.clone())).collect();
+    let everything: Vec<(String, Vec<f32>)> =
+        all.iter().map(|(_, id, v)| (id.clone(), v.clone())).collect();
     let mut overlap = 0;
     for q in vectors(20, 32, 1234) {
         let found = ada.search_vectors(pid, &VectorSearch::new(q.clone(), 10)).await.unwrap();
@@ -501,7 +506,10 @@ async fn consistency_promises_hold_within_and_across_processes() {
     let mut replaced: Vec<String> = Vec::new();
     let mut slowest = Duration::ZERO;
     // Neither process may ever again show a deleted vector or a replaced one's old version.
-    let never_back = async |client: &Client, query: &[f32], gone: &[String], replaced: &[String]| {
+    let never_back = async |client: &Client,
+                            query: &[f32],
+                            gone: &[String],
+                            replaced: &[String]| {
         for (id, document) in hits(client, pid, query).await {
             assert!(!gone.contains(&id), "deleted vector {id} came back");
             if replaced.contains(&id) {
@@ -523,7 +531,10 @@ async fn consistency_promises_hold_within_and_across_processes() {
             .unwrap();
         let id = v.vector_id;
         let mine = hits(writer, pid, &q).await;
-        assert!(mine.contains(&(id.clone(), Some(document.clone()))), "own upsert not visible: {mine:?}");
+        assert!(
+            mine.contains(&(id.clone(), Some(document.clone()))),
+            "own upsert not visible: {mine:?}"
+        );
         slowest = slowest.max(
             within(Duration::from_secs(1), async || {
                 hits(reader, pid, &q).await.iter().any(|h| h.0 == id)
@@ -775,8 +786,22 @@ async fn any_string_is_an_id_and_no_route_shadows_it() {
     let long = format!("{}{}", "é".repeat(255), "xy");
     assert_eq!(long.len(), 512);
     let ids: Vec<String> = [
-        "1", "2", "search", "namespaces", "get", "upsert", "delete", "upsert-batch", "a/b",
-        "q?x=1#frag", "100%", "with space", "🚀 emoji", "%2F", "..", long.as_str(),
+        "1",
+        "2",
+        "search",
+        "namespaces",
+        "get",
+        "upsert",
+        "delete",
+        "upsert-batch",
+        "a/b",
+        "q?x=1#frag",
+        "100%",
+        "with space",
+        "🚀 emoji",
+        "%2F",
+        "..",
+        long.as_str(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -801,19 +826,30 @@ async fn any_string_is_an_id_and_no_route_shadows_it() {
         assert_eq!(got.document.as_deref(), Some(id.as_str()));
     }
     // The plain path of a route name reads the vector too.
-    let plain = call(&ada, HttpMethod::GET, &format!("/api/v1/projects/{pid}/database/vectors/search"), None).await;
+    let plain = call(
+        &ada,
+        HttpMethod::GET,
+        &format!("/api/v1/projects/{pid}/database/vectors/search"),
+        None,
+    )
+    .await;
     assert_eq!((plain.status, plain.body["vector_id"].clone()), (200, json!("search")));
     let listed = ada.list_vectors(pid, &VectorQuery::default()).await.unwrap();
     let mut sorted = ids.clone();
     sorted.sort();
     let listed_ids: Vec<String> = listed.items.iter().map(|v| v.vector_id.clone()).collect();
     assert_eq!(listed_ids, sorted, "byte order");
-    let page1 = ada
-        .list_vectors(pid, &VectorQuery { limit: Some(5), ..Default::default() })
-        .await
-        .unwrap();
+    let page1 =
+        ada.list_vectors(pid, &VectorQuery { limit: Some(5), ..Default::default() }).await.unwrap();
     let page2 = ada
-        .list_vectors(pid, &VectorQuery { limit: Some(50), cursor: page1.next_cursor.clone(), ..Default::default() })
+        .list_vectors(
+            pid,
+            &VectorQuery {
+                limit: Some(50),
+                cursor: page1.next_cursor.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(page1.items.len() + page2.items.len(), ids.len(), "pages cover every id once");
@@ -912,7 +948,10 @@ async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
 
     // By meaning: no shared word with "vehicle repair".
     let semantic = ada
-        .search_vectors(pid, &VectorSearch::text("vehicle repair", 5).in_namespace("notes").with_mode("semantic"))
+        .search_vectors(
+            pid,
+            &VectorSearch::text("vehicle repair", 5).in_namespace("notes").with_mode("semantic"),
+        )
         .await
         .unwrap();
     assert_eq!(semantic.mode, "semantic");
@@ -934,11 +973,16 @@ async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
 
     // Lexical: words only, stemmed.
     let lexical = ada
-        .search_vectors(pid, &VectorSearch::text("launching rockets", 10).in_namespace("notes").with_mode("lexical"))
+        .search_vectors(
+            pid,
+            &VectorSearch::text("launching rockets", 10).in_namespace("notes").with_mode("lexical"),
+        )
         .await
         .unwrap();
     assert_eq!(lexical.count, 5, "the five rocket notes, no others: {lexical:?}");
-    assert!(lexical.results.iter().all(|h| h.score_breakdown.is_some_and(|b| b.semantic.is_none())));
+    assert!(
+        lexical.results.iter().all(|h| h.score_breakdown.is_some_and(|b| b.semantic.is_none()))
+    );
 
     // A selective filter still fills the limit, in every mode.
     for mode in ["semantic", "lexical", "hybrid"] {
@@ -1005,11 +1049,16 @@ async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
         }
     }
     assert_eq!(seen.len(), 10);
-    assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen.iter().all(|id| id.starts_with("cooking")));
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]) && seen.iter().all(|id| id.starts_with("cooking"))
+    );
 
     // MMR: without it the top two are near-copies; with it the second differs.
     let plain = ada
-        .search_vectors(pid, &VectorSearch::text("apple pie recipe", 2).in_namespace("notes").with_mode("semantic"))
+        .search_vectors(
+            pid,
+            &VectorSearch::text("apple pie recipe", 2).in_namespace("notes").with_mode("semantic"),
+        )
         .await
         .unwrap();
     let topic_of = |h: &zerodb_client::VectorHit| h.document.clone().unwrap_or_default();
@@ -1029,17 +1078,38 @@ async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
     assert!(!topic_of(&diverse.results[1]).contains("apple pie"), "{diverse:?}");
 
     // Clear errors: both queries, neither, and text for vectors that came from outside.
-    let both = call(&ada, HttpMethod::POST, &format!("{base}/search"),
-        Some(json!({"query": "x", "query_vector": [1.0], "namespace": "notes"}))).await;
+    let both = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/search"),
+        Some(json!({"query": "x", "query_vector": [1.0], "namespace": "notes"})),
+    )
+    .await;
     assert_error(&both, 422, "validation_failed");
-    let neither = call(&ada, HttpMethod::POST, &format!("{base}/search"), Some(json!({"namespace": "notes"}))).await;
+    let neither = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/search"),
+        Some(json!({"namespace": "notes"})),
+    )
+    .await;
     assert_error(&neither, 422, "validation_failed");
     ada.upsert_vector(pid, &NewVector::new(vec![1.0, 0.0]).in_namespace("outside")).await.unwrap();
-    let outside = call(&ada, HttpMethod::POST, &format!("{base}/search"),
-        Some(json!({"query": "x", "namespace": "outside"}))).await;
+    let outside = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/search"),
+        Some(json!({"query": "x", "namespace": "outside"})),
+    )
+    .await;
     assert_error(&outside, 422, "namespace_without_model");
-    let outside_write = call(&ada, HttpMethod::POST, &format!("{base}/upsert"),
-        Some(json!({"document": "x", "namespace": "outside"}))).await;
+    let outside_write = call(
+        &ada,
+        HttpMethod::POST,
+        &format!("{base}/upsert"),
+        Some(json!({"document": "x", "namespace": "outside"})),
+    )
+    .await;
     assert_error(&outside_write, 422, "namespace_without_model");
     assert_eq!(ada.get_namespace(pid, "outside").await.unwrap().vector_count, 1, "nothing written");
 }

@@ -1004,10 +1004,7 @@ async fn content_of(response: reqwest::Response) -> Result<FileContent, ClientEr
 /// Percent-encodes a value as one URL path segment: everything but unreserved characters
 /// (RFC 3986), so "/", "?", "#" and "%" stay inside the segment.
 pub fn path_segment(value: &str) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
     percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
 }

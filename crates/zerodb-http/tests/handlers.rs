@@ -436,7 +436,15 @@ async fn openapi_document_matches_the_served_routes() {
             })
             .collect::<Vec<_>>()
             .join("/");
+        // A fixed POST route just below `vectors/` ("search", "get", ...) is also the id of
+        // a vector to GET or DELETE: those two methods belong to `vectors/{vector_id}`.
+        let vector_route = path
+            .strip_prefix("/api/v1/projects/{project_id}/database/vectors/")
+            .is_some_and(|rest| !rest.contains('/') && rest != "{vector_id}");
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if vector_route && (method == "GET" || method == "DELETE") {
+                continue;
+            }
             let req = test::TestRequest::default()
                 .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap())
                 .uri(&concrete)

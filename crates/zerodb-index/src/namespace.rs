@@ -215,8 +215,13 @@ impl NamespaceIndex {
                     inner.postings.add(key, metadata.iter().map(|(k, v)| (k.as_str(), v)));
                     let metadata = Packed::pack(metadata, &mut inner.names);
                     inner.originals.put(key, embedding)?;
-                    let entry =
-                        Entry::new(id.clone(), *seq, metadata, document.as_deref(), source.as_deref());
+                    let entry = Entry::new(
+                        id.clone(),
+                        *seq,
+                        metadata,
+                        document.as_deref(),
+                        source.as_deref(),
+                    );
                     inner.entries.push(Some(entry));
                     inner.by_id.insert(key, &inner.entries);
                     additions.push((key, quantizer.encode(embedding)));
@@ -499,7 +504,8 @@ impl Inner {
 }
 
 fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
-    if let Some(id) = inner.entries.get(key as usize).and_then(Option::as_ref).map(|e| e.id.clone()) {
+    if let Some(id) = inner.entries.get(key as usize).and_then(Option::as_ref).map(|e| e.id.clone())
+    {
         // The map reads ids back from the entries: it forgets this one before the entry goes.
         inner.by_id.remove(&id, &inner.entries);
         if let Some(entry) = inner.entries[key as usize].take() {
@@ -770,13 +776,19 @@ mod tests {
             .enumerate()
             .map(|(i, id)| {
                 let x = i as f32;
-                upsert(i as i64 + 1, id.clone(), vec![x.sin(), x.cos(), 1.0, 0.5], json!({"a": agent(i)}))
+                upsert(
+                    i as i64 + 1,
+                    id.clone(),
+                    vec![x.sin(), x.cos(), 1.0, 0.5],
+                    json!({"a": agent(i)}),
+                )
             })
             .collect();
         ns.apply(&changes.iter().collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"));
         // Move one vector to another agent, delete another.
         let moved = upsert(1000, ids[0].clone(), vec![1.0, 0.0, 0.0, 0.0], json!({"a": "agent-9"}));
-        let deleted = VectorChange::Deleted { seq: 1001, namespace: "n".into(), id: ids[3].clone() };
+        let deleted =
+            VectorChange::Deleted { seq: 1001, namespace: "n".into(), id: ids[3].clone() };
         ns.apply(&[&moved, &deleted]).unwrap_or_else(|e| panic!("{e}"));
         let find = |f: Value| {
             let filter = MetadataFilter::parse(&f).unwrap_or_else(|e| panic!("{e}"));

@@ -88,7 +88,8 @@ const FILTER_SQL: &str = "project_id = $1 AND (expires_at IS NULL OR expires_at 
 pub fn or_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+        // PostgreSQL indexes no word longer than 2047 bytes; such a word matches nothing.
+        .filter(|w| !w.is_empty() && w.len() <= 256)
         .take(64)
         .map(str::to_lowercase)
         .collect();

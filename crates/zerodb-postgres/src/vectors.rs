@@ -25,8 +25,8 @@ use uuid::Uuid;
 use zerodb_domain::Cause;
 use zerodb_domain::vectors::{
     ChangeListener, LexicalMatch, LexicalRequest, Namespace, NamespaceName, NamespaceSpec,
-    NewVector, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords,
-    VectorSelector, VectorStoreError,
+    NewVector, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords, VectorSelector,
+    VectorStoreError,
 };
 use zerodb_domain::{ProjectId, RepositoryError};
 

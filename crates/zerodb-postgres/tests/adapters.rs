@@ -207,13 +207,19 @@ async fn vector_records_sequence_every_change_and_notify() {
     assert!(seqs.windows(2).all(|w| w[1] > w[0]), "increasing: {seqs:?}");
     records.upsert(pid, vec![vector(a, json!({"v": 2}))], spec).await.unwrap();
     let deleted = records.delete(pid, &VectorSelector::Ids(vec![b.into()])).await.unwrap();
-    assert!(matches!(deleted.as_slice(), [VectorChange::Deleted { id, .. }] if id.as_uuid() == Some(b)));
+    assert!(
+        matches!(deleted.as_slice(), [VectorChange::Deleted { id, .. }] if id.as_uuid() == Some(b))
+    );
 
     // Since the start, each vector appears once, in its latest state.
     let since = records.changes_since(pid, 0, 100).await.unwrap();
     assert_eq!(since.len(), 2, "{since:?}");
     assert!(since.iter().any(|c| matches!(c, VectorChange::Upserted { id, metadata, .. } if id.as_uuid() == Some(a) && metadata["v"] == 2)));
-    assert!(since.iter().any(|c| matches!(c, VectorChange::Deleted { id, .. } if id.as_uuid() == Some(b))));
+    assert!(
+        since
+            .iter()
+            .any(|c| matches!(c, VectorChange::Deleted { id, .. } if id.as_uuid() == Some(b)))
+    );
     assert_eq!(
         records.current_seq(pid).await.unwrap(),
         since.iter().map(VectorChange::seq).max().unwrap()

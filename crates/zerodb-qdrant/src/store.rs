@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use zerodb_domain::vectors::{
-    LexicalMatch, LexicalRequest, Metric, Namespace, NamespaceName, NamespaceSpec,
-    NamespaceStats, NewVector, ReplicaCursors, SearchHit, SearchPath, SearchRequest,
-    SearchResults, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords,
-    VectorSelector, VectorStore, VectorStoreError,
+    LexicalMatch, LexicalRequest, Metric, Namespace, NamespaceName, NamespaceSpec, NamespaceStats,
+    NewVector, ReplicaCursors, SearchHit, SearchPath, SearchRequest, SearchResults, UpsertOutcome,
+    VectorChange, VectorId, VectorRecord, VectorRecords, VectorSelector, VectorStore,
+    VectorStoreError,
 };
 use zerodb_domain::{Cause, ProjectId, RepositoryError};
 

@@ -134,7 +134,10 @@ async fn an_outage_loses_nothing_and_the_backlog_drains_in_order() {
     // A vector replaced, deleted and written again; another written and deleted.
     let (phoenix, gone) = (before[1], added[3]);
     s.store.upsert(project, vec![vector(phoenix, axis(1), json!({"v": 2}))], spec).await.unwrap();
-    s.store.delete(project, &VectorSelector::Ids(vec![phoenix.into(), gone.into(), before[2].into()])).await.unwrap();
+    s.store
+        .delete(project, &VectorSelector::Ids(vec![phoenix.into(), gone.into(), before[2].into()]))
+        .await
+        .unwrap();
     s.store.upsert(project, vec![vector(phoenix, axis(1), json!({"v": 3}))], spec).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(8), "writes took {:?}", started.elapsed());
 

@@ -17,8 +17,8 @@ use crate::principal::{Area, Operation, Principal};
 use crate::quotas::QuotaPolicy;
 use crate::storable::{check_instant, map_violations};
 use crate::vectors::{
-    MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorId, VectorSelector,
-    VectorStore, VectorStoreError,
+    MetadataFilter, NamespaceName, NamespaceSpec, NewVector, SearchRequest, VectorId,
+    VectorSelector, VectorStore, VectorStoreError,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
@@ -840,7 +840,8 @@ mod tests {
         vectors
             .expect_delete()
             .withf(move |p, selector| {
-                *p == project && matches!(selector, VectorSelector::Ids(ids) if ids == &[VectorId::from(id)])
+                *p == project
+                    && matches!(selector, VectorSelector::Ids(ids) if ids == &[VectorId::from(id)])
             })
             .times(1)
             .returning(|_, _| Ok(1));

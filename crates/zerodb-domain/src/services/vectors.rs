@@ -2,21 +2,21 @@
 
 use super::Submission;
 use crate::access::{AccessPolicy, Permission};
+use crate::error::FieldViolation;
 use crate::error::{ConflictKind, ServiceError};
 use crate::ids::ProjectId;
+use crate::memory::{Embedders, EmbeddingProvider};
 use crate::pagination::{Page, PageRequest, Position};
 use crate::principal::{Area, Operation, Principal};
-use crate::quotas::QuotaPolicy;
-use crate::error::FieldViolation;
-use crate::memory::{Embedders, EmbeddingProvider};
 use crate::projects::Project;
+use crate::quotas::QuotaPolicy;
 use crate::services::memory::embedding_error;
 use crate::vectors::{
     FusionWeights, Include, LexicalRequest, MAX_IDS_PER_DELETE, MAX_SEARCH_LIMIT,
     MAX_VECTORS_PER_BATCH, MetadataFilter, Metric, MmrOptions, Namespace, NamespaceName,
     NamespaceSpec, NamespaceStats, NewVector, Quantization, ScoreBreakdown, SearchHit, SearchMode,
-    SearchPath, SearchRequest, UpsertOutcome, VectorId, VectorInput, VectorRecord,
-    VectorSelector, VectorStore, VectorStoreError, fuse, maximal_marginal_relevance,
+    SearchPath, SearchRequest, UpsertOutcome, VectorId, VectorInput, VectorRecord, VectorSelector,
+    VectorStore, VectorStoreError, fuse, maximal_marginal_relevance,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -413,13 +413,21 @@ impl VectorService {
                     let ask = if filter.is_some() { MAX_SEARCH_LIMIT } else { want as u32 };
                     let batch = self
                         .store
-                        .list(project_id, Some(namespace.clone()), after.clone(), ask, include.vectors)
+                        .list(
+                            project_id,
+                            Some(namespace.clone()),
+                            after.clone(),
+                            ask,
+                            include.vectors,
+                        )
                         .await?;
                     let exhausted = batch.len() < ask as usize;
                     after = batch.last().map(|r| r.id.clone());
-                    records.extend(batch.into_iter().filter(|r| {
-                        filter.as_ref().is_none_or(|f| f.matches(&r.metadata))
-                    }));
+                    records.extend(
+                        batch
+                            .into_iter()
+                            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(&r.metadata))),
+                    );
                     if exhausted || records.len() >= want {
                         break;
                     }
@@ -674,7 +682,9 @@ fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<VectorId>, ServiceError>
         .enumerate()
         .filter_map(|(i, r)| {
             VectorId::check(r)
-                .map_err(|reason| violations.push(FieldViolation::new(format!("{field}[{i}]"), reason)))
+                .map_err(|reason| {
+                    violations.push(FieldViolation::new(format!("{field}[{i}]"), reason))
+                })
                 .ok()
         })
         .collect();
@@ -682,7 +692,8 @@ fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<VectorId>, ServiceError>
 }
 
 fn parse_include(names: &[String]) -> Result<Include, ServiceError> {
-    Include::parse(names.iter().map(String::as_str)).map_err(|r| ServiceError::invalid("include", r))
+    Include::parse(names.iter().map(String::as_str))
+        .map_err(|r| ServiceError::invalid("include", r))
 }
 
 /// The id a page starts after. Cursors issued before ids were strings carry a time and
@@ -814,8 +825,8 @@ pub fn search_plan(input: SearchInput) -> Result<SearchPlan, ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::test_support::owned_project;
     use crate::memory::{EmbeddingError, MockEmbeddingProvider};
+    use crate::services::test_support::owned_project;
     use crate::vectors::{LexicalMatch, MockVectorStore, Namespace, SearchResults, VectorInput};
     use chrono::Utc;
     use serde_json::json;
@@ -972,7 +983,10 @@ mod tests {
         assert!(plan(SearchInput::default()).is_err(), "neither");
         let both = SearchInput { query: text(), query_vector: vector(), ..SearchInput::default() };
         assert!(plan(both).is_err(), "both");
-        assert_eq!(plan(SearchInput { query: text(), ..SearchInput::default() }), Ok(SearchMode::Hybrid));
+        assert_eq!(
+            plan(SearchInput { query: text(), ..SearchInput::default() }),
+            Ok(SearchMode::Hybrid)
+        );
         assert_eq!(
             plan(SearchInput { query_vector: vector(), ..SearchInput::default() }),
             Ok(SearchMode::Semantic)
@@ -1068,7 +1082,8 @@ mod tests {
         let mut embedder = MockEmbeddingProvider::new();
         embedder.expect_embed().returning(|texts| Ok(vec![vec![1.0, 0.0]; texts.len()]));
         let (service, owner, project) = service_with(store, embedder);
-        let search = SearchInput { query: Some("c".into()), limit: Some(3), ..SearchInput::default() };
+        let search =
+            SearchInput { query: Some("c".into()), limit: Some(3), ..SearchInput::default() };
         let found = service.search(&owner, project, search).await.unwrap();
         let ids: Vec<String> = found.hits.iter().map(|h| h.hit.id.to_string()).collect();
         assert_eq!(ids, ["c", "a", "b"], "in both lists first, then by rank");

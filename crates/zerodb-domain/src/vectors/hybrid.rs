@@ -70,7 +70,8 @@ pub struct Include {
 
 impl Include {
     /// Everything but the vectors: the answer before `include` existed.
-    pub const DEFAULT: Self = Self { documents: true, metadata: true, vectors: false, scores: true };
+    pub const DEFAULT: Self =
+        Self { documents: true, metadata: true, vectors: false, scores: true };
 
     /// From the names `documents`, `metadata`, `vectors`, `scores`; `None` for another name.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {

@@ -12,8 +12,8 @@ mod replica;
 
 pub use filter::{Condition, MetadataFilter, MetadataView};
 pub use hybrid::{
-    FusionWeights, Include, LexicalMatch, LexicalRequest, MmrOptions, ScoreBreakdown,
-    SearchMode, fuse, maximal_marginal_relevance,
+    FusionWeights, Include, LexicalMatch, LexicalRequest, MmrOptions, ScoreBreakdown, SearchMode,
+    fuse, maximal_marginal_relevance,
 };
 pub use id::{MAX_VECTOR_ID_BYTES, VectorId};
 pub use metric::{Metric, Quantization};
@@ -162,14 +162,17 @@ impl VectorInput {
                 "give vector_embedding, or a document for the server to embed",
             )),
             None => {}
-            Some(e) if e.is_empty() || e.len() > MAX_DIMENSION => {
-                v.push(FieldViolation::new(field("vector_embedding"), "must have 1 to 4096 numbers"))
-            }
+            Some(e) if e.is_empty() || e.len() > MAX_DIMENSION => v.push(FieldViolation::new(
+                field("vector_embedding"),
+                "must have 1 to 4096 numbers",
+            )),
             Some(e) => {
                 if let Some(i) = e.iter().position(|x| !x.is_finite()) {
                     v.push(FieldViolation::new(
                         field("vector_embedding"),
-                        format!("element {i} is not a finite number (NaN and Infinity are refused)"),
+                        format!(
+                            "element {i} is not a finite number (NaN and Infinity are refused)"
+                        ),
                     ));
                 }
             }
@@ -377,7 +380,11 @@ pub trait VectorStore: Send + Sync + 'static {
         default_spec: NamespaceSpec,
     ) -> Result<Vec<UpsertOutcome>, VectorStoreError>;
     /// MUST return `NotFound` when the project has no such vector.
-    async fn get(&self, project_id: ProjectId, id: &VectorId) -> Result<VectorRecord, VectorStoreError>;
+    async fn get(
+        &self,
+        project_id: ProjectId,
+        id: &VectorId,
+    ) -> Result<VectorRecord, VectorStoreError>;
     /// The vectors with these ids that exist, with embeddings, in no particular order.
     async fn get_many(
         &self,
@@ -488,7 +495,11 @@ pub trait VectorRecords: Send + Sync + 'static {
         vectors: Vec<NewVector>,
         default_spec: NamespaceSpec,
     ) -> Result<(Vec<UpsertOutcome>, Vec<VectorChange>), VectorStoreError>;
-    async fn get(&self, project_id: ProjectId, id: &VectorId) -> Result<VectorRecord, VectorStoreError>;
+    async fn get(
+        &self,
+        project_id: ProjectId,
+        id: &VectorId,
+    ) -> Result<VectorRecord, VectorStoreError>;
     /// As [`VectorStore::lexical`].
     async fn lexical(
         &self,

@@ -25,10 +25,12 @@ use zerodb_domain::vectors::{
 /// to 1000 embeddings as JSON numbers.
 pub fn config(cfg: &mut web::ServiceConfig, batch_limit: usize) {
     let base = "/projects/{project_id}/database/vectors";
-    // Every fixed route below `base` answers one method only, and its guard lets other
-    // methods fall through to the id route, so that an id may be any string, "search" or
-    // "upsert" included: GET and DELETE of `{base}/{vector_id}` always mean the vector.
-    let post_only = |path: &str| super::resource(path).guard(guard::Post());
+    // Every fixed route below `base` is a POST; its guard lets GET and DELETE through to
+    // the id route, so that an id may be any string, "search" or "upsert" included: GET and
+    // DELETE of `{base}/{vector_id}` always mean the vector.
+    let post_only = |path: &str| {
+        super::resource(path).guard(guard::Not(guard::Any(guard::Get()).or(guard::Delete())))
+    };
     cfg.service(super::resource(base).route(web::get().to(list_vectors)))
         .service(post_only(&format!("{base}/upsert")).route(web::post().to(upsert_vector)))
         .service(
@@ -601,7 +603,9 @@ impl From<SearchVectorsRequest> for SearchInput {
             }),
             mmr: b.mmr.map(|m| MmrOptions {
                 lambda: m.lambda.unwrap_or(0.5),
-                fetch_k: m.fetch_k.unwrap_or_else(|| (limit.unwrap_or(10).saturating_mul(4)).max(20)),
+                fetch_k: m
+                    .fetch_k
+                    .unwrap_or_else(|| (limit.unwrap_or(10).saturating_mul(4)).max(20)),
             }),
         }
     }

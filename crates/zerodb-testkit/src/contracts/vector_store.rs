@@ -71,7 +71,8 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
         .collect();
     let outcomes = store.upsert(project, batch, cosine).await.unwrap();
     assert!(outcomes.iter().all(|o| o.created), "new ids are created");
-    let replaced = vector(ids[0].clone(), "docs", basis(0, 4), json!({"i": 0, "even": true, "v": 2}));
+    let replaced =
+        vector(ids[0].clone(), "docs", basis(0, 4), json!({"i": 0, "even": true, "v": 2}));
     let outcome = store.upsert(project, vec![replaced], cosine).await.unwrap();
     assert!(!outcome[0].created, "a known id is replaced");
     assert_eq!(store.get(project, &ids[0]).await.unwrap().metadata["v"], 2);
@@ -107,7 +108,8 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
 
     // Lists page by id.
     let first = store.list(project, Some(name("docs")), None, 3, false).await.unwrap();
-    let rest = store.list(project, None, first.last().map(|r| r.id.clone()), 3, true).await.unwrap();
+    let rest =
+        store.list(project, None, first.last().map(|r| r.id.clone()), 3, true).await.unwrap();
     let listed: Vec<VectorId> = first.iter().chain(&rest).map(|r| r.id.clone()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -149,7 +151,10 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
     ranged.filter = Some(MetadataFilter::parse(&json!({"i": {"$gte": 2}})).unwrap());
     ranged.include_vectors = true;
     let ranged_hits = store.search(project, &ranged).await.unwrap().hits;
-    assert_eq!(ranged_hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), vec![ids[3].clone(), ids[2].clone()]);
+    assert_eq!(
+        ranged_hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(),
+        vec![ids[3].clone(), ids[2].clone()]
+    );
     assert_eq!(ranged_hits[0].embedding.as_deref(), Some(&basis(3, 4)[..]), "the original vector");
     let mut strict = search("docs", basis(3, 4), 10);
     strict.min_score = Some(0.5);
@@ -172,12 +177,17 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
         .await
         .unwrap();
     let places = store.search(project, &search("places", vec![1.0, 1.0], 2)).await.unwrap().hits;
-    assert_eq!(places.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), vec![near.clone(), far.clone()]);
+    assert_eq!(
+        places.iter().map(|h| h.id.clone()).collect::<Vec<_>>(),
+        vec![near.clone(), far.clone()]
+    );
     assert!((places[0].score - 1.0).abs() < 1e-4 && (places[1].score - 1.0 / 6.0).abs() < 1e-4);
 
     // Deletes answer how many went, and what went is gone from reads and searches at once.
-    let deleted =
-        store.delete(project, &VectorSelector::Ids(vec![ids[0].clone(), VectorId::generate()])).await.unwrap();
+    let deleted = store
+        .delete(project, &VectorSelector::Ids(vec![ids[0].clone(), VectorId::generate()]))
+        .await
+        .unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(store.get(project, &ids[0]).await.err(), Some(VectorStoreError::NotFound));
     let hits = store.search(project, &search("docs", basis(0, 4), 10)).await.unwrap().hits;
@@ -204,7 +214,10 @@ pub async fn vector_store_contract(store: &dyn VectorStore, project: ProjectId, 
         .await
         .unwrap();
     let dots = store.search(project, &search("dots", vec![2.0, 1.0], 2)).await.unwrap().hits;
-    assert_eq!(dots.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), vec![dot_ids[1].clone(), dot_ids[0].clone()]);
+    assert_eq!(
+        dots.iter().map(|h| h.id.clone()).collect::<Vec<_>>(),
+        vec![dot_ids[1].clone(), dot_ids[0].clone()]
+    );
     assert!((dots[0].score - 6.5).abs() < 1e-4 && (dots[1].score - 2.0).abs() < 1e-4);
 
     filters_match_an_exact_reference(store, project).await;
@@ -287,7 +300,8 @@ async fn filters_match_an_exact_reference(store: &dyn VectorStore, project: Proj
             let mut request = search("filtered", query.clone(), limit);
             request.filter = Some(filter.clone());
             let hits = store.search(project, &request).await.unwrap().hits;
-            let want: Vec<VectorId> = expected.iter().take(limit as usize).map(|e| e.1.clone()).collect();
+            let want: Vec<VectorId> =
+                expected.iter().take(limit as usize).map(|e| e.1.clone()).collect();
             let got: Vec<VectorId> = hits.iter().map(|h| h.id.clone()).collect();
             assert_eq!(got, want, "filter {raw} with limit {limit}");
             for (hit, (score, _)) in hits.iter().zip(&expected) {
@@ -362,7 +376,8 @@ async fn string_ids_and_text_search(store: &dyn VectorStore, project: ProjectId,
         .zip(docs)
         .enumerate()
         .map(|(i, (id, doc))| {
-            let mut v = vector(id.clone(), "strings", basis(i, 8), json!({"i": i, "even": i % 2 == 0}));
+            let mut v =
+                vector(id.clone(), "strings", basis(i, 8), json!({"i": i, "even": i % 2 == 0}));
             v.document = Some(doc.to_owned());
             v
         })
@@ -405,7 +420,10 @@ async fn string_ids_and_text_search(store: &dyn VectorStore, project: ProjectId,
     assert!(store.lexical(project, &lexical("!!!", None)).await.unwrap().is_empty());
     let mut nowhere = lexical("fox", None);
     nowhere.namespace = name("nowhere");
-    assert_eq!(store.lexical(project, &nowhere).await.err(), Some(VectorStoreError::NamespaceNotFound));
+    assert_eq!(
+        store.lexical(project, &nowhere).await.err(),
+        Some(VectorStoreError::NamespaceNotFound)
+    );
 
     // Deleting by string ids; what went is gone from text search at once.
     let two = VectorSelector::Ids(vec![ids[0].clone(), ids[2].clone()]);
