@@ -542,7 +542,7 @@ async fn the_stdio_proxy_serves_the_same_tools_with_the_same_refusals() {
         client.peer_info().expect("server info").protocol_version,
         ProtocolVersion::V_2025_06_18
     );
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 22);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 23);
     let agent = Uuid::new_v4();
     let stored = ok(
         "memory_store",

@@ -71,7 +71,7 @@ pub async fn list(client: &Client, projects: &[Uuid]) -> Vec<Resource> {
                 );
             }
         }
-        if let Ok(namespaces) = get(client, &format!("{base}/vectors/namespaces")).await {
+        if let Ok(namespaces) = get(client, &format!("{base}/vector-namespaces")).await {
             for namespace in items(namespaces) {
                 let Some(name) = namespace["namespace"].as_str() else { continue };
                 resources.push(
@@ -98,7 +98,7 @@ pub async fn read(client: &Client, uri: &str) -> Result<Option<ResourceContents>
             client.call_json(HttpMethod::GET, &path, &[], None).await?
         }
         Named::Namespace { project, namespace } => {
-            let path = format!("/api/v1/projects/{project}/database/vectors/namespaces");
+            let path = format!("/api/v1/projects/{project}/database/vector-namespaces");
             let all = get(client, &path).await?;
             match items(all).into_iter().find(|n| n["namespace"] == namespace.as_str()) {
                 Some(found) => found,

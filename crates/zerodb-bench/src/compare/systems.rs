@@ -264,7 +264,7 @@ impl Target {
                     info["result"]["status"] == "green"
                 }
                 Api::ZeroDb { project, engine } => {
-                    let path = format!("/api/v1/projects/{project}/database/vectors/namespaces");
+                    let path = format!("/api/v1/projects/{project}/database/vector-namespaces");
                     let (_, info) =
                         call(self.addr, self.headers.clone(), Method::GET, &path, Value::Null)
                             .await?;
