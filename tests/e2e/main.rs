@@ -35,4 +35,5 @@ mod redis;
 mod rlhf;
 mod strangers;
 mod tables;
+mod upgrade;
 mod vectors;

@@ -900,6 +900,7 @@ async fn any_string_is_an_id_and_no_route_shadows_it() {
     assert_eq!(ada.get_vector(pid, "1").await.unwrap().document.as_deref(), Some("1"));
 }
 
+#[cfg(feature = "local-embeddings")]
 fn local_model_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/models/all-MiniLM-L6-v2");
@@ -910,6 +911,7 @@ fn local_model_dir() -> std::path::PathBuf {
 /// Documents sent as text are embedded by the server with the local model; a text query
 /// searches them by meaning, by words, or both fused with a score breakdown, under a
 /// selective filter that still fills the limit; get, include and MMR.
+#[cfg(feature = "local-embeddings")]
 #[tokio::test]
 async fn documents_in_text_out_hybrid_search_get_include_and_mmr() {
     let model_dir = local_model_dir();

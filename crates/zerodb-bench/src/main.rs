@@ -2,6 +2,7 @@
 //! in-process (or as a child process) with the same configuration `zerodb serve` reads.
 
 mod compare;
+mod documents;
 #[cfg(feature = "local-embeddings")]
 mod embed;
 mod events;
@@ -37,6 +38,9 @@ enum Command {
     Events(events::EventBenchOptions),
     /// Vector ingest, search latency and QPS, recall@10, memory per vector, start-up time.
     Vectors(vectors::VectorBenchOptions),
+    /// The vectors API as a document store: search latency per mode, text upserts against
+    /// embeddings/generate, and retrieval quality on LoCoMo next to BM25.
+    Documents(documents::DocumentBenchOptions),
     /// Memory store rate and search latency/QPS per mode.
     Memory(memory::MemoryBenchOptions),
     /// memory_search as an MCP tool call over `/mcp` against the same REST call.
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Events(options) => events::run_events(settings, options).await?,
         Command::Vectors(options) => vectors::run_vectors(settings, options).await?,
         Command::Memory(options) => memory::run_memory(settings, options).await?,
+        Command::Documents(options) => documents::run_documents(settings, options).await?,
         Command::Mcp(options) => mcp::run_mcp(settings, options).await?,
         #[cfg(feature = "local-embeddings")]
         Command::Embed(options) => embed::run_embed(options)?,

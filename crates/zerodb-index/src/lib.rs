@@ -19,6 +19,7 @@ mod postings;
 mod quantize;
 mod snapshot;
 mod store;
+mod text;
 
 pub use f32_kernels::flavour as f32_kernel_flavour;
 pub use store::IndexedVectorStore;

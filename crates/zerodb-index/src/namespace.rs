@@ -9,6 +9,7 @@ use crate::originals::Originals;
 use crate::packed::{FieldNames, Packed, View};
 use crate::postings::Postings;
 use crate::quantize::{Quantizer, Stored};
+use crate::text::TextIndex;
 use crate::{IndexError, IndexSettings};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -63,6 +64,8 @@ pub(crate) struct Inner {
     /// The metadata field names of this namespace, which packed metadata refers to.
     pub names: FieldNames,
     pub postings: Postings,
+    /// The documents' words, for text search.
+    pub text: TextIndex,
     /// Full precision, by key: rescoring and `include_vectors` read them.
     pub originals: Originals,
     /// Vectors applied but not yet in the graph, in key order. Searches scan them exactly,
@@ -148,6 +151,7 @@ impl NamespaceIndex {
             by_id: KeyMap::default(),
             names: FieldNames::default(),
             postings: Postings::default(),
+            text: TextIndex::default(),
             originals,
             pending: Vec::new(),
             dirty: false,
@@ -213,6 +217,9 @@ impl NamespaceIndex {
                     }
                     let key = inner.entries.len() as u64;
                     inner.postings.add(key, metadata.iter().map(|(k, v)| (k.as_str(), v)));
+                    if let Some(document) = document {
+                        inner.text.add(key, document);
+                    }
                     let metadata = Packed::pack(metadata, &mut inner.names);
                     inner.originals.put(key, embedding)?;
                     let entry = Entry::new(
@@ -240,6 +247,9 @@ impl NamespaceIndex {
         }
         if inner.postings.needs_rebuild() {
             inner.postings = inner.live_postings();
+        }
+        if inner.text.needs_rebuild() {
+            inner.text = inner.live_text();
         }
         inner.pending.extend(additions);
         inner.dirty = true;
@@ -304,6 +314,7 @@ impl NamespaceIndex {
         let entries = inner.entries.capacity() * std::mem::size_of::<Option<Entry>>();
         let ids = inner.by_id.capacity() * (std::mem::size_of::<u32>() + 1)
             + inner.postings.memory_bytes()
+            + inner.text.memory_bytes()
             + inner.names.memory_bytes();
         let text = |t: Option<&str>| t.map_or(0, str::len);
         let metadata: usize = inner
@@ -362,6 +373,40 @@ impl NamespaceIndex {
             });
         }
         Ok(hits)
+    }
+
+    /// The documents that best match `query`'s words (BM25), among those matching
+    /// `filter`, best first; each hit's score is its BM25 score.
+    pub fn lexical(
+        &self,
+        query: &str,
+        limit: usize,
+        filter: Option<&MetadataFilter>,
+    ) -> Vec<SearchHit> {
+        let inner = self.read();
+        let matches = |key: u32| match (filter, inner.entries.get(key as usize)) {
+            (_, None | Some(None)) => false,
+            (None, Some(Some(_))) => true,
+            (Some(f), Some(Some(e))) => {
+                f.matches(&View { names: &inner.names, packed: &e.metadata })
+            }
+        };
+        let ranked = inner.text.search(query, limit, matches);
+        ranked
+            .into_iter()
+            .filter_map(|(key, score)| {
+                let entry = inner.entries.get(key as usize)?.as_ref()?;
+                Some(SearchHit {
+                    id: entry.id.clone(),
+                    score,
+                    namespace: self.name.clone(),
+                    document: entry.document().map(str::to_owned),
+                    metadata: entry.metadata.to_map(&inner.names),
+                    source: entry.source().map(str::to_owned),
+                    embedding: None,
+                })
+            })
+            .collect()
     }
 
     /// Ids of up to `k` candidates (tests look at the plan's choice without rescoring).
@@ -501,6 +546,17 @@ impl Inner {
         }
         postings
     }
+
+    /// The text index built afresh from the live entries' documents.
+    pub(crate) fn live_text(&self) -> TextIndex {
+        let mut text = TextIndex::default();
+        for (key, entry) in self.entries.iter().enumerate() {
+            if let Some(document) = entry.as_ref().and_then(Entry::document) {
+                text.add(key as u64, document);
+            }
+        }
+        text
+    }
 }
 
 fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
@@ -511,6 +567,7 @@ fn remove_key(inner: &mut Inner, key: u64) -> Result<(), IndexError> {
         if let Some(entry) = inner.entries[key as usize].take() {
             inner.postings.removed(entry.metadata.fields(&inner.names));
         }
+        inner.text.remove(key);
     }
     if let Ok(i) = inner.pending.binary_search_by_key(&key, |(k, _)| *k) {
         inner.pending.remove(i);

@@ -281,11 +281,13 @@ pub(crate) fn load(
         by_id,
         names,
         postings: Postings::default(),
+        text: crate::text::TextIndex::default(),
         originals,
         pending: Vec::new(),
         dirty: false,
     };
     inner.postings = inner.live_postings();
+    inner.text = inner.live_text();
     let ns = NamespaceIndex::from_parts(
         expected.name.clone(),
         state.dimension,

@@ -635,14 +635,36 @@ impl VectorStore for IndexedVectorStore {
         self.shared.records.fetch(project_id, ids).await
     }
 
-    /// PostgreSQL ranks documents (`VectorRecords::lexical`); its full-text index is as
-    /// current as the rows, in this process and every other.
+    /// The namespace index's own text index ranks documents (BM25), so text search sees
+    /// exactly what vector search sees: its own writes at once, others' within a second.
     async fn lexical(
         &self,
         project_id: ProjectId,
         request: &LexicalRequest,
     ) -> Result<Vec<LexicalMatch>, VectorStoreError> {
-        self.shared.records.lexical(project_id, request).await
+        let shared = &self.shared;
+        let project = shared.project(project_id).await?;
+        let name = request.namespace.as_str();
+        let ns = match project.namespace(name) {
+            Some(ns) => ns,
+            None => {
+                // Perhaps created by another process a moment ago.
+                shared.sync_if_loaded(project_id).await;
+                match project.namespace(name) {
+                    Some(ns) => ns,
+                    None => {
+                        // A namespace without vectors yet has no index: nothing matches.
+                        let metas = shared.records.namespaces(project_id).await?;
+                        if metas.iter().any(|m| m.name == name) {
+                            return Ok(Vec::new());
+                        }
+                        return Err(VectorStoreError::NamespaceNotFound);
+                    }
+                }
+            }
+        };
+        let hits = ns.lexical(&request.query, request.limit as usize, request.filter.as_ref());
+        Ok(hits.into_iter().map(|hit| LexicalMatch { rank: hit.score, hit }).collect())
     }
 
     async fn list(

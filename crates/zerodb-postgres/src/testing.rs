@@ -171,6 +171,34 @@ impl TestDatabase {
         Ok(Self { url: server.url(&name), name, admin_url })
     }
 
+    /// An empty database, not migrated (for loading a dump of an earlier version).
+    pub async fn empty() -> Self {
+        let server = match SERVER.get_or_try_init(start_server).await {
+            Ok(s) => s,
+            Err(e) => panic!("test database unavailable: {e}"),
+        };
+        let name = format!("zerodb_test_{}", uuid::Uuid::new_v4().simple());
+        let admin_url = server.url("postgres");
+        if let Err(e) =
+            admin_exec(&admin_url, &format!("CREATE DATABASE \"{name}\" TEMPLATE template0")).await
+        {
+            panic!("create {name}: {e}");
+        }
+        Self { url: server.url(&name), name, admin_url }
+    }
+
+    /// Runs SQL statements (a plain dump made with `--inserts`, say) in one round trip.
+    pub async fn batch(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = match AsyncPgConnection::establish(&self.url).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        if let Err(e) = conn.batch_execute(sql).await {
+            panic!("batch: {e}");
+        }
+    }
+
     /// Runs a query answering one `bigint` column named `n`, for assertions on raw storage.
     pub async fn count(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]

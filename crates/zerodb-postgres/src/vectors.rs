@@ -25,8 +25,8 @@ use uuid::Uuid;
 use zerodb_domain::Cause;
 use zerodb_domain::vectors::{
     ChangeListener, LexicalMatch, LexicalRequest, Namespace, NamespaceName, NamespaceSpec,
-    NewVector, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords, VectorSelector,
-    VectorStoreError,
+    NewVector, SearchHit, UpsertOutcome, VectorChange, VectorId, VectorRecord, VectorRecords,
+    VectorSelector, VectorStoreError,
 };
 use zerodb_domain::{ProjectId, RepositoryError};
 
@@ -667,8 +667,20 @@ impl VectorRecords for PgVectorRecords {
             let complete = (rows.len() as i64) < ask;
             let matches: Vec<LexicalMatch> = rows
                 .into_iter()
-                .map(|r| LexicalMatch { record: VectorRecord::from(r.vector), rank: r.rank })
-                .filter(|m| request.filter.as_ref().is_none_or(|f| f.matches(&m.record.metadata)))
+                .map(|r| {
+                    let v = VectorRecord::from(r.vector);
+                    let hit = SearchHit {
+                        id: v.id,
+                        score: r.rank,
+                        namespace: v.namespace,
+                        document: v.document,
+                        metadata: v.metadata,
+                        source: v.source,
+                        embedding: None,
+                    };
+                    LexicalMatch { hit, rank: r.rank }
+                })
+                .filter(|m| request.filter.as_ref().is_none_or(|f| f.matches(&m.hit.metadata)))
                 .take(request.limit as usize)
                 .collect();
             if complete || matches.len() as i64 >= limit {

@@ -570,8 +570,8 @@ impl VectorService {
             let matches = self.store.lexical(project_id, &request).await?;
             let best = matches.first().map_or(1.0, |m| m.rank).max(f32::MIN_POSITIVE);
             for m in matches {
-                let at = *position.entry(m.record.id.clone()).or_insert_with(|| {
-                    candidates.push(hit_of(m.record));
+                let at = *position.entry(m.hit.id.clone()).or_insert_with(|| {
+                    candidates.push(m.hit);
                     candidates.len() - 1
                 });
                 lexical.push((at, (m.rank / best).min(1.0)));
@@ -660,18 +660,6 @@ impl VectorService {
             }
         }
         Ok(())
-    }
-}
-
-fn hit_of(record: VectorRecord) -> SearchHit {
-    SearchHit {
-        id: record.id,
-        score: 0.0,
-        namespace: record.namespace,
-        document: record.document,
-        metadata: record.metadata,
-        source: record.source,
-        embedding: None,
     }
 }
 
@@ -1057,16 +1045,7 @@ mod tests {
             source: None,
             embedding: None,
         };
-        let record = |id: &str| VectorRecord {
-            id: VectorId::check(id).unwrap(),
-            namespace: "default".into(),
-            embedding: Vec::new(),
-            metadata: serde_json::Map::new(),
-            document: Some(format!("doc {id}")),
-            source: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        };
+
         let mut store = MockVectorStore::new();
         store.expect_namespace_model().returning(|_, _| Ok(Some("test-model".into())));
         let semantic = vec![hit("a", 0.9), hit("b", 0.8), hit("c", 0.7)];
@@ -1075,8 +1054,8 @@ mod tests {
             .withf(|_, r| r.limit == HYBRID_MIN_DEPTH && r.min_score.is_none())
             .returning(move |_, _| Ok(SearchResults::from_index(semantic.clone())));
         let lexical = vec![
-            LexicalMatch { record: record("c"), rank: 0.5 },
-            LexicalMatch { record: record("d"), rank: 0.25 },
+            LexicalMatch { hit: hit("c", 0.0), rank: 0.5 },
+            LexicalMatch { hit: hit("d", 0.0), rank: 0.25 },
         ];
         store.expect_lexical().returning(move |_, _| Ok(lexical.clone()));
         let mut embedder = MockEmbeddingProvider::new();

@@ -1,7 +1,7 @@
 //! Text search over documents and its fusion with similarity search: modes, weights,
 //! reciprocal rank fusion with a score breakdown, and maximal marginal relevance.
 
-use super::{MetadataFilter, NamespaceName, VectorRecord};
+use super::{MetadataFilter, NamespaceName, SearchHit};
 
 /// How a search ranks: by meaning, by words, or both fused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +39,11 @@ pub struct LexicalRequest {
     pub filter: Option<MetadataFilter>,
 }
 
-/// A document that matched, with its text rank (higher is better, unbounded).
+/// A document that matched, with its text rank (higher is better, unbounded; the hit's
+/// own score is not used).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LexicalMatch {
-    pub record: VectorRecord,
+    pub hit: SearchHit,
     pub rank: f32,
 }
 

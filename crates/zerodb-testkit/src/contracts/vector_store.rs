@@ -408,13 +408,13 @@ async fn string_ids_and_text_search(store: &dyn VectorStore, project: ProjectId,
         filter: filter.map(|f| MetadataFilter::parse(&f).unwrap()),
     };
     let found = store.lexical(project, &lexical("quick fox", None)).await.unwrap();
-    let found_ids: Vec<String> = found.iter().map(|m| m.record.id.to_string()).collect();
+    let found_ids: Vec<String> = found.iter().map(|m| m.hit.id.to_string()).collect();
     assert!(found_ids.len() >= 2 && found_ids[..2].contains(&"1".to_owned()), "{found_ids:?}");
     assert!(found_ids.contains(&"search".to_owned()), "stemmed: foxes ~ fox: {found_ids:?}");
     assert!(found.windows(2).all(|w| w[0].rank >= w[1].rank), "best first");
     assert!(!found_ids.contains(&"2".to_owned()), "no shared word");
     let even = store.lexical(project, &lexical("brown fox", Some(json!({"even": true})))).await;
-    let even_ids: Vec<String> = even.unwrap().iter().map(|m| m.record.id.to_string()).collect();
+    let even_ids: Vec<String> = even.unwrap().iter().map(|m| m.hit.id.to_string()).collect();
     assert_eq!(even_ids.len(), 3, "1, search, and the long id: {even_ids:?}");
     assert!(!even_ids.contains(&"a/b?c#d%2F".to_owned()));
     assert!(store.lexical(project, &lexical("!!!", None)).await.unwrap().is_empty());
@@ -429,6 +429,6 @@ async fn string_ids_and_text_search(store: &dyn VectorStore, project: ProjectId,
     let two = VectorSelector::Ids(vec![ids[0].clone(), ids[2].clone()]);
     assert_eq!(store.delete(project, &two).await.unwrap(), 2);
     let after = store.lexical(project, &lexical("quick fox", None)).await.unwrap();
-    assert!(after.iter().all(|m| m.record.id != ids[0] && m.record.id != ids[2]));
+    assert!(after.iter().all(|m| m.hit.id != ids[0] && m.hit.id != ids[2]));
     assert_eq!(store.get(other, &ids[0]).await.unwrap().id, ids[0], "another project's own");
 }
