@@ -473,6 +473,13 @@ async fn hits(client: &Client, pid: Uuid, query: &[f32]) -> Vec<(String, Option<
     found.results.into_iter().map(|h| (h.vector_id, h.document)).collect()
 }
 
+/// Ids a lexical search for `text` returns.
+async fn words(client: &Client, pid: Uuid, text: &str) -> Vec<String> {
+    let search = VectorSearch::text(text, 50).with_mode("lexical");
+    let found = client.search_vectors(pid, &search).await.unwrap();
+    found.results.into_iter().map(|h| h.vector_id).collect()
+}
+
 /// The three promises of docs/architecture.md ("Consistency promises"): a process reads its
 /// own acknowledged writes at once, another process converges within a second, and a
 /// deletion or replacement once applied never comes back.
@@ -522,7 +529,8 @@ async fn consistency_promises_hold_within_and_across_processes() {
         let angle = round as f32 * 0.13;
         let q = vec![angle.cos(), angle.sin()];
         let flipped = vec![-q[0], -q[1]];
-        let document = format!("round {round}");
+        let document = format!("round {round} marker{round}");
+        let word = format!("marker{round}");
 
         // 1. The writer sees its upsert at once; 2. the reader within a second.
         let v = writer
@@ -540,6 +548,12 @@ async fn consistency_promises_hold_within_and_across_processes() {
                 hits(reader, pid, &q).await.iter().any(|h| h.0 == id)
             })
             .await,
+        );
+        // The same promises hold for text search over the documents.
+        assert!(words(writer, pid, &word).await.contains(&id), "own document not found by words");
+        slowest = slowest.max(
+            within(Duration::from_secs(1), async || words(reader, pid, &word).await.contains(&id))
+                .await,
         );
 
         // Replacing it: the writer sees only the new version at once, the reader within a
@@ -561,14 +575,21 @@ async fn consistency_promises_hold_within_and_across_processes() {
             .await,
         );
         never_back(reader, &q, &gone, &replaced).await;
+        assert!(!words(writer, pid, &word).await.contains(&id), "the old words are gone at once");
+        slowest = slowest.max(
+            within(Duration::from_secs(1), async || !words(reader, pid, &word).await.contains(&id))
+                .await,
+        );
 
         // Deleting it: gone for the writer at once, for the reader within a second.
         writer.delete_vector(pid, &id).await.unwrap();
         gone.push(id.clone());
         never_back(writer, &flipped, &gone, &replaced).await;
+        assert!(!words(writer, pid, "replaced").await.contains(&id), "deleted, not found by words");
         slowest = slowest.max(
             within(Duration::from_secs(1), async || {
                 hits(reader, pid, &flipped).await.iter().all(|h| h.0 != id)
+                    && !words(reader, pid, "replaced").await.contains(&id)
             })
             .await,
         );

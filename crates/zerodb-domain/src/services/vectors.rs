@@ -537,6 +537,26 @@ impl VectorService {
             _ => plan.limit,
         };
         let need_vectors = plan.include.vectors || plan.mmr.is_some();
+        // The plain similarity search skips the fusion bookkeeping: it is the hot path.
+        if let (Some(query), SearchMode::Semantic, None) = (&query_vector, plan.mode, plan.mmr) {
+            let request = SearchRequest {
+                namespace: plan.namespace,
+                query: query.clone(),
+                limit: plan.limit,
+                filter: plan.filter,
+                min_score: plan.min_score,
+                include_vectors: plan.include.vectors,
+            };
+            let found = self.store.search(project_id, &request).await?;
+            let hits =
+                found.hits.into_iter().map(|hit| RankedHit { hit, breakdown: None }).collect();
+            return Ok(SearchOutcome {
+                hits,
+                path: found.path,
+                mode: plan.mode,
+                include: plan.include,
+            });
+        }
         let mut candidates: Vec<SearchHit> = Vec::new();
         let mut position: HashMap<VectorId, usize> = HashMap::new();
         let mut semantic: Vec<(usize, f32)> = Vec::new();

@@ -18,7 +18,7 @@ use zerodb_domain::services::{
 };
 use zerodb_domain::vectors::{
     FusionWeights, Include, Metric, MmrOptions, Namespace, NamespaceStats, Quantization,
-    ScoreBreakdown, SearchPath, UpsertOutcome, VectorInput, VectorRecord,
+    ScoreBreakdown, SearchPath, UpsertOutcome, VectorId, VectorInput, VectorRecord,
 };
 
 /// Registers the routes; `batch_limit` is the body limit of batch upserts, which carry up
@@ -253,7 +253,9 @@ impl From<ScoreBreakdown> for ScoreBreakdownResponse {
 /// A search hit. Fields left out by `include` are absent, not null.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
-    pub vector_id: String,
+    /// Serialised straight from the id (no string is built per hit).
+    #[schema(value_type = String)]
+    pub vector_id: VectorId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,7 +278,7 @@ impl SearchResult {
     fn from_hit(r: RankedHit, include: Include) -> Self {
         let RankedHit { hit, breakdown } = r;
         Self {
-            vector_id: hit.id.to_string(),
+            vector_id: hit.id,
             score: include.scores.then_some(hit.score),
             score_breakdown: breakdown.filter(|_| include.scores).map(Into::into),
             namespace: hit.namespace,
