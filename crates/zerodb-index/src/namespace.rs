@@ -362,17 +362,28 @@ impl NamespaceIndex {
             } else {
                 None
             };
-            hits.push(SearchHit {
-                id: entry.id.clone(),
-                score,
-                namespace: self.name.clone(),
-                document: entry.document().map(str::to_owned),
-                metadata: entry.metadata.to_map(&inner.names),
-                source: entry.source().map(str::to_owned),
-                embedding,
-            });
+            hits.push(self.hit(&inner, entry, score, embedding));
         }
         Ok(hits)
+    }
+
+    /// A hit answered from memory: the entry's id, document, metadata and source.
+    fn hit(
+        &self,
+        inner: &Inner,
+        entry: &Entry,
+        score: f32,
+        embedding: Option<Vec<f32>>,
+    ) -> SearchHit {
+        SearchHit {
+            id: entry.id.clone(),
+            score,
+            namespace: self.name.clone(),
+            document: entry.document().map(str::to_owned),
+            metadata: entry.metadata.to_map(&inner.names),
+            source: entry.source().map(str::to_owned),
+            embedding,
+        }
     }
 
     /// The documents that best match `query`'s words (BM25), among those matching
@@ -396,15 +407,7 @@ impl NamespaceIndex {
             .into_iter()
             .filter_map(|(key, score)| {
                 let entry = inner.entries.get(key as usize)?.as_ref()?;
-                Some(SearchHit {
-                    id: entry.id.clone(),
-                    score,
-                    namespace: self.name.clone(),
-                    document: entry.document().map(str::to_owned),
-                    metadata: entry.metadata.to_map(&inner.names),
-                    source: entry.source().map(str::to_owned),
-                    embedding: None,
-                })
+                Some(self.hit(&inner, entry, score, None))
             })
             .collect()
     }

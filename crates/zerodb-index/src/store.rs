@@ -642,26 +642,10 @@ impl VectorStore for IndexedVectorStore {
         project_id: ProjectId,
         request: &LexicalRequest,
     ) -> Result<Vec<LexicalMatch>, VectorStoreError> {
-        let shared = &self.shared;
-        let project = shared.project(project_id).await?;
-        let name = request.namespace.as_str();
-        let ns = match project.namespace(name) {
-            Some(ns) => ns,
-            None => {
-                // Perhaps created by another process a moment ago.
-                shared.sync_if_loaded(project_id).await;
-                match project.namespace(name) {
-                    Some(ns) => ns,
-                    None => {
-                        // A namespace without vectors yet has no index: nothing matches.
-                        let metas = shared.records.namespaces(project_id).await?;
-                        if metas.iter().any(|m| m.name == name) {
-                            return Ok(Vec::new());
-                        }
-                        return Err(VectorStoreError::NamespaceNotFound);
-                    }
-                }
-            }
+        let ns = match self.namespace_index(project_id, &request.namespace).await? {
+            Lookup::Indexed(ns) => ns,
+            // A namespace without vectors yet has no index: nothing matches.
+            Lookup::Unindexed(_) => return Ok(Vec::new()),
         };
         let hits = ns.lexical(&request.query, request.limit as usize, request.filter.as_ref());
         Ok(hits.into_iter().map(|hit| LexicalMatch { rank: hit.score, hit }).collect())
@@ -700,40 +684,54 @@ impl VectorStore for IndexedVectorStore {
     }
 }
 
+/// Where a namespace stands in this process.
+enum Lookup {
+    Indexed(Arc<NamespaceIndex>),
+    /// In PostgreSQL, but without an index here yet (it holds no vectors).
+    Unindexed(Namespace),
+}
+
 impl IndexedVectorStore {
+    /// The namespace's index; MUST answer `NamespaceNotFound` when PostgreSQL has no such
+    /// namespace either.
+    async fn namespace_index(
+        &self,
+        project_id: ProjectId,
+        name: &NamespaceName,
+    ) -> Result<Lookup, VectorStoreError> {
+        let shared = &self.shared;
+        let project = shared.project(project_id).await?;
+        if let Some(ns) = project.namespace(name.as_str()) {
+            return Ok(Lookup::Indexed(ns));
+        }
+        // Perhaps created by another process a moment ago.
+        shared.sync_if_loaded(project_id).await;
+        if let Some(ns) = project.namespace(name.as_str()) {
+            return Ok(Lookup::Indexed(ns));
+        }
+        let metas = shared.records.namespaces(project_id).await?;
+        let meta = metas.into_iter().find(|m| m.name == name.as_str());
+        meta.map(Lookup::Unindexed).ok_or(VectorStoreError::NamespaceNotFound)
+    }
+
     async fn search_hits(
         &self,
         project_id: ProjectId,
         request: &SearchRequest,
     ) -> Result<Vec<SearchHit>, VectorStoreError> {
-        let shared = &self.shared;
-        let project = shared.project(project_id).await?;
-        let name = request.namespace.as_str();
-        let ns = match project.namespace(name) {
-            Some(ns) => ns,
-            None => {
-                // Perhaps created by another process a moment ago.
-                shared.sync_if_loaded(project_id).await;
-                match project.namespace(name) {
-                    Some(ns) => ns,
-                    None => {
-                        let metas = shared.records.namespaces(project_id).await?;
-                        let meta = metas
-                            .iter()
-                            .find(|m| m.name == name)
-                            .ok_or(VectorStoreError::NamespaceNotFound)?;
-                        return match meta.dimension {
-                            Some(d) if d as usize != request.query.len() => {
-                                Err(VectorStoreError::DimensionMismatch {
-                                    namespace: meta.name.clone(),
-                                    expected: d,
-                                    got: request.query.len() as u32,
-                                })
-                            }
-                            _ => Ok(Vec::new()),
-                        };
+        let ns = match self.namespace_index(project_id, &request.namespace).await? {
+            Lookup::Indexed(ns) => ns,
+            Lookup::Unindexed(meta) => {
+                return match meta.dimension {
+                    Some(d) if d as usize != request.query.len() => {
+                        Err(VectorStoreError::DimensionMismatch {
+                            namespace: meta.name,
+                            expected: d,
+                            got: request.query.len() as u32,
+                        })
                     }
-                }
+                    _ => Ok(Vec::new()),
+                };
             }
         };
         if request.query.len() != ns.dimension {
@@ -747,7 +745,8 @@ impl IndexedVectorStore {
         // pool: it is a few hundred microseconds of CPU that no await interrupts, and on a
         // machine with as many workers as cores the hop only adds two thread hand-offs and
         // a wake-up per request (docs/benchmarks.md has the before and after).
-        let _permit = shared
+        let _permit = self
+            .shared
             .permits
             .acquire()
             .await

@@ -44,30 +44,8 @@ pub struct StoreInput {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchMode {
-    Semantic,
-    Lexical,
-    Hybrid,
-}
-
-impl SearchMode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "semantic" => Some(Self::Semantic),
-            "lexical" => Some(Self::Lexical),
-            "hybrid" => Some(Self::Hybrid),
-            _ => None,
-        }
-    }
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Semantic => "semantic",
-            Self::Lexical => "lexical",
-            Self::Hybrid => "hybrid",
-        }
-    }
-}
+/// Memory searches rank by the same modes as the vectors API's.
+pub use crate::vectors::SearchMode;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemorySearchInput {
